@@ -1,0 +1,58 @@
+# peacewatch: the two commands a newcomer needs are `make demo` and `make test`.
+# Both start from nothing: they create .venv, install the project, and install what they need.
+
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DATA ?= data
+REPORTS ?= 2000
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_WORKERS ?= 2
+
+.PHONY: demo test test-fast bench lint venv system-deps postgres frontend clean help
+
+help:
+	@echo "make demo   - set up, seed a demo mission into ./$(DATA) (SQLite) and serve it on http://$(HOST):$(PORT)"
+	@echo "make test   - set up (venv, Debian packages, PostgreSQL) and run the whole suite on SQLite and PostgreSQL"
+	@echo "make bench  - run every benchmark (quick sizes: make bench BENCH_ARGS=)"
+
+$(STAMP): pyproject.toml setup.py
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/pip install --quiet -e '.[app,test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+postgres:
+	@bash scripts/ensure-postgres.sh
+
+frontend:
+	@bash scripts/frontend.sh
+
+demo: venv frontend
+	@if [ ! -f $(DATA)/.seeded ]; then \
+		$(BIN)/peacewatch seed --data-dir $(DATA) --reports $(REPORTS) && touch $(DATA)/.seeded; \
+	fi
+	$(BIN)/peacewatch server --data-dir $(DATA) --host $(HOST) --port $(PORT)
+
+test: venv system-deps postgres frontend
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -p no:cacheprovider $(PYTEST_ARGS)
+
+test-fast: venv postgres
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not slow and not browser and not window" -p no:cacheprovider $(PYTEST_ARGS)
+
+BENCH_ARGS ?= --quick
+bench: venv postgres frontend
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b $(BENCH_ARGS) || exit 1; done
+
+lint: venv
+	$(BIN)/ruff check common mobile server tests bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info

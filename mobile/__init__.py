@@ -1,0 +1,1 @@
+"""Tablet side: a UI-free core (store, drafts, outbox, sync) and a thin Kivy UI."""

@@ -1,0 +1,1 @@
+"""The FastAPI mission server and the peacewatch admin CLI."""
