@@ -1,0 +1,91 @@
+"""Render ``docs/API.md`` from the app itself: every route, its permission, parameters and summary.
+
+Generated, so it cannot drift: ``python -m peacewatch.server.api_docs > docs/API.md``; a test
+fails when the committed file differs from what the app would write.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from .route_policy import route_table
+
+INTRO = """# peacewatch HTTP API (v1)
+
+Generated from the running code by `python -m peacewatch.server.api_docs > docs/API.md`; the test
+suite fails if this file is out of date. Interactive documentation: `/api/v1/docs` on a running
+server; the OpenAPI document: `/api/v1/openapi.json`.
+
+Authentication: `Authorization: Bearer <token>` from `POST /api/v1/auth/login`, or
+`Authorization: Device <credential>` from `POST /api/v1/devices/enrol` (tablets). Errors are JSON
+`{"error": code, "message": text, "field": name}`; the codes are listed in `server/problems.py`.
+Permissions are those of `server/access.py`:
+
+| permission | roles |
+| --- | --- |
+"""
+
+
+def _roles_table() -> str:
+    from .access import ROLE_PERMISSIONS, Permission
+
+    lines = []
+    for perm in Permission:
+        roles = [r.value for r, perms in ROLE_PERMISSIONS.items() if perm in perms]
+        who = "anyone, no sign-in" if perm is Permission.PUBLIC else ", ".join(roles)
+        lines.append(f"| `{perm.value}` | {who} |")
+    return "\n".join(lines) + "\n"
+
+
+def _params(op: dict[str, Any]) -> str:
+    params = op.get("parameters") or []
+    if not params:
+        return ""
+    parts = []
+    for p in params:
+        schema = p.get("schema", {})
+        typ = schema.get("type") or ("array" if "items" in schema else "") or "value"
+        req = " (required)" if p.get("required") else ""
+        parts.append(f"`{p['name']}` ({p['in']}, {typ}){req}")
+    return "Parameters: " + ", ".join(parts) + "\n\n"
+
+
+def render() -> str:
+    os.environ.setdefault("PEACEWATCH_SERVE_DASHBOARD", "1")
+    from .app import create_app
+
+    app = create_app()
+    spec = app.openapi()
+    perms = {(m, p): perm for m, p, perm in route_table(app)}
+    out = [INTRO, _roles_table(), "\n"]
+    by_tag: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
+    for path, methods in spec["paths"].items():
+        for method, op in methods.items():
+            tag = (op.get("tags") or ["other"])[0]
+            by_tag.setdefault(tag, []).append((method.upper(), path, op))
+    for tag in sorted(by_tag):
+        out.append(f"## {tag}\n\n")
+        for method, path, op in sorted(by_tag[tag], key=lambda x: (x[1], x[0])):
+            perm = perms.get((method, path))
+            out.append(f"### `{method} {path}`\n\n")
+            out.append(f"Permission: `{perm.value if perm else 'none'}`\n\n")
+            desc = (op.get("description") or op.get("summary") or "").strip()
+            if desc:
+                out.append(desc + "\n\n")
+            out.append(_params(op))
+            if "requestBody" in op:
+                content = op["requestBody"].get("content", {})
+                out.append("Body: " + ", ".join(f"`{ct}`" for ct in content) + "\n\n")
+    pages = sorted((m, p) for m, p, _ in route_table(app) if not p.startswith("/api/"))
+    if pages:
+        out.append("## Dashboard pages (HTML)\n\n")
+        for m, p in pages:
+            perm = perms.get((m, p))
+            out.append(f"- `{m} {p}` — permission `{perm.value if perm else 'none'}`\n")
+    return "".join(out)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render())

@@ -1,0 +1,61 @@
+"""The FastAPI application factory: settings, engine, routers, error handlers, middleware."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .api import build_router
+from .config import Settings
+from .db.engine import make_engine
+from .middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from .problems import Problem, handle_http, handle_problem, handle_validation
+
+log = logging.getLogger("peacewatch.server")
+
+
+async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    # An unreachable database must read as "retry later", not as a crash; disk-full on SQLite too.
+    text = str(getattr(exc, "orig", exc)).lower()
+    if "disk" in text and "full" in text:
+        return JSONResponse({"error": "storage_full", "message": "the server's disk is full; nothing was kept"},
+                            status_code=507)
+    log.warning("database unavailable: %s", exc)
+    return JSONResponse({"error": "database_unavailable",
+                         "message": "the mission database cannot be reached; retry later"},
+                        status_code=503, headers={"Retry-After": "5"})
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """Build the app; the caller runs migrations first (``peacewatch server`` does)."""
+    settings = settings or Settings()
+    app = FastAPI(
+        title="peacewatch mission server",
+        version="1.0",
+        description="Civilian-protection field reporting: reports, sync, review, duplicates, hotspots, exports.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings.database_url)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app.include_router(build_router())
+    app.add_exception_handler(Problem, handle_problem)
+    app.add_exception_handler(RequestValidationError, handle_validation)
+    app.add_exception_handler(StarletteHTTPException, handle_http)
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(DBAPIError, _database_unavailable)
+    if settings.serve_dashboard:
+        from .web.app import mount_web
+
+        mount_web(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
+    return app

@@ -1,0 +1,1 @@
+"""Sign-in, bearer tokens, device credentials and the request's principal."""

@@ -1,0 +1,1 @@
+"""The core ``peacewatch`` subcommands: server, seed, admin."""

@@ -1,0 +1,181 @@
+"""``peacewatch admin ...``: migrations, contingents, users, devices and the audit log from a shell.
+
+The same service functions as the admin API, on the same database, each command one transaction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from ..access import Role
+from ..db.engine import WRITE, make_engine
+from ..db.migrate import current_revision, head_revision, upgrade
+
+
+def _engine(args: argparse.Namespace) -> tuple[Engine, Any]:
+    from ..cli import settings_from
+
+    settings = settings_from(args)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    return engine, settings
+
+
+def _in_transaction(args: argparse.Namespace, fn: Callable[[Connection, Any], Any]) -> Any:
+    engine, settings = _engine(args)
+    with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        return fn(conn, settings)
+
+
+def _print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    if not rows:
+        print("(none)")
+        return
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns))
+    for r in rows:
+        print("  ".join(str(r.get(c, "") if r.get(c) is not None else "").ljust(widths[c]) for c in columns))
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    engine, _ = _engine(args)
+    print(f"database at revision {current_revision(engine)} (head {head_revision()})")
+    return 0
+
+
+def cmd_create_contingent(args: argparse.Namespace) -> int:
+    from ..users.service import create_contingent
+
+    out = _in_transaction(args, lambda c, s: create_contingent(c, code=args.code, name=args.name, country=args.country))
+    print(f"contingent {out['code']} created (id {out['id']})")
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    from ..users.service import create_user
+
+    password = args.password or os.environ.get("PEACEWATCH_NEW_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            print("error: give --password or PEACEWATCH_NEW_PASSWORD when not on a terminal", file=sys.stderr)
+            return 2
+        password = getpass.getpass(f"password for {args.username}: ")
+    if len(password) < 8:
+        print("error: password: must be at least 8 characters", file=sys.stderr)
+        return 2
+    out = _in_transaction(args, lambda c, s: create_user(
+        c, username=args.username, password=password, role=Role(args.role), contingent=args.contingent,
+        display_name=args.display_name or "", language=args.language))
+    print(f"user {out['username']} created ({out['role']}, contingent {out['contingent'] or '-'})")
+    return 0
+
+
+def cmd_list_users(args: argparse.Namespace) -> int:
+    from ..users.service import list_users
+
+    rows = _in_transaction(args, lambda c, s: list_users(c))
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        _print_table(rows, ["username", "role", "contingent", "language", "active"])
+    return 0
+
+
+def cmd_list_devices(args: argparse.Namespace) -> int:
+    from ..devices.service import list_devices
+
+    rows = _in_transaction(args, lambda c, s: list_devices(c))
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        _print_table(rows, ["id", "username", "label", "enrolled_at", "last_seen_at", "revoked"])
+    return 0
+
+
+def cmd_enrol_device(args: argparse.Namespace) -> int:
+    from ..devices.service import issue_code, write_qr_png
+
+    def issue(conn: Connection, settings: Any) -> dict[str, Any]:
+        return issue_code(conn, username=args.user, ttl=timedelta(minutes=settings.enrolment_code_ttl_minutes))
+
+    out = _in_transaction(args, issue)
+    from ..cli import settings_from
+
+    settings = settings_from(args)
+    png = write_qr_png(out["code"], args.server_url, settings.data_dir / "enrolment" / f"{out['code']}.png")
+    print(f"one-time enrolment code for {out['username']}: {out['code']}")
+    print(f"expires {out['expires_at']}; QR code written to {png}")
+    return 0
+
+
+def cmd_revoke_device(args: argparse.Namespace) -> int:
+    from ..devices.service import revoke
+
+    _in_transaction(args, lambda c, s: revoke(c, device_id=args.device_id))
+    print(f"device {args.device_id} revoked: it can no longer sync")
+    return 0
+
+
+def cmd_verify_audit(args: argparse.Namespace) -> int:
+    from ..audit.service import verify
+
+    v = _in_transaction(args, lambda c, s: verify(c))
+    if v.ok:
+        print(f"audit log intact: {v.entries} entries, every link verified")
+        return 0
+    print(f"audit log BROKEN at entry {v.first_broken_id}: {v.reason}")
+    return 1
+
+
+def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    admin = sub.add_parser("admin", help="administer the mission: users, contingents, devices, audit",
+                           description="Administer the mission database (same database as the server).")
+    asub = admin.add_subparsers(dest="admin_command", metavar="ACTION", required=True)
+
+    p = asub.add_parser("migrate", parents=[parent], help="bring the database schema up to date")
+    p.set_defaults(func=cmd_migrate)
+
+    p = asub.add_parser("create-contingent", parents=[parent], help="add a contingent")
+    p.add_argument("code", help="short code, e.g. BANBAT")
+    p.add_argument("name", help="full name")
+    p.add_argument("--country", default="")
+    p.set_defaults(func=cmd_create_contingent)
+
+    p = asub.add_parser("create-user", parents=[parent], help="add a user")
+    p.add_argument("username")
+    p.add_argument("--role", required=True, choices=[r.value for r in Role])
+    p.add_argument("--contingent", default=None, help="contingent code (required for patrol and commander)")
+    p.add_argument("--password", default=None, help="else $PEACEWATCH_NEW_PASSWORD, else asked")
+    p.add_argument("--display-name", default=None)
+    p.add_argument("--language", default="en", choices=["en", "fr", "ar"])
+    p.set_defaults(func=cmd_create_user)
+
+    p = asub.add_parser("list-users", parents=[parent], help="list users")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list_users)
+
+    p = asub.add_parser("list-devices", parents=[parent], help="list enrolled devices")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list_devices)
+
+    p = asub.add_parser("enrol-device", parents=[parent], help="issue a one-time enrolment code (and QR PNG)")
+    p.add_argument("--user", required=True, help="the user the tablet will act for")
+    p.add_argument("--server-url", default="http://127.0.0.1:8000", help="address put in the QR code")
+    p.set_defaults(func=cmd_enrol_device)
+
+    p = asub.add_parser("revoke-device", parents=[parent], help="revoke a lost or captured device")
+    p.add_argument("device_id")
+    p.set_defaults(func=cmd_revoke_device)
+
+    p = asub.add_parser("verify-audit", parents=[parent], help="verify the audit log's hash chain")
+    p.set_defaults(func=cmd_verify_audit)
+

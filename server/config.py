@@ -1,0 +1,61 @@
+"""Server configuration: one `Settings` read from the environment (``PEACEWATCH_*``).
+
+Defaults give a working single-laptop server: a SQLite file in ``./data``. Unsafe
+settings (a weak token secret) are refused outside development.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("PEACEWATCH_DATA_DIR") or "./data")
+
+
+def sqlite_url(data_dir: Path) -> str:
+    return f"sqlite:///{(data_dir / 'peacewatch.db').resolve()}"
+
+
+class Settings(BaseSettings):
+    """Everything the server reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="PEACEWATCH_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str = ""
+    environment: str = "development"
+    token_ttl_minutes: int = 12 * 60
+    enrolment_code_ttl_minutes: int = 60 * 24
+    max_body_bytes: int = 8 * 1024 * 1024
+    max_chunk_bytes: int = 1024 * 1024
+    login_attempts_per_minute: int = 10
+    secret_key: str = ""
+    # A sync-only server facing the field network can leave the HQ dashboard off.
+    serve_dashboard: bool = True
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = sqlite_url(self.data_dir)
+        if self.environment != "development" and len(self.secret_key) < 32:
+            raise ValueError("PEACEWATCH_SECRET_KEY must be at least 32 characters outside development")
+        return self
+
+    @cached_property
+    def session_secret(self) -> str:
+        return self.secret_key or secrets.token_hex(32)
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

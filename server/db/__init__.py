@@ -1,0 +1,1 @@
+"""The server's store: SQLAlchemy Core tables, engine set-up and Alembic migrations."""

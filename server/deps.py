@@ -1,0 +1,103 @@
+"""FastAPI dependencies: the request's database transaction and its principal.
+
+``ReadConn`` and ``WriteConn`` give one transaction per request, committed only if the handler
+returns normally, so a refused or failed request writes nothing. Write transactions are
+``BEGIN IMMEDIATE`` on SQLite. ``require(permission)`` is how every route declares its policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy import Connection, Engine
+
+from .access import Permission, Principal
+from .auth.service import authenticate
+from .config import Settings
+from .db.engine import WRITE
+from .problems import Problem, forbidden
+
+
+def get_engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _transaction(conn: Connection) -> Iterator[Connection]:
+    trans = conn.begin()
+    try:
+        yield conn
+    except Problem as exc:
+        if exc.keep_writes:
+            trans.commit()
+        else:
+            trans.rollback()
+        raise
+    except BaseException:
+        trans.rollback()
+        raise
+    else:
+        trans.commit()
+
+
+def read_conn(request: Request) -> Iterator[Connection]:
+    with get_engine(request).connect() as conn:
+        yield from _transaction(conn)
+
+
+def write_conn(request: Request) -> Iterator[Connection]:
+    with get_engine(request).connect().execution_options(**WRITE) as conn:
+        yield from _transaction(conn)
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ReadConn = Annotated[Connection, Depends(read_conn)]
+WriteConn = Annotated[Connection, Depends(write_conn)]
+
+
+def _principal(
+    request: Request,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    x_device_credential: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Principal:
+    with get_engine(request).connect() as conn, conn.begin():
+        return authenticate(conn, authorization=authorization, device_credential=x_device_credential)
+
+
+def require(permission: Permission) -> Callable[..., Principal | None]:
+    """Dependency declaring a route's permission; returns the caller (``None`` for public routes)."""
+    if permission is Permission.PUBLIC:
+
+        def public() -> None:
+            return None
+
+        public.permission = permission  # type: ignore[attr-defined]
+        return public
+
+    def dependency(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
+        if not principal.may(permission):
+            raise forbidden(f"the {principal.role.value} role may not do this ({permission.value})")
+        return principal
+
+    dependency.permission = permission  # type: ignore[attr-defined]
+    return dependency
+
+
+def route_permission(dependency: object) -> Permission | None:
+    return getattr(dependency, "permission", None)
+
+
+Public = Annotated[None, Depends(require(Permission.PUBLIC))]
+Authenticated = Annotated[Principal, Depends(require(Permission.AUTHENTICATED))]
+Reader = Annotated[Principal, Depends(require(Permission.READ_REPORTS))]
+Submitter = Annotated[Principal, Depends(require(Permission.SUBMIT))]
+Reviewer = Annotated[Principal, Depends(require(Permission.REVIEW))]
+Analyst = Annotated[Principal, Depends(require(Permission.ANALYSE))]
+Exporter = Annotated[Principal, Depends(require(Permission.EXPORT))]
+Admin = Annotated[Principal, Depends(require(Permission.ADMIN))]

@@ -1,0 +1,1 @@
+"""Tablet enrolment with one-time codes, device credentials, revocation."""

@@ -1,0 +1,85 @@
+"""Routes: enrol a tablet with a one-time code; admins issue codes, list and revoke devices."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import segno
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from ..deps import Admin, Public, ReadConn, SettingsDep, WriteConn
+from . import service
+
+router = APIRouter(tags=["devices"])
+
+
+class EnrolRequest(BaseModel):
+    code: str = Field(min_length=4, max_length=64, description="The one-time code shown by the administrator")
+    label: str = Field(default="", max_length=200, description="A name for this tablet")
+
+
+class EnrolResponse(BaseModel):
+    device_id: str
+    credential: str = Field(description="Shown once; send as 'Authorization: Device <credential>'")
+    username: str
+
+
+class CodeRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+
+
+class CodeResponse(BaseModel):
+    code: str
+    username: str
+    expires_at: str
+
+
+class DeviceOut(BaseModel):
+    id: str
+    label: str
+    username: str
+    enrolled_at: str
+    revoked_at: str | None
+    last_seen_at: str | None
+    revoked: bool
+
+
+@router.post("/devices/enrol", response_model=EnrolResponse, status_code=201)
+def enrol(body: EnrolRequest, request: Request, conn: WriteConn, settings: SettingsDep, _: Public) -> dict:
+    """Trade a one-time enrolment code for a device credential (returned once)."""
+    client = request.client.host if request.client else ""
+    return service.enrol(conn, code=body.code, label=body.label, client=client,
+                         max_failures=settings.login_attempts_per_minute)
+
+
+@router.get("/admin/devices", response_model=list[DeviceOut])
+def list_devices(conn: ReadConn, _: Admin) -> list[dict]:
+    """Every enrolled device with its user, last contact and revocation."""
+    return service.list_devices(conn)
+
+
+@router.post("/admin/devices/codes", response_model=CodeResponse, status_code=201)
+def issue_code(body: CodeRequest, conn: WriteConn, settings: SettingsDep, admin: Admin) -> dict:
+    """Issue a one-time enrolment code for a user."""
+    return service.issue_code(conn, username=body.username,
+                              ttl=timedelta(minutes=settings.enrolment_code_ttl_minutes),
+                              actor=admin.username, actor_user_id=admin.user_id)
+
+
+@router.get("/admin/devices/codes/{code}/qr.png", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}})
+def code_qr(code: str, request: Request, _: Admin) -> Response:
+    """The enrolment code as a QR code PNG (with this server's address) for the tablet's camera."""
+    buf = io.BytesIO()
+    segno.make(f"peacewatch:enrol?server={str(request.base_url).rstrip('/')}&code={code}", error="m").save(
+        buf, kind="png", scale=8)
+    return Response(buf.getvalue(), media_type="image/png")
+
+
+@router.post("/admin/devices/{device_id}/revoke", status_code=204)
+def revoke(device_id: str, conn: WriteConn, admin: Admin) -> None:
+    """Revoke a lost or captured device."""
+    service.revoke(conn, device_id=device_id, actor=admin.username, actor_user_id=admin.user_id)

@@ -1,0 +1,1 @@
+"""Reports: immutable versions, the derived current state, listing with filters, history, review."""

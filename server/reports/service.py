@@ -1,0 +1,196 @@
+"""Reading reports as a given principal: list with filters and a cursor, one report, its history.
+
+Every read goes through ``access.visible_clause`` / ``access.can_read`` and ``access.redact``; a
+report the caller may not read is answered as not found, so its existence does not leak. Reading
+a restricted report is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, or_, select
+
+from ..access import Principal, can_read, redact, visible_clause
+from ..audit.service import record
+from ..db.tables import comments, contingents, incident_sources, report_heads, reports, reviews, users, versions
+from ..problems import invalid, not_found
+from .filters import ReportFilters
+
+SUMMARY_COLUMNS = (
+    reports.c.id, reports.c.kind, reports.c.category, reports.c.confidentiality, reports.c.severity,
+    reports.c.event_time, reports.c.lat, reports.c.lon, reports.c.title, reports.c.review_status,
+    reports.c.heads_count, reports.c.incident_id, reports.c.head_version_id, reports.c.received_at,
+    reports.c.updated_at, reports.c.last_seq, contingents.c.code.label("contingent"),
+)
+
+
+def _iso(v: Any) -> Any:
+    return v.isoformat().replace("+00:00", "Z") if isinstance(v, datetime) else v
+
+
+def _summary(row: Any) -> dict[str, Any]:
+    d = {k: _iso(v) for k, v in dict(row).items()}
+    d["in_conflict"] = d.pop("heads_count") > 1
+    return d
+
+
+def _encode_cursor(event_time: datetime, report_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([event_time.isoformat(), report_id]).encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        t, rid = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(t), str(rid)
+    except (ValueError, TypeError):
+        raise invalid("cursor", "not a cursor returned by this server") from None
+
+
+def visible_reports(conn: Connection, principal: Principal, filters: ReportFilters) -> Any:
+    """A select over reports (+ contingent code) the principal may see, narrowed by ``filters``."""
+    stmt = select(*SUMMARY_COLUMNS, reports.c.body, reports.c.author_user_id, reports.c.contingent_id).select_from(
+        reports.join(contingents, reports.c.contingent_id == contingents.c.id)
+    ).where(visible_clause(principal, reports))
+    return filters.apply(stmt)
+
+
+def iter_records(conn: Connection, principal: Principal, filters: ReportFilters,
+                 batch: int = 1000) -> Iterator[dict[str, Any]]:
+    """Every visible report as a record (body + server keys), oldest first, in constant memory.
+
+    Used by exports and hotspots: the body is redacted for the principal, and an area polygon is
+    applied exactly. Keyset pagination keeps memory flat however many reports match.
+    """
+    last: tuple[datetime, str] | None = None
+    while True:
+        stmt = visible_reports(conn, principal, filters).order_by(reports.c.event_time, reports.c.id).limit(batch)
+        if last is not None:
+            stmt = stmt.where(or_(reports.c.event_time > last[0],
+                                  and_(reports.c.event_time == last[0], reports.c.id > last[1])))
+        rows = conn.execute(stmt).mappings().all()
+        for row in rows:
+            if filters.needs_exact_area() and not filters.matches_area(row["lat"], row["lon"]):
+                continue
+            yield record_of(principal, row)
+        if len(rows) < batch:
+            return
+        last = (rows[-1]["event_time"], rows[-1]["id"])
+
+
+def record_of(principal: Principal, row: Any) -> dict[str, Any]:
+    body = redact(principal, row["body"])
+    return body | {
+        "contingent": row["contingent"],
+        "review_status": row["review_status"],
+        "version_id": row["head_version_id"],
+        "received_at": _iso(row["received_at"]),
+        "in_conflict": row["heads_count"] > 1,
+        "incident_id": row["incident_id"],
+    }
+
+
+def list_reports(conn: Connection, principal: Principal, filters: ReportFilters, *, cursor: str | None,
+                 limit: int) -> dict[str, Any]:
+    """One page of visible reports, newest event first, with a cursor to the next page and a total."""
+    base = visible_reports(conn, principal, filters)
+    total = conn.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    stmt = base.order_by(reports.c.event_time.desc(), reports.c.id.desc())
+    if cursor:
+        t, rid = _decode_cursor(cursor)
+        stmt = stmt.where(or_(reports.c.event_time < t, and_(reports.c.event_time == t, reports.c.id < rid)))
+    rows = conn.execute(stmt.limit(limit + 1)).mappings().all()
+    if filters.needs_exact_area():
+        rows = [r for r in rows if filters.matches_area(r["lat"], r["lon"])]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [_summary({k: r[k] for k in r.keys() if k not in ("body", "author_user_id", "contingent_id")})
+             for r in rows]
+    nxt = _encode_cursor(rows[-1]["event_time"], rows[-1]["id"]) if more and rows else None
+    return {"items": items, "next": nxt, "more": more, "total": total}
+
+
+def load_readable(conn: Connection, principal: Principal, report_id: str) -> dict[str, Any]:
+    """The projection row of a report the principal may read, else not found."""
+    row = conn.execute(
+        select(reports, contingents.c.code.label("contingent"))
+        .select_from(reports.join(contingents, reports.c.contingent_id == contingents.c.id))
+        .where(reports.c.id == report_id)
+    ).mappings().one_or_none()
+    if row is None or not can_read(principal, contingent_id=row["contingent_id"],
+                                   confidentiality=row["confidentiality"], author_user_id=row["author_user_id"]):
+        raise not_found(f"report {report_id}")
+    return dict(row)
+
+
+def audit_read(conn: Connection, principal: Principal, row: dict[str, Any], action: str = "report_read") -> None:
+    if row["confidentiality"] == "restricted":
+        record(conn, action=f"restricted_{action}", actor=principal.username, actor_user_id=principal.user_id,
+               device_id=principal.device_id, target=row["id"])
+
+
+def get_report(conn: Connection, principal: Principal, report_id: str) -> dict[str, Any]:
+    """Current state, every head (several when in conflict), sources, reviews and comments."""
+    row = load_readable(conn, principal, report_id)
+    audit_read(conn, principal, row)
+    heads = conn.execute(
+        select(versions.c.version_id, versions.c.body, versions.c.received_at, versions.c.device_id,
+               users.c.username.label("author"))
+        .join(report_heads, report_heads.c.version_id == versions.c.version_id)
+        .join(users, users.c.id == versions.c.author_user_id)
+        .where(report_heads.c.report_id == report_id).order_by(versions.c.seq.desc())
+    ).mappings().all()
+    sources: list[str] = []
+    if row["incident_id"]:
+        sources = list(conn.execute(select(incident_sources.c.report_id).where(
+            incident_sources.c.incident_id == row["incident_id"])).scalars())
+    return {
+        "id": row["id"],
+        "contingent": row["contingent"],
+        "review_status": row["review_status"],
+        "in_conflict": row["heads_count"] > 1,
+        "incident_id": row["incident_id"],
+        "incident_sources": sources,
+        "current": redact(principal, row["body"]),
+        "version_id": row["head_version_id"],
+        "heads": [{"version_id": h["version_id"], "author": h["author"], "device_id": h["device_id"],
+                   "received_at": _iso(h["received_at"]), "body": redact(principal, h["body"])} for h in heads],
+        "reviews": review_history(conn, report_id),
+        "comments": comment_list(conn, report_id),
+        "received_at": _iso(row["received_at"]),
+        "updated_at": _iso(row["updated_at"]),
+    }
+
+
+def version_history(conn: Connection, principal: Principal, report_id: str) -> list[dict[str, Any]]:
+    """Every version of a report, oldest first, with who sent it, from which device and when."""
+    row = load_readable(conn, principal, report_id)
+    audit_read(conn, principal, row, "history_read")
+    rows = conn.execute(
+        select(versions.c.version_id, versions.c.parents, versions.c.body, versions.c.device_id,
+               versions.c.device_time, versions.c.received_at, versions.c.seq, users.c.username.label("author"))
+        .join(users, users.c.id == versions.c.author_user_id)
+        .where(versions.c.report_id == report_id).order_by(versions.c.seq)
+    ).mappings()
+    return [{k: _iso(v) for k, v in r.items()} | {"body": redact(principal, r["body"])} for r in rows]
+
+
+def review_history(conn: Connection, report_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(reviews.c.status, reviews.c.comment, reviews.c.created_at, reviews.c.seq, users.c.username.label("by"))
+        .join(users, users.c.id == reviews.c.user_id).where(reviews.c.report_id == report_id).order_by(reviews.c.seq)
+    ).mappings()
+    return [{k: _iso(v) for k, v in r.items()} for r in rows]
+
+
+def comment_list(conn: Connection, report_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(comments.c.text, comments.c.created_at, comments.c.seq, users.c.username.label("by"))
+        .join(users, users.c.id == comments.c.user_id).where(comments.c.report_id == report_id)
+        .order_by(comments.c.seq)
+    ).mappings()
+    return [{k: _iso(v) for k, v in r.items()} for r in rows]

@@ -1,0 +1,1 @@
+"""Contingents and users: who belongs where, with which role."""
