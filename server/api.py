@@ -16,6 +16,7 @@ DOMAINS = (
     "audit",
     "reports",
     "sync",
+    "conflicts",
     "attachments",
     "reference",
     "duplicates",

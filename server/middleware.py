@@ -25,10 +25,6 @@ SECURITY_HEADERS = [
 ]
 
 
-class _TooLarge(Exception):
-    pass
-
-
 async def _problem(send: Send, status: int, code: str, message: str) -> None:
     body = json.dumps({"error": code, "message": message}).encode()
     await send({"type": "http.response.start", "status": status,
@@ -37,70 +33,68 @@ async def _problem(send: Send, status: int, code: str, message: str) -> None:
 
 
 class BodyLimitMiddleware:
-    """Refuse bodies over ``max_bytes`` (413) and inflate ``Content-Encoding: gzip`` bodies."""
+    """Refuse bodies over ``max_bytes`` (413) and inflate ``Content-Encoding: gzip`` bodies.
+
+    The body is read (at most ``max_bytes``, inflated at most ``max_bytes``) before the app sees
+    it: a refusal raised from inside the app's body parsing would be turned into a generic 400.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        encoding = headers.get(b"content-encoding", b"").decode().lower().strip()
+        encoding = headers.get(b"content-encoding", b"").decode("latin-1").lower().strip()
         if encoding not in ("", "identity", "gzip"):
             await _problem(send, 415, "unsupported_media_type", f"Content-Encoding {encoding!r} is not supported; use gzip")
             return
+        too_large = f"the request body is over {self.max_bytes} bytes"
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _problem(send, 413, "body_too_large", f"the request body is over {self.max_bytes} bytes")
+            await _problem(send, 413, "body_too_large", too_large)
             return
-        limit = self.max_bytes
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if encoding == "gzip" else None
-        seen = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal seen
+        chunks: list[bytes] = []
+        size = 0
+        while True:
             message = await receive()
-            if message["type"] != "http.request":
-                return message
+            if message["type"] == "http.disconnect":
+                return
             chunk = message.get("body", b"")
-            seen += len(chunk)
-            if seen > limit:
-                raise _TooLarge
-            if inflater is not None:
-                try:
-                    out = inflater.decompress(chunk, limit + 1)
-                    if not message.get("more_body", False):
-                        out += inflater.flush()
-                except zlib.error:
-                    raise _TooLarge("gzip") from None
-                if len(out) > limit or inflater.unconsumed_tail:
-                    raise _TooLarge
-                message = dict(message) | {"body": out}
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        if inflater is not None:
-            # Downstream sees an identity body of unknown length.
+            size += len(chunk)
+            if size > self.max_bytes:
+                await _problem(send, 413, "body_too_large", too_large)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if encoding == "gzip":
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            try:
+                body = inflater.decompress(body, self.max_bytes + 1)
+            except zlib.error:
+                await _problem(send, 400, "invalid_json", "the gzip body is corrupt")
+                return
+            if len(body) > self.max_bytes or inflater.unconsumed_tail:
+                await _problem(send, 413, "body_too_large", f"the inflated request body is over {self.max_bytes} bytes")
+                return
             scope = dict(scope)
             scope["headers"] = [(k, v) for k, v in scope["headers"] if k not in (b"content-encoding", b"content-length")]
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge as exc:
-            if started:
-                raise
-            if exc.args and exc.args[0] == "gzip":
-                await _problem(send, 400, "invalid_json", "the gzip body is corrupt")
-            else:
-                await _problem(send, 413, "body_too_large", f"the request body is over {self.max_bytes} bytes")
+            scope["headers"].append((b"content-length", str(len(body)).encode()))
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
 
 class SecurityHeadersMiddleware:

@@ -1,0 +1,1 @@
+"""Content-addressed attachments: chunk upload, manifest commit, access-checked download."""

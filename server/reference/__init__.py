@@ -1,0 +1,1 @@
+"""Reference data pulled by devices: place names, sensitive sites, mission area, admin boundaries."""
