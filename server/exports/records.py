@@ -1,0 +1,271 @@
+"""Report records flattened into typed table rows: the columns every tabular export shares.
+
+A *report record* is a report body (CONTRIBUTING.md) plus the server keys ``review_status``,
+``version_id``, ``received_at`` and ``in_conflict``, already passed through the access policy's
+redaction (so person names may be ``None``). `flatten` turns one into a dict of typed values
+(datetime, int, float, bool, str, None); each writer formats those for its own medium. `COLUMNS`
+gives each column its HXL 1.1 hashtag and type, and says which report kinds it belongs to.
+
+Category labels come from the shared taxonomy, MGRS and DTG from ``peacewatch.common``; they are
+reached through `Labels` only, so a format never imports them itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from peacewatch.server.exports.filters import parse_time
+from peacewatch.server.exports.filters import record_point as point_of
+from peacewatch.server.exports.i18n import check_lang, text
+
+ColumnType = Literal["text", "int", "float", "datetime", "bool"]
+ALL_KINDS = frozenset({"incident", "patrol", "hr_concern"})
+KIND_ORDER = ("incident", "patrol", "hr_concern")
+
+__all__ = [
+    "ALL_KINDS",
+    "COLUMNS",
+    "Column",
+    "KIND_ORDER",
+    "Labels",
+    "columns_for",
+    "event_datetime",
+    "flatten",
+    "persons_count",
+]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One exported column: its key in `flatten`'s row, HXL hashtag, value type and report kinds."""
+
+    key: str
+    hxl: str
+    type: ColumnType
+    kinds: frozenset[str] = ALL_KINDS
+
+    def header(self, lang: str) -> str:
+        return text(f"col.{self.key}", lang)
+
+
+_INC = frozenset({"incident"})
+_PAT = frozenset({"patrol"})
+_HR = frozenset({"hr_concern"})
+_CASUALTY_KINDS = frozenset({"incident", "hr_concern"})
+
+# HXL 1.1: hashtags and attributes from the core dictionary where one fits (#event, #date+occurred,
+# #date+reported, #date+start/+end, #geo+lat/+lon/+coord, #loc+name, #description, #severity,
+# #affected+killed/+injured, #org, #status, #meta, #activity, #group, #contact); attributes the
+# dictionary lacks (+abducted, +contingent, +confidentiality, +mgrs...) follow the tagging
+# conventions' syntax, which allows any lower-case attribute.
+COLUMNS: tuple[Column, ...] = (
+    Column("id", "#event+id", "text"),
+    Column("kind", "#event+kind", "text"),
+    Column("category", "#event+type", "text"),
+    Column("category_code", "#event+type+code", "text"),
+    Column("event_time", "#date+occurred", "datetime"),
+    Column("dtg", "#date+occurred+dtg", "text"),
+    Column("received_at", "#date+reported", "datetime"),
+    Column("lat", "#geo+lat", "float"),
+    Column("lon", "#geo+lon", "float"),
+    Column("mgrs", "#geo+coord+mgrs", "text"),
+    Column("precision_m", "#geo+precision", "float"),
+    Column("place", "#loc+name", "text"),
+    Column("title", "#description+title", "text"),
+    Column("description", "#description+details", "text"),
+    Column("severity", "#severity", "int"),
+    Column("killed", "#affected+killed", "int", _CASUALTY_KINDS),
+    Column("injured", "#affected+injured", "int", _CASUALTY_KINDS),
+    Column("abducted", "#affected+abducted", "int", _CASUALTY_KINDS),
+    Column("displaced", "#affected+displaced", "int", _CASUALTY_KINDS),
+    Column("perpetrator", "#group+perpetrator", "text", _INC),
+    Column("patrol_type", "#activity+type", "text", _PAT),
+    Column("start_time", "#date+start", "datetime", _PAT),
+    Column("end_time", "#date+end", "datetime", _PAT),
+    Column("route_points", "#geo+route+num", "int", _PAT),
+    Column("nil_report", "#meta+nil_report", "bool", _PAT),
+    Column("observations", "#description+observations", "text", _PAT),
+    Column("victims", "#affected+victims", "int", _HR),
+    Column("witnesses", "#meta+witnesses+num", "int", _HR),
+    Column("alleged_perpetrators", "#group+perpetrator+num", "int", _HR),
+    Column("contingent", "#org+contingent", "text"),
+    Column("author", "#contact+name+author", "text"),
+    Column("language", "#meta+lang", "text"),
+    Column("review_status", "#status+review", "text"),
+    Column("confidentiality", "#meta+confidentiality", "text"),
+    Column("in_conflict", "#meta+conflict", "bool"),
+    Column("attachments", "#meta+attachments+num", "int"),
+    Column("version_id", "#meta+version", "text"),
+)
+
+
+def columns_for(kind: str | None = None) -> tuple[Column, ...]:
+    """The columns of one kind's table, or every column (the flat CSV) when `kind` is None."""
+    if kind is None:
+        return COLUMNS
+    return tuple(c for c in COLUMNS if kind in c.kinds)
+
+
+def _taxonomy_label() -> Callable[[str, str], str]:
+    # Imported here so the writers stay importable (and testable with an injected labeller)
+    # even where the taxonomy file is being edited.
+    from peacewatch.common.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    return taxonomy.label
+
+
+def _to_mgrs(lat: float, lon: float, precision_m: float | None) -> str:
+    from peacewatch.common.coords import digits_for_precision, to_mgrs
+
+    # An MGRS reference names a square: give the one as precise as the report, no more.
+    return to_mgrs(lat, lon, digits_for_precision(precision_m))
+
+
+def _to_dtg(moment: datetime) -> str:
+    """The Zulu DTG of `moment`, exactly as ``peacewatch.common.timefmt.to_dtg(moment)`` writes it
+    (a test checks they agree), formatted from integers: strftime made DTGs 40 % of the CSV
+    export's time, and the CSV budget is 100,000 reports in 5 s."""
+    from peacewatch.common.timefmt import MONTHS
+
+    utc = moment.astimezone(UTC)
+    return f"{utc.day:02d}{utc.hour:02d}{utc.minute:02d}Z{MONTHS[utc.month - 1]}{utc.year % 100:02d}"
+
+
+class Labels:
+    """Human-readable names for one export language; caches category labels (few codes, many rows)."""
+
+    def __init__(
+        self,
+        lang: str = "en",
+        *,
+        category_label: Callable[[str, str], str] | None = None,
+        mgrs: Callable[[float, float, float | None], str] | None = None,
+        dtg: Callable[[datetime], str] | None = None,
+    ) -> None:
+        self.lang = check_lang(lang)
+        self._category_label = category_label or _taxonomy_label()
+        self._mgrs = mgrs or _to_mgrs
+        self._dtg = dtg or _to_dtg
+        self._categories: dict[str, str] = {}
+        self._fixed: dict[tuple[str, str], str] = {}
+
+    def category(self, code: str | None) -> str:
+        if not code:
+            return ""
+        label = self._categories.get(code)
+        if label is None:
+            try:
+                label = self._category_label(code, self.lang)
+            except (KeyError, LookupError, ValueError):
+                # A code from a newer taxonomy than the server's must not stop an export:
+                # the code itself is the most truthful label we have.
+                label = code
+            self._categories[code] = label
+        return label
+
+    def fixed(self, prefix: str, value: str | None) -> str:
+        """Kinds, statuses and confidentiality levels from the exports' catalogue."""
+        if not value:
+            return ""
+        label = self._fixed.get((prefix, value))
+        if label is None:
+            try:
+                label = text(f"{prefix}.{value}", self.lang)
+            except KeyError:
+                label = value
+            self._fixed[(prefix, value)] = label
+        return label
+
+    def word(self, key: str, **values: object) -> str:
+        return text(key, self.lang, **values)
+
+    def mgrs(self, lat: float | None, lon: float | None, precision_m: float | None = None) -> str:
+        if lat is None or lon is None:
+            return ""
+        try:
+            return self._mgrs(lat, lon, precision_m)
+        except (ValueError, TypeError):
+            return ""  # MGRS is undefined at the poles; lat/lon columns still carry the place
+
+    def dtg(self, moment: datetime | None) -> str:
+        return "" if moment is None else self._dtg(moment)
+
+
+def event_datetime(record: Mapping[str, Any]) -> datetime | None:
+    raw = record.get("event_time")
+    return parse_time(raw) if raw else None
+
+
+def _time(value: Any) -> datetime | None:
+    return parse_time(value) if value else None
+
+
+def persons_count(people: Any) -> int | None:
+    """How many people a list of Person entries stands for (each has a ``count``, default 1)."""
+    if not people:
+        return 0 if people is not None else None
+    return sum(int(p.get("count") or 1) for p in people)
+
+
+def flatten(record: Mapping[str, Any], labels: Labels) -> dict[str, Any]:
+    """Every column's typed value for one record (missing fields are None, never an error)."""
+    location = record.get("location") or {}
+    casualties = record.get("casualties") or {}
+    lat, lon = point_of(record)
+    when = event_datetime(record)
+    kind = record.get("kind")
+    return {
+        "id": record.get("id"),
+        "kind": labels.fixed("kind", kind),
+        "category": labels.category(record.get("category")),
+        "category_code": record.get("category"),
+        "event_time": when,
+        "dtg": labels.dtg(when),
+        "received_at": _time(record.get("received_at")),
+        "lat": lat,
+        "lon": lon,
+        "mgrs": labels.mgrs(lat, lon, location.get("precision_m")),
+        "precision_m": location.get("precision_m"),
+        "place": location.get("place"),
+        "title": record.get("title"),
+        "description": record.get("description"),
+        "severity": record.get("severity"),
+        "killed": casualties.get("killed"),
+        "injured": casualties.get("injured"),
+        "abducted": casualties.get("abducted"),
+        "displaced": casualties.get("displaced"),
+        "perpetrator": record.get("perpetrator"),
+        "patrol_type": record.get("patrol_type"),
+        "start_time": _time(record.get("start_time")),
+        "end_time": _time(record.get("end_time")),
+        "route_points": len(record["route"]) if record.get("route") is not None else None,
+        "nil_report": record.get("nil_report"),
+        "observations": record.get("observations"),
+        "victims": persons_count(record.get("victims")),
+        "witnesses": persons_count(record.get("witnesses")),
+        "alleged_perpetrators": persons_count(record.get("alleged_perpetrators")),
+        "contingent": record.get("contingent"),
+        "author": record.get("author"),
+        "language": record.get("language"),
+        "review_status": labels.fixed("status", record.get("review_status")),
+        "confidentiality": labels.fixed("conf", record.get("confidentiality")),
+        "in_conflict": record.get("in_conflict"),
+        "attachments": len(record.get("attachments") or ()),
+        "version_id": record.get("version_id"),
+    }
+
+
+def utc_naive(moment: datetime) -> datetime:
+    """A UTC wall-clock datetime without tzinfo (spreadsheets have no time zones)."""
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def iso_z(moment: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z``, seconds precision unless the source had more."""
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat()[:-6] + "Z"  # drop "+00:00"

@@ -1,0 +1,49 @@
+"""Flattened rows: typed values, labels, MGRS at the report's precision, DTG identical to common's."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from hypothesis import given
+from hypothesis import strategies as st
+from peacewatch.common.coords import to_mgrs
+from peacewatch.common.timefmt import to_dtg
+from peacewatch.server.exports.records import COLUMNS, Labels, _to_dtg, columns_for, flatten, iso_z
+
+
+@given(st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2099, 12, 31),
+                    timezones=st.sampled_from([UTC, timezone(timedelta(hours=3)), timezone(timedelta(hours=-9, minutes=-30))])))
+def test_fast_dtg_is_the_common_dtg(moment: datetime) -> None:
+    assert _to_dtg(moment) == to_dtg(moment)
+
+
+def test_iso_z_normalises_to_utc() -> None:
+    assert iso_z(datetime(2026, 11, 24, 18, 30, tzinfo=timezone(timedelta(hours=3)))) == "2026-11-24T15:30:00Z"
+    assert iso_z(datetime(2026, 11, 24, 15, 30, 0, 250000, tzinfo=UTC)) == "2026-11-24T15:30:00.250000Z"
+
+
+def test_flatten_types_and_labels(sample: list[dict]) -> None:
+    labels = Labels("fr")
+    hr = next(r for r in sample if r["kind"] == "hr_concern")
+    row = flatten(hr, labels)
+    assert set(row) == {c.key for c in COLUMNS}
+    assert row["event_time"] == datetime.fromisoformat(hr["event_time"])
+    assert row["kind"] == "Préoccupation droits de l'homme"
+    assert row["victims"] == sum(p["count"] for p in hr["victims"])
+    assert row["route_points"] is None
+    precision = hr["location"]["precision_m"]
+    digits = {5: 4, 10: 4, 50: 3, 100: 3}[precision]
+    assert row["mgrs"] == to_mgrs(hr["location"]["lat"], hr["location"]["lon"], digits)
+
+
+def test_unknown_category_falls_back_to_its_code_and_bare_records_flatten(bare: dict) -> None:
+    row = flatten(dict(bare, category="from_a_newer_taxonomy"), Labels("en"))
+    assert row["category"] == "from_a_newer_taxonomy"
+    assert row["event_time"] is None and row["dtg"] == "" and row["mgrs"] == ""
+
+
+def test_columns_per_kind() -> None:
+    patrol = {c.key for c in columns_for("patrol")}
+    assert {"route_points", "patrol_type", "nil_report"} <= patrol and "victims" not in patrol
+    assert "killed" in {c.key for c in columns_for("incident")}
+    assert columns_for(None) == COLUMNS

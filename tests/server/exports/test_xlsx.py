@@ -1,0 +1,77 @@
+"""XLSX: read back with openpyxl: sheets per kind, real types, frozen header, autofilter, summary."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from datetime import datetime
+
+from openpyxl import load_workbook
+from peacewatch.server.exports.records import columns_for
+from peacewatch.server.exports.xlsx import iter_xlsx, write_xlsx
+
+
+def _book(records: list[dict], **options: object):
+    out = io.BytesIO()
+    write_xlsx(records, out, **options)
+    out.seek(0)
+    return load_workbook(out)
+
+
+def test_one_sheet_per_kind_with_typed_cells(sample: list[dict]) -> None:
+    book = _book(sample)
+    assert book.sheetnames == ["Summary", "Incident", "Patrol", "Human-rights concern"]
+    counts = Counter(r["kind"] for r in sample)
+    for kind, title in (("incident", "Incident"), ("patrol", "Patrol"), ("hr_concern", "Human-rights concern")):
+        ws = book[title]
+        keys = [c.key for c in columns_for(kind)]
+        assert [c.value for c in ws[1]] == [c.header("en") for c in columns_for(kind)]
+        assert ws.freeze_panes == "A2"
+        assert ws.auto_filter.ref == f"A1:{ws.cell(1, len(keys)).column_letter}{counts[kind] + 1}"
+        assert ws.max_row == counts[kind] + 1
+        row = {k: ws.cell(2, i + 1).value for i, k in enumerate(keys)}
+        assert isinstance(row["event_time"], datetime) and row["event_time"].tzinfo is None
+        assert ws.cell(2, keys.index("event_time") + 1).is_date
+        assert isinstance(row["lat"], float) and isinstance(row["severity"], int)
+        assert isinstance(row["in_conflict"], bool)
+    first_patrol = next(r for r in sample if r["kind"] == "patrol")
+    ws = book["Patrol"]
+    keys = [c.key for c in columns_for("patrol")]
+    assert ws.cell(2, keys.index("route_points") + 1).value == len(first_patrol["route"])
+    assert ws.cell(2, keys.index("event_time") + 1).value == datetime.fromisoformat(
+        first_patrol["event_time"]).replace(tzinfo=None)
+
+
+def test_summary_totals(sample: list[dict]) -> None:
+    ws = _book(sample)["Summary"]
+    cells = {row[0]: row[1:] for row in ws.iter_rows(values_only=True) if row and row[0] is not None}
+    assert cells["Reports"][0] == len(sample)
+    by_contingent = Counter(r["contingent"] for r in sample)
+    for contingent, n in by_contingent.items():
+        assert cells[contingent][0] == n
+    rows = list(ws.iter_rows(values_only=True))
+    category_rows = {r[1]: r[2] for r in rows if r and len(r) > 2 and isinstance(r[2], int) and r[1]}
+    assert category_rows == dict(Counter(r["category"] for r in sample))
+    severity_header = rows.index(next(r for r in rows if r and r[0] == "By severity"))
+    severities = {r[0]: r[1] for r in rows[severity_header + 2: severity_header + 7]}
+    assert severities == dict(Counter(r["severity"] for r in sample))
+
+
+def test_formulas_and_control_characters_are_text(bare: dict) -> None:
+    record = dict(bare, title="=1+1", description="bell\x07 and tab\tkept")
+    ws = _book([record])["Incident"]
+    keys = [c.key for c in columns_for("incident")]
+    title = ws.cell(2, keys.index("title") + 1)
+    assert title.value == "=1+1" and title.data_type == "s"  # stored as text, never evaluated
+    assert ws.cell(2, keys.index("description") + 1).value == "bell and tab\tkept"
+
+
+def test_french_sheet_names_and_streamed_bytes(sample: list[dict]) -> None:
+    data = b"".join(iter_xlsx(sample[:30], lang="fr", chunk_size=4096))
+    book = load_workbook(io.BytesIO(data))
+    assert book.sheetnames[0] == "Synthèse" and "Patrouille" in book.sheetnames
+
+
+def test_empty_export_has_headers_only() -> None:
+    book = _book([])
+    assert book["Incident"].max_row == 1 and book["Incident"].auto_filter.ref.endswith("1")
