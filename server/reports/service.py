@@ -17,7 +17,16 @@ from sqlalchemy import Connection, and_, func, or_, select
 
 from ..access import Principal, can_read, redact, visible_clause
 from ..audit.service import record
-from ..db.tables import comments, contingents, incident_sources, report_heads, reports, reviews, users, versions
+from ..db.tables import (
+    comments,
+    contingents,
+    incident_sources,
+    report_heads,
+    reports,
+    reviews,
+    users,
+    versions,
+)
 from ..problems import invalid, not_found
 from .filters import ReportFilters
 
@@ -146,8 +155,12 @@ def get_report(conn: Connection, principal: Principal, report_id: str) -> dict[s
     ).mappings().all()
     sources: list[str] = []
     if row["incident_id"]:
-        sources = list(conn.execute(select(incident_sources.c.report_id).where(
-            incident_sources.c.incident_id == row["incident_id"])).scalars())
+        # Only the sources the caller may read: listing the others would reveal restricted cases exist.
+        sources = list(conn.execute(
+            select(incident_sources.c.report_id)
+            .join(reports, reports.c.id == incident_sources.c.report_id)
+            .where(incident_sources.c.incident_id == row["incident_id"], visible_clause(principal, reports))
+        ).scalars())
     return {
         "id": row["id"],
         "contingent": row["contingent"],

@@ -131,48 +131,49 @@ def store_version(
             conn.execute(insert(report_attachments).values(report_id=report_id, sha256=att["sha256"]))
     heads = rebuild_projection(conn, report_id=report_id, contingent_id=cid,
                                author_user_id=current["author_user_id"] if current else principal.user_id,
-                               seq=seq, created=current is None)
+                               seq=seq, created=current is None, newest=canonical, newest_id=version_id)
     return Outcome(version_id, STORED, report_id, seq=seq, in_conflict=heads > 1)
 
 
-def head_versions(conn: Connection, report_id: str) -> list[dict[str, Any]]:
-    """The report's heads, newest received first."""
-    rows = conn.execute(
-        select(versions).join(report_heads, report_heads.c.version_id == versions.c.version_id)
-        .where(report_heads.c.report_id == report_id).order_by(versions.c.seq.desc())
-    ).mappings()
-    return [dict(r) for r in rows]
-
-
 def rebuild_projection(conn: Connection, *, report_id: str, contingent_id: int, author_user_id: int, seq: int,
-                       created: bool) -> int:
-    """Derive the ``reports`` row from the heads: newest head's content, most restrictive level."""
-    heads = head_versions(conn, report_id)
-    newest = report_to_json(parse_report(heads[0]["body"]))
+                       created: bool, newest: dict[str, Any], newest_id: str) -> int:
+    """Derive the ``reports`` row from the heads: newest head's content, most restrictive level.
+
+    ``newest`` is the canonical body of the version just stored (always the newest head); the
+    other heads are read only when there are some, i.e. when the report is in conflict.
+    """
+    head_ids = list(conn.execute(select(report_heads.c.version_id).where(report_heads.c.report_id == report_id))
+                    .scalars())
+    levels = [newest["confidentiality"]]
+    others = [h for h in head_ids if h != newest_id]
+    if others:
+        levels += [b.get("confidentiality", "restricted") for b in conn.execute(
+            select(versions.c.body).where(versions.c.version_id.in_(others))).scalars()]
     loc = newest.get("location") or {}
     if not loc and newest.get("route"):
         # A patrol without a reported position is placed at its route's start, so maps can show it.
         loc = newest["route"][0]
+    now = clock.now()
     values = {
         "kind": newest["kind"],
         "category": newest["category"],
         "contingent_id": contingent_id,
         "author_user_id": author_user_id,
-        "confidentiality": most_restrictive([h["body"].get("confidentiality", "restricted") for h in heads]),
+        "confidentiality": most_restrictive(levels),
         "severity": newest.get("severity") or 1,
         "event_time": datetime.fromisoformat(newest["event_time"].replace("Z", "+00:00")),
         "lat": loc.get("lat"),
         "lon": loc.get("lon"),
         "title": newest.get("title") or "",
         "body": newest,
-        "head_version_id": heads[0]["version_id"],
-        "heads_count": len(heads),
+        "head_version_id": newest_id,
+        "heads_count": len(head_ids),
         "last_seq": seq,
-        "updated_at": clock.now(),
+        "updated_at": now,
     }
     if created:
-        conn.execute(insert(reports).values(id=report_id, first_seq=seq, received_at=clock.now(),
+        conn.execute(insert(reports).values(id=report_id, first_seq=seq, received_at=now,
                                             review_status="unreviewed", **values))
     else:
         conn.execute(update(reports).where(reports.c.id == report_id).values(**values))
-    return len(heads)
+    return len(head_ids)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from peacewatch.server.exports.formats import FORMATS, render
 
 MAGIC = {"pdf": b"%PDF-", "xlsx": b"PK\x03\x04", "csv": b"Report ID,", "geojson": b'{"type":"FeatureCollection"',

@@ -7,10 +7,9 @@ Create Date: 2026-11-24
 
 from __future__ import annotations
 
+import peacewatch.server.db.types
 import sqlalchemy as sa
 from alembic import op
-
-import peacewatch.server.db.types
 from sqlalchemy.dialects import postgresql
 
 revision = '0001'
