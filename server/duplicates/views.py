@@ -1,0 +1,54 @@
+"""Routes: duplicate proposals (list, confirm, dismiss) and consolidated incidents (read, overrides, unmerge)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Body, Query
+
+from ..deps import Analyst, ReadConn, WriteConn
+from . import service
+from .models import Overrides, ProposalStatus
+
+router = APIRouter(tags=["duplicates"])
+
+
+@router.get("/duplicates")
+def list_duplicates(conn: ReadConn, me: Analyst, status: ProposalStatus = "proposed",
+                    limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0)) -> dict:
+    """Proposed duplicate pairs you may read (both reports), best score first, with their reasons."""
+    return service.list_proposals(conn, me, status=status, limit=limit, offset=offset)
+
+
+@router.get("/duplicates/{proposal_id}")
+def get_duplicate(proposal_id: int, conn: ReadConn, me: Analyst) -> dict:
+    """One proposal with its reasons and both reports' summaries."""
+    return service.get_proposal(conn, me, proposal_id)
+
+
+@router.post("/duplicates/{proposal_id}/confirm", status_code=201)
+def confirm(proposal_id: int, conn: WriteConn, me: Analyst, request: Overrides | None = Body(default=None)) -> dict:
+    """Merge the pair into one consolidated incident keeping every source (optionally with overrides)."""
+    return service.confirm(conn, me, proposal_id=proposal_id, overrides=request.overrides if request else None)
+
+
+@router.post("/duplicates/{proposal_id}/dismiss")
+def dismiss(proposal_id: int, conn: WriteConn, me: Analyst) -> dict:
+    """Not the same event: the pair is closed and never proposed again."""
+    return service.dismiss(conn, me, proposal_id=proposal_id)
+
+
+@router.get("/incidents/{incident_id}")
+def get_incident(incident_id: str, conn: ReadConn, me: Analyst) -> dict:
+    """A consolidated incident: the sources you may read, agreed and disagreeing facts, values."""
+    return service.get_incident(conn, me, incident_id)
+
+
+@router.put("/incidents/{incident_id}/overrides")
+def set_overrides(incident_id: str, request: Overrides, conn: WriteConn, me: Analyst) -> dict:
+    """Replace HQ's picked or typed consolidated values; the sources stay as they are."""
+    return service.set_overrides(conn, me, incident_id=incident_id, overrides=request.overrides)
+
+
+@router.post("/incidents/{incident_id}/unmerge")
+def unmerge(incident_id: str, conn: WriteConn, me: Analyst) -> dict:
+    """Undo a consolidation: every source is restored exactly, its proposals open again."""
+    return service.unmerge(conn, me, incident_id=incident_id)
