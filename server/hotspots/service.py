@@ -1,0 +1,243 @@
+"""Hotspot service: the reports a caller may see -> hotspot, emerging and coverage-gap GeoJSON.
+
+Reads only through ``access.visible_clause`` and the shared ``ReportFilters``, so a hotspot map
+never counts a report its caller could not open. Results are cached per (what the caller may see,
+filters, parameters, change-feed sequence): the map recomputes only when a change arrives.
+
+What is counted: incidents and human-rights concerns (patrol logs are coverage, not events),
+unless the caller names ``kind`` explicitly. Coverage routes are the visible ``patrol`` reports'
+``route`` and ``end_time`` (falling back to ``event_time``), whatever the other filters say.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import numpy as np
+import shapely
+from sqlalchemy import Connection, select
+
+from ..access import Principal, visible_clause
+from ..clock import now as clock_now
+from ..db.tables import reports
+from ..feed import last_seq
+from ..problems import invalid
+from ..reports.filters import ReportFilters
+from .analysis import HotspotMap, emerging_map, gaps_map, hotspot_map
+from .coverage import PatrolRoute
+from .emerging import Step
+from .output import write_csv
+
+__all__ = ["HotspotCache", "HotspotParams", "coverage_gaps", "emerging", "hotspots", "to_csv"]
+
+EVENT_KINDS = ("incident", "hr_concern")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class HotspotParams:
+    """Grid parameters of a request (validated again by the engine, errors name the field)."""
+
+    resolution: int = 8
+    k: int = 1
+
+
+class HotspotCache:
+    """A small thread-safe LRU of computed results; keys carry the change-feed sequence."""
+
+    def __init__(self, size: int = 32) -> None:
+        self._size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return self._items[key]
+        value = compute()  # outside the lock: two racing misses compute the same value twice
+        with self._lock:
+            self.misses += 1
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
+
+
+def _visibility_key(p: Principal) -> tuple[Any, ...]:
+    # Everything visible_clause depends on: role, contingent, and the user (own restricted reports).
+    return (p.role.value, p.contingent_id, p.user_id)
+
+
+def _filters_key(filters: ReportFilters) -> str:
+    return filters.model_dump_json()
+
+
+def _engine_errors(fn: Callable[[], T]) -> T:
+    """Turn the engine's ``ValueError("field: message")`` into a 4xx problem naming the field."""
+    try:
+        return fn()
+    except ValueError as exc:
+        text = str(exc)
+        field, _, message = text.partition(": ")
+        raise invalid(field if message else "query", message or text) from None
+
+
+def _event_points(conn: Connection, principal: Principal, filters: ReportFilters) -> tuple[np.ndarray, ...]:
+    """(lat, lon, event_time) arrays of the visible, located events matching the filters."""
+    stmt = select(reports.c.lat, reports.c.lon, reports.c.event_time).where(
+        visible_clause(principal, reports), reports.c.lat.is_not(None), reports.c.lon.is_not(None)
+    )
+    if not filters.kind:
+        stmt = stmt.where(reports.c.kind.in_(EVENT_KINDS))
+    rows_ = conn.execute(filters.apply(stmt)).all()
+    lat = np.fromiter((r[0] for r in rows_), dtype=np.float64, count=len(rows_))
+    lon = np.fromiter((r[1] for r in rows_), dtype=np.float64, count=len(rows_))
+    times = np.array([_utc64(r[2]) for r in rows_], dtype="datetime64[s]")
+    if filters.needs_exact_area() and lat.size:
+        geom = filters.geometry()
+        keep = shapely.covers_xy(geom, lon, lat)
+        lat, lon, times = lat[keep], lon[keep], times[keep]
+    return lat, lon, times
+
+
+def _utc64(t: datetime) -> np.datetime64:
+    if t.tzinfo is not None:
+        t = t.astimezone(UTC).replace(tzinfo=None)
+    return np.datetime64(t, "s")
+
+
+def _area(filters: ReportFilters) -> dict[str, Any] | None:
+    # The area polygon (or bbox), when given, is the study area: zero-count cells in it included.
+    geom = filters.geometry()
+    return shapely.geometry.mapping(geom) if geom is not None else None
+
+
+def _hotspot_map(
+    conn: Connection, principal: Principal, filters: ReportFilters, params: HotspotParams, cache: HotspotCache
+) -> HotspotMap:
+    key = ("map", _visibility_key(principal), _filters_key(filters), params, last_seq(conn))
+
+    def compute() -> HotspotMap:
+        lat, lon, _ = _event_points(conn, principal, filters)
+        if lat.size == 0 and filters.geometry() is None:
+            raise invalid("filters", "no located reports match these filters")
+        return _engine_errors(
+            lambda: hotspot_map(lat, lon, resolution=params.resolution, k=params.k, area=_area(filters))
+        )
+
+    return cache.get_or_compute(key, compute)
+
+
+def hotspots(
+    conn: Connection,
+    *,
+    principal: Principal,
+    filters: ReportFilters,
+    params: HotspotParams,
+    cache: HotspotCache,
+) -> dict[str, Any]:
+    """Gi* hotspot GeoJSON of the reports the caller may see."""
+    hm = _hotspot_map(conn, principal, filters, params, cache)
+    return hm.geojson(
+        metadata={
+            "resolution": params.resolution,
+            "k": params.k,
+            "cells": int(hm.cells.size),
+            "reports": int(hm.counts.sum()),
+        }
+    )
+
+
+def emerging(
+    conn: Connection,
+    *,
+    principal: Principal,
+    filters: ReportFilters,
+    params: HotspotParams,
+    step: Step,
+    neighbourhood_time_step: int,
+    cache: HotspotCache,
+) -> dict[str, Any]:
+    """Emerging-hotspot GeoJSON (one category per cell) of the reports the caller may see."""
+    key = (
+        "emerging",
+        _visibility_key(principal),
+        _filters_key(filters),
+        params,
+        step,
+        neighbourhood_time_step,
+        last_seq(conn),
+    )
+
+    def compute() -> dict[str, Any]:
+        lat, lon, times = _event_points(conn, principal, filters)
+        if lat.size == 0:
+            raise invalid("filters", "no located reports match these filters")
+        start = _utc64(filters.start) if filters.start else None
+        # ``end`` is exclusive in the filters; the cube's last step is the one holding end - 1 s.
+        end = _utc64(filters.end) - np.timedelta64(1, "s") if filters.end else None
+        _, fc = _engine_errors(
+            lambda: emerging_map(
+                lat,
+                lon,
+                times,
+                resolution=params.resolution,
+                k=params.k,
+                area=_area(filters),
+                step=step,
+                start=start,
+                end=end,
+                neighbourhood_time_step=neighbourhood_time_step,
+            )
+        )
+        return fc
+
+    return cache.get_or_compute(key, compute)
+
+
+def _patrol_routes(conn: Connection, principal: Principal) -> list[PatrolRoute]:
+    stmt = select(reports.c.body, reports.c.event_time).where(
+        visible_clause(principal, reports), reports.c.kind == "patrol"
+    )
+    routes: list[PatrolRoute] = []
+    for body, event_time in conn.execute(stmt):
+        points = [(p["lat"], p["lon"]) for p in body.get("route") or [] if "lat" in p and "lon" in p]
+        if not points:
+            continue
+        end = body.get("end_time")
+        end_time = _utc64(datetime.fromisoformat(end.replace("Z", "+00:00"))) if end else _utc64(event_time)
+        routes.append(PatrolRoute(points=points, end_time=end_time))
+    return routes
+
+
+def coverage_gaps(
+    conn: Connection,
+    *,
+    principal: Principal,
+    filters: ReportFilters,
+    params: HotspotParams,
+    days: int,
+    buffer_m: float,
+    cache: HotspotCache,
+) -> dict[str, Any]:
+    """GeoJSON of hot cells (95 %) that no visible patrol route (buffered) crossed in the last ``days``."""
+    hm = _hotspot_map(conn, principal, filters, params, cache)
+    routes = _patrol_routes(conn, principal)
+    now = _utc64(clock_now())
+    return _engine_errors(lambda: gaps_map(hm, routes, now=now, days=days, buffer_m=buffer_m))
+
+
+def to_csv(fc: dict[str, Any]) -> str:
+    """The FeatureCollection's properties as CSV, one line per cell."""
+    props = [f["properties"] for f in fc["features"]]
+    fieldnames = list(props[0].keys()) if props else ["h3", "count", "z", "p", "q", "bin"]
+    return write_csv(props, fieldnames)

@@ -1,0 +1,114 @@
+"""Routes: Gi* hotspots, emerging hotspots and coverage gaps as GeoJSON (or CSV), for analysts."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from ..deps import Analyst, ReadConn
+from ..reports.filters import ReportFilters
+from . import service
+from .coverage import DEFAULT_BUFFER_M, DEFAULT_DAYS
+from .grid import DEFAULT_K, DEFAULT_RESOLUTION
+
+router = APIRouter(prefix="/hotspots", tags=["hotspots"])
+
+Resolution = Annotated[int, Query(ge=0, le=15, description="H3 resolution (8: cells ~0.74 km2)")]
+K = Annotated[int, Query(ge=1, le=10, description="Neighbourhood: grid_disk radius, the cell included")]
+Format = Annotated[Literal["geojson", "csv"], Query(description="geojson (default) or csv")]
+
+
+def _cache(request: Request) -> service.HotspotCache:
+    # One cache per app (per database), created on first use.
+    cache = getattr(request.app.state, "hotspot_cache", None)
+    if cache is None:
+        cache = request.app.state.hotspot_cache = service.HotspotCache()
+    return cache
+
+
+def _respond(fc: dict, fmt: str, name: str) -> Response:
+    if fmt == "csv":
+        return Response(
+            service.to_csv(fc),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    body = json.dumps(fc, separators=(",", ":"), allow_nan=False).encode()
+    return Response(body, media_type="application/geo+json")
+
+
+@router.get("")
+def hotspots(
+    request: Request,
+    conn: ReadConn,
+    me: Analyst,
+    filters: Annotated[ReportFilters, Query()],
+    resolution: Resolution = DEFAULT_RESOLUTION,
+    k: K = DEFAULT_K,
+    format: Format = "geojson",
+) -> Response:
+    """Getis-Ord Gi* hotspots (BH FDR, bins at 90/95/99 %) of the reports you may see, one hexagon per cell."""
+    params = service.HotspotParams(resolution=resolution, k=k)
+    fc = service.hotspots(conn, principal=me, filters=filters, params=params, cache=_cache(request))
+    return _respond(fc, format, "hotspots")
+
+
+@router.get("/emerging")
+def emerging(
+    request: Request,
+    conn: ReadConn,
+    me: Analyst,
+    filters: Annotated[ReportFilters, Query()],
+    resolution: Resolution = DEFAULT_RESOLUTION,
+    k: K = DEFAULT_K,
+    step: Annotated[Literal["day", "week", "month"], Query(description="Time step of the cube")] = "week",
+    time_neighbours: Annotated[
+        int, Query(ge=0, le=12, description="Previous steps in the neighbourhood")
+    ] = 1,
+    format: Format = "geojson",
+) -> Response:
+    """Emerging hotspot category (ArcGIS rules: new, consecutive, intensifying, ...) of every cell."""
+    params = service.HotspotParams(resolution=resolution, k=k)
+    fc = service.emerging(
+        conn,
+        principal=me,
+        filters=filters,
+        params=params,
+        step=step,
+        neighbourhood_time_step=time_neighbours,
+        cache=_cache(request),
+    )
+    return _respond(fc, format, "emerging-hotspots")
+
+
+@router.get("/coverage-gaps")
+def coverage_gaps(
+    request: Request,
+    conn: ReadConn,
+    me: Analyst,
+    filters: Annotated[ReportFilters, Query()],
+    resolution: Resolution = DEFAULT_RESOLUTION,
+    k: K = DEFAULT_K,
+    days: Annotated[
+        int, Query(ge=1, le=366, description="Patrols that ended in the last N days count")
+    ] = DEFAULT_DAYS,
+    buffer_m: Annotated[
+        float, Query(ge=0, le=100_000, description="Route buffer in metres")
+    ] = DEFAULT_BUFFER_M,
+    format: Format = "geojson",
+) -> Response:
+    """Hot cells (95 %) that no patrol route, buffered by ``buffer_m``, crossed in the last ``days`` days."""
+    params = service.HotspotParams(resolution=resolution, k=k)
+    fc = service.coverage_gaps(
+        conn,
+        principal=me,
+        filters=filters,
+        params=params,
+        days=days,
+        buffer_m=buffer_m,
+        cache=_cache(request),
+    )
+    return _respond(fc, format, "coverage-gaps")
