@@ -57,8 +57,11 @@ def write_conn(request: Request) -> Iterator[Connection]:
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-ReadConn = Annotated[Connection, Depends(read_conn)]
-WriteConn = Annotated[Connection, Depends(write_conn)]
+# scope="function": the transaction commits before the response is sent. With the default
+# (request scope) FastAPI would answer first and commit after, so a tablet could be told
+# "stored" for a version whose commit then failed, and forget it: that would lose data.
+ReadConn = Annotated[Connection, Depends(read_conn, scope="function")]
+WriteConn = Annotated[Connection, Depends(write_conn, scope="function")]
 
 
 def _principal(

@@ -18,9 +18,8 @@ no change at or below ``next`` can still appear later.
 from __future__ import annotations
 
 import heapq
-import importlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,6 +30,7 @@ from .. import feed
 from ..access import Permission, Principal, redact, visible_clause
 from ..db.tables import changes, reports, users, versions
 from ..devices.service import touch
+from ..duplicates.service import propose_for_report
 from ..reports.versions import REJECTED, STORED, device_key, store_version
 
 log = logging.getLogger(__name__)
@@ -89,30 +89,15 @@ def topological_order(entries: Sequence[PushEntry]) -> list[int]:
     return order
 
 
-def _duplicate_hook() -> Callable[..., Any] | None:
-    """``duplicates.service.propose_for_report`` when that module exists (it is built separately)."""
-    name = "peacewatch.server.duplicates.service"
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name in (name, "peacewatch.server.duplicates"):
-            return None
-        raise
-    return getattr(module, "propose_for_report", None)
-
-
 def after_stored(conn: Connection, report_id: str) -> None:
     """Run the post-store hooks for a report that just got a new version (duplicate proposals).
 
     Proposals are derived data that can be recomputed at any time; a bug there must not cost a
     field report, so the hook runs in a savepoint and its failure is logged, not raised.
     """
-    hook = _duplicate_hook()
-    if hook is None:
-        return
     try:
         with conn.begin_nested():
-            hook(conn, report_id)
+            propose_for_report(conn, report_id)
     except Exception:  # noqa: BLE001 - see docstring: never lose a push to a derived-data failure
         log.exception("duplicate proposals failed for report %s; the version is stored", report_id)
 

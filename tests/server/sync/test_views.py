@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import gzip
 import json
-import sys
-import types
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
+
 from factories import Mission, report_body, version_entry
 from peacewatch.server import feed
 from peacewatch.server.db.engine import WRITE
 from peacewatch.server.db.tables import versions
-from sqlalchemy import func, select
+from peacewatch.server.sync import service as sync_service
 
 PUSH = "/api/v1/sync/push"
 PULL = "/api/v1/sync/pull"
@@ -199,9 +199,7 @@ def test_duplicate_hook_runs_once_per_report_with_new_versions_and_cannot_lose_a
         if len(calls) == 2:
             raise RuntimeError("duplicate engine bug")
 
-    fake = types.ModuleType("peacewatch.server.duplicates.service")
-    fake.propose_for_report = propose_for_report  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "peacewatch.server.duplicates.service", fake)
+    monkeypatch.setattr(sync_service, "propose_for_report", propose_for_report)
     first, second = chain(mission, "patrol_a", 3), chain(mission, "patrol_a", 1)
     assert statuses(push(mission, "patrol_a", first + second)) == ["stored"] * 4
     assert calls == [first[0]["report_id"], second[0]["report_id"]]
