@@ -1,0 +1,111 @@
+"""The map page and the GeoJSON layers its script loads (same session cookie, same filters, same policy).
+
+Layers: report points (clustered in the browser), Gi* hotspot hexagons coloured by confidence bin,
+emerging-hotspot categories, coverage gaps, patrol routes, and reference data (place names,
+sensitive sites, the mission area) so the map is readable without base tiles. Every layer is the
+caller's own view: reports through ``reports.service.iter_records`` and hotspots through
+``hotspots.service``, both filtered by ``access.visible_clause``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from ...deps import ReadConn
+from ...hotspots import service as hotspots
+from ...reports.filters import ReportFilters
+from ...reports.service import iter_records
+from ..i18n import request_language
+from ..reference_data import reference_features
+from ..render import page
+from ..session import AnalystPage
+from ..vendor import vendor_installed
+
+router = APIRouter(include_in_schema=False)
+
+MAX_POINTS = 50_000  # beyond this the browser would struggle; the page says the layer is capped
+
+
+def _geojson(fc: dict[str, Any]) -> Response:
+    return Response(json.dumps(fc, separators=(",", ":"), allow_nan=False), media_type="application/geo+json")
+
+
+def _cache(request: Request) -> hotspots.HotspotCache:
+    # Shared with the API's hotspot routes (same attribute), so both hit one cache per app.
+    cache = getattr(request.app.state, "hotspot_cache", None)
+    if cache is None:
+        cache = request.app.state.hotspot_cache = hotspots.HotspotCache()
+    return cache
+
+
+@router.get("/map")
+def map_page(request: Request, me: AnalystPage) -> Response:
+    return page(request, "map.html", me, vendor=vendor_installed())
+
+
+@router.get("/map/data/reports.geojson")
+def report_points(conn: ReadConn, me: AnalystPage, filters: Annotated[ReportFilters, Query()]) -> Response:
+    """Located reports as points with what a popup shows."""
+    features: list[dict[str, Any]] = []
+    capped = False
+    for rec in iter_records(conn, me, filters):
+        loc = rec.get("location") or {}
+        if loc.get("lat") is None:
+            continue
+        if len(features) >= MAX_POINTS:
+            capped = True
+            break
+        features.append({"type": "Feature",
+                         "geometry": {"type": "Point", "coordinates": [loc["lon"], loc["lat"]]},
+                         "properties": {"id": rec["id"], "title": rec.get("title", ""), "kind": rec["kind"],
+                                        "category": rec["category"], "event_time": rec["event_time"],
+                                        "review_status": rec["review_status"], "contingent": rec["contingent"],
+                                        "severity": rec.get("severity")}})
+    return _geojson({"type": "FeatureCollection", "features": features, "capped": capped})
+
+
+@router.get("/map/data/patrols.geojson")
+def patrol_routes(conn: ReadConn, me: AnalystPage, filters: Annotated[ReportFilters, Query()]) -> Response:
+    """Patrol routes (kind=patrol) as lines."""
+    only_patrols = filters.model_copy(update={"kind": ["patrol"]})
+    features = [
+        {"type": "Feature",
+         "geometry": {"type": "LineString", "coordinates": [[p["lon"], p["lat"]] for p in rec["route"]]},
+         "properties": {"id": rec["id"], "title": rec.get("title", ""), "contingent": rec["contingent"],
+                        "patrol_type": rec.get("patrol_type"), "start_time": rec.get("start_time"),
+                        "end_time": rec.get("end_time")}}
+        for rec in iter_records(conn, me, only_patrols) if len(rec.get("route") or []) >= 2
+    ]
+    return _geojson({"type": "FeatureCollection", "features": features})
+
+
+@router.get("/map/data/hotspots.geojson")
+def hotspot_layer(request: Request, conn: ReadConn, me: AnalystPage,
+                  filters: Annotated[ReportFilters, Query()],
+                  layer: Literal["hotspots", "emerging", "coverage-gaps"] = "hotspots",
+                  resolution: Annotated[int, Query(ge=0, le=15)] = 7) -> Response:
+    """Gi* hexagons, emerging categories or coverage gaps; a problem (e.g. no reports) answers as JSON 422."""
+    params = hotspots.HotspotParams(resolution=resolution, k=1)
+    cache = _cache(request)
+    if layer == "emerging":
+        fc = hotspots.emerging(conn, principal=me, filters=filters, params=params, step="week",
+                               neighbourhood_time_step=1, cache=cache)
+    elif layer == "coverage-gaps":
+        fc = hotspots.coverage_gaps(conn, principal=me, filters=filters, params=params, days=30, buffer_m=2000.0,
+                                    cache=cache)
+    else:
+        fc = hotspots.hotspots(conn, principal=me, filters=filters, params=params, cache=cache)
+    # The map draws only significant cells and patterns; sending the rest would multiply the payload.
+    keep = [f for f in fc["features"] if f["properties"].get("bin") or
+            f["properties"].get("category", "no_pattern") != "no_pattern" or layer == "coverage-gaps"]
+    return _geojson(fc | {"features": keep})
+
+
+@router.get("/map/data/reference.geojson")
+def reference_layer(request: Request, conn: ReadConn, me: AnalystPage) -> Response:
+    """Place names, sensitive sites and the mission area, named in the visitor's language."""
+    return _geojson(reference_features(conn, request_language(request)))

@@ -1,0 +1,136 @@
+"""Reports: the filtered, searchable, paged table with counts; one report's detail; review and comments.
+
+Filters are ``reports.filters.ReportFilters`` (the same the API, exports and hotspots take), read
+from the query string, so a filtered table's URL can be bookmarked and handed to the exports page.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from pydantic import ValidationError
+
+from ...access import can_review
+from ...attachments import service as attachments
+from ...deps import ReadConn, SettingsDep
+from ...problems import invalid
+from ...reports import review as review_service
+from ...reports import service
+from ...reports.filters import REVIEW_STATUSES, ReportFilters
+from ...reports.review import DECISIONS
+from ...users.service import list_contingents
+from ..render import category_codes, page
+from ..services import WriteTx, as_page
+from ..session import CSRF, ReaderPage, ReviewerPage
+
+router = APIRouter(include_in_schema=False)
+
+LIST_FIELDS = ("category", "kind", "contingent", "review_status")
+SCALAR_FIELDS = ("start", "end", "bbox", "q", "severity_min", "severity_max")
+PAGE_SIZES = (25, 50, 100)
+
+
+def filters_from(request: Request) -> tuple[ReportFilters, dict[str, Any], str]:
+    """The query string's filters, the raw values (to refill the form) and an error naming the field."""
+    q = request.query_params
+    raw: dict[str, Any] = {k: [v for v in q.getlist(k) if v] for k in LIST_FIELDS}
+    for key in SCALAR_FIELDS:
+        if q.get(key):
+            raw[key] = q[key]
+    try:
+        return ReportFilters.model_validate(raw), raw, ""
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "filters"
+        return ReportFilters(), raw, f"{field}: {err['msg']}"
+
+
+def filter_query(raw: dict[str, Any]) -> str:
+    """The raw filters as a query string (for paging links and the export page)."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in raw.items():
+        pairs.extend((key, v) for v in (value if isinstance(value, list) else [value]))
+    return urlencode(pairs)
+
+
+def _limit(request: Request) -> int:
+    try:
+        value = int(request.query_params.get("limit", "50"))
+    except ValueError:
+        return 50
+    return value if value in PAGE_SIZES else 50
+
+
+@router.get("/reports")
+def list_page(request: Request, conn: ReadConn, me: ReaderPage) -> Response:
+    """The reports table: filters, text search, per-status counts, cursor paging."""
+    filters, raw, error = filters_from(request)
+    limit = _limit(request)
+    cursor = request.query_params.get("cursor") or None
+    with as_page(me):
+        result = service.list_reports(conn, me, filters, cursor=cursor, limit=limit)
+        # Counts per review status under the same filters (the status filter itself aside).
+        counts = {s: service.list_reports(conn, me, filters.model_copy(update={"review_status": [s]}),
+                                          cursor=None, limit=1)["total"] for s in REVIEW_STATUSES}
+    return page(request, "reports.html", me, result=result, raw=raw, error=error, counts=counts,
+                statuses=REVIEW_STATUSES, kinds=("incident", "patrol", "hr_concern"), categories=category_codes(),
+                contingents=[c["code"] for c in list_contingents(conn)], query=filter_query(raw), limit=limit,
+                page_sizes=PAGE_SIZES, cursor=cursor)
+
+
+@router.get("/reports/{report_id}")
+def detail_page(report_id: str, request: Request, conn: WriteTx, me: ReaderPage) -> Response:
+    """One report: current state, heads, version history (who, when, device), sources, reviews, comments."""
+    # A write transaction: reading a restricted report is itself audited by the service.
+    with as_page(me):
+        report = service.get_report(conn, me, report_id)
+        history = service.version_history(conn, me, report_id)
+        row = service.load_readable(conn, me, report_id)
+    may_review = can_review(me, contingent_id=row["contingent_id"], confidentiality=row["confidentiality"],
+                            author_user_id=row["author_user_id"])
+    return page(request, "report.html", me, report=report, history=list(reversed(history)),
+                may_review=may_review, decisions=DECISIONS, done=request.query_params.get("done", ""))
+
+
+@router.post("/reports/{report_id}/review")
+def review_submit(report_id: str, conn: WriteTx, me: ReviewerPage, _csrf: CSRF,
+                  status: Annotated[str, Form()], comment: Annotated[str, Form(max_length=4000)] = "") -> Response:
+    """Verify, reject or ask for more information (the service checks the contingent rule)."""
+    with as_page(me):
+        if status not in DECISIONS:
+            raise invalid("status", f"status must be one of {', '.join(DECISIONS)}")
+        review_service.review(conn, me, report_id=report_id, status=status, comment=comment)
+    return RedirectResponse(f"/reports/{report_id}?done={status}", status_code=303)
+
+
+@router.post("/reports/{report_id}/comments")
+def comment_submit(report_id: str, conn: WriteTx, me: ReaderPage, _csrf: CSRF,
+                   text: Annotated[str, Form(max_length=4000)] = "") -> Response:
+    """Comment on a report you may read."""
+    with as_page(me):
+        if not text.strip():
+            raise invalid("text", "write a comment first")
+        review_service.add_comment(conn, me, report_id=report_id, text=text.strip())
+    return RedirectResponse(f"/reports/{report_id}?done=comment", status_code=303)
+
+
+@router.get("/attachments/{sha256}")
+def attachment(sha256: str, conn: WriteTx, settings: SettingsDep, me: ReaderPage) -> Response:
+    """An attachment of a report you may read: images inline, anything else as a download.
+
+    The audit entry of a restricted read commits before the bytes stream (``WriteTx``), as in the API.
+    """
+    with as_page(me):
+        dl = attachments.open_download(conn, me, root=settings.attachments_dir, sha256=sha256)
+    headers = {
+        "Content-Length": str(dl.size),
+        "Cache-Control": "private, max-age=31536000, immutable",
+        # Uploaded bytes are untrusted: never let them run as a page of this origin.
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Content-Disposition": "inline" if dl.inline else f'attachment; filename="{dl.sha256}"',
+    }
+    return StreamingResponse(dl.iter_bytes(), media_type=dl.media_type if dl.inline else "application/octet-stream",
+                             headers=headers)

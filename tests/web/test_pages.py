@@ -1,0 +1,297 @@
+"""Dashboard pages in-process (SQLite and PostgreSQL): sign-in, session cookie, CSRF, expiry,
+the access policy on pages, review, exports, admin forms, languages."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from factories import PASSWORD, Mission, report_body, store
+from peacewatch.server import clock
+from peacewatch.server.access import Permission
+from peacewatch.server.audit.service import query
+from peacewatch.server.db.tables import reviews, users
+from peacewatch.server.route_policy import route_table
+from tests.web.helpers import csrf_of, sign_in
+
+
+def test_every_page_route_declares_one_permission(client: TestClient) -> None:
+    pages = [(m, p, perm) for m, p, perm in route_table(client.app) if not p.startswith("/api/")]
+    assert len(pages) > 20
+    missing = [(m, p) for m, p, perm in pages if perm is None]
+    assert missing == []
+    # Posting forms is never public except signing in.
+    public_posts = {p for m, p, perm in pages if m == "POST" and perm is Permission.PUBLIC}
+    assert public_posts == {"/login"}
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client: TestClient, mission: Mission) -> None:
+    r = client.get("/reports?kind=incident")
+    assert r.status_code == 303
+    assert r.headers["location"] == "/login?next=%2Freports%3Fkind%3Dincident"
+    assert client.get("/").headers["location"] == "/login"
+
+
+def test_session_cookie_is_httponly_strict_and_expires(client: TestClient, mission: Mission) -> None:
+    form = client.get("/login")
+    r = client.post("/login", data={"username": "analyst", "password": PASSWORD, "csrf": csrf_of(form.text),
+                                    "next": "/map"})
+    assert r.status_code == 303 and r.headers["location"] == "/map"
+    cookie = next(h for h in r.headers.get_list("set-cookie") if h.startswith("pw_session="))
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Max-Age=43200" in cookie
+    assert client.get("/reports").status_code == 200
+    clock.advance(timedelta(hours=12, minutes=1))
+    r = client.get("/reports")
+    assert r.status_code == 303 and "reason=expired" in r.headers["location"]
+    assert 'pw_session=""' in r.headers["set-cookie"]  # the dead cookie is dropped
+
+
+def test_wrong_password_is_an_error_on_the_form_and_audited(client: TestClient, mission: Mission) -> None:
+    form = client.get("/login")
+    r = client.post("/login", data={"username": "analyst", "password": "nope", "csrf": csrf_of(form.text)})
+    assert r.status_code == 401
+    assert "wrong username or password" in r.text
+    assert "pw_session" not in r.headers.get("set-cookie", "")
+
+
+def test_sign_in_without_csrf_or_to_another_site_is_refused(client: TestClient, mission: Mission) -> None:
+    client.get("/login")
+    r = client.post("/login", data={"username": "analyst", "password": PASSWORD, "csrf": "forged"})
+    assert r.status_code == 403
+    form = client.get("/login")
+    r = client.post("/login", data={"username": "analyst", "password": PASSWORD, "csrf": csrf_of(form.text),
+                                    "next": "//evil.example/phish"})
+    assert r.status_code == 303 and r.headers["location"] == "/reports"  # not an open redirect
+
+
+def test_review_needs_a_csrf_token_bound_to_the_session(client: TestClient, mission: Mission) -> None:
+    rid = report_body()["id"]
+    store(mission, "patrol_a", report_body(report_id=rid))
+    sign_in(client, "analyst", PASSWORD)
+    page = client.get(f"/reports/{rid}")
+    token = csrf_of(page.text)
+    for bad in ("", "0" * 64, token[:-1] + ("0" if token[-1] != "0" else "1")):
+        r = client.post(f"/reports/{rid}/review", data={"status": "verified", "comment": "x", "csrf": bad})
+        assert r.status_code == 403
+    with mission.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(reviews)).scalar_one() == 0
+    r = client.post(f"/reports/{rid}/review", data={"status": "verified", "comment": "ok", "csrf": token})
+    assert r.status_code == 303 and r.headers["location"] == f"/reports/{rid}?done=verified"
+    assert 'data-status="verified"' in client.get(f"/reports/{rid}").text
+    # Another session's token does not work for this one.
+    other = TestClient(client.app, follow_redirects=False)
+    sign_in(other, "protection", PASSWORD)
+    r = other.post(f"/reports/{rid}/review", data={"status": "rejected", "csrf": token})
+    assert r.status_code == 403
+
+
+def test_pages_show_what_the_policy_allows(client: TestClient, mission: Mission) -> None:
+    own = report_body(contingent="ALPHA", author="patrol_a", title="Alpha mission report")
+    other = report_body(contingent="BRAVO", author="patrol_b", title="Bravo mission report")
+    hr = report_body(kind="hr_concern", category="arbitrary_detention", confidentiality="restricted",
+                     contingent="BRAVO", author="patrol_b", title="Bravo restricted case")
+    for username, body in (("patrol_a", own), ("patrol_b", other), ("patrol_b", hr)):
+        store(mission, username, body)
+    sign_in(client, "patrol_a", PASSWORD)
+    listing = client.get("/reports").text
+    assert "Alpha mission report" in listing and "Bravo" not in listing
+    assert client.get(f"/reports/{other['id']}").status_code == 404  # existence does not leak
+    assert client.get("/map").status_code == 403
+    assert client.get("/admin/devices").status_code == 403
+    assert client.get("/exports/download?format=csv").status_code == 403
+
+    analyst = TestClient(client.app, follow_redirects=False)
+    sign_in(analyst, "analyst", PASSWORD)
+    assert "Bravo restricted case" not in analyst.get("/reports").text
+    assert analyst.get(f"/reports/{hr['id']}").status_code == 404
+
+    hro = TestClient(client.app, follow_redirects=False)
+    sign_in(hro, "hr", PASSWORD)
+    detail = hro.get(f"/reports/{hr['id']}")
+    assert detail.status_code == 200 and "Victim Secretname" in detail.text
+
+    admin = TestClient(client.app, follow_redirects=False)
+    sign_in(admin, "admin", PASSWORD)
+    assert admin.get("/").headers["location"] == "/admin/users"
+    assert admin.get("/reports").status_code == 403
+
+
+def test_a_commander_may_not_review_another_contingent(client: TestClient, mission: Mission) -> None:
+    body = report_body(contingent="BRAVO", author="patrol_b", confidentiality="public")
+    store(mission, "patrol_b", body)
+    sign_in(client, "commander_a", PASSWORD)
+    page = client.get(f"/reports/{body['id']}")
+    assert page.status_code == 200 and 'id="review-form"' not in page.text
+    r = client.post(f"/reports/{body['id']}/review", data={"status": "verified", "csrf": csrf_of(page.text)})
+    assert r.status_code == 403 and "own contingent" in r.text
+    with mission.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(reviews)).scalar_one() == 0
+
+
+def test_bad_filters_and_forms_name_the_field(client: TestClient, mission: Mission) -> None:
+    sign_in(client, "analyst", PASSWORD)
+    r = client.get("/reports?bbox=1,2,3")
+    assert r.status_code == 200 and "bbox" in r.text and "role=\"alert\"" in r.text
+    r = client.get("/exports/download?format=docx")
+    assert r.status_code == 422 and "<strong>format</strong>" in r.text
+    admin = TestClient(client.app, follow_redirects=False)
+    sign_in(admin, "admin", PASSWORD)
+    token = csrf_of(admin.get("/admin/users").text)
+    r = admin.post("/admin/users", data={"username": "Bad Name", "password": "long enough pw", "role": "patrol",
+                                         "contingent": "ALPHA", "csrf": token})
+    assert r.status_code == 422 and "<strong>username</strong>" in r.text
+    r = admin.post("/admin/users", data={"username": "newpatrol", "password": "long enough pw",
+                                         "role": "patrol", "contingent": "ALPHA", "csrf": token})
+    assert r.status_code == 303
+    with mission.engine.connect() as conn:
+        assert conn.execute(select(users.c.role).where(users.c.username == "newpatrol")).scalar_one() == "patrol"
+
+
+def test_csv_export_holds_the_filtered_visible_reports(client: TestClient, mission: Mission) -> None:
+    for i in range(3):
+        store(mission, "patrol_a", report_body(title=f"incident {i}"))
+    store(mission, "patrol_a", report_body(kind="patrol", title="a patrol"))
+    sign_in(client, "commander_a", PASSWORD)
+    r = client.get("/exports/download?format=csv&kind=incident")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert re.search(r'filename="peacewatch-\d{8}T\d{4}Z\.csv"', r.headers["content-disposition"])
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert len(rows) == 2 + 3  # header, HXL hashtags, three incidents
+    xlsx = client.get("/exports/download?format=xlsx&lang=fr")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    with mission.engine.connect() as conn:
+        entries = query(conn, action="export", actor="commander_a")
+    assert [(e["target"], e["detail"]["lang"]) for e in entries] == [("csv", "en"), ("xlsx", "fr")]
+    assert entries[0]["detail"]["filters"] == {"kind": "incident"}
+
+
+@pytest.mark.parametrize(("lang", "direction", "label"), [("fr", "ltr", "Rapports"), ("ar", "rtl", "التقارير")])
+def test_language_choice_and_direction(client: TestClient, mission: Mission, lang: str, direction: str,
+                                       label: str) -> None:
+    sign_in(client, "analyst", PASSWORD)
+    r = client.get(f"/lang/{lang}?next=/reports")
+    assert r.status_code == 303 and r.headers["location"] == "/reports"
+    page = client.get("/reports").text
+    assert f'<html lang="{lang}" dir="{direction}">' in page
+    assert f'aria-current="page">{label}</a>' in page
+    client.get("/lang/xx?next=/reports")  # unknown: ignored, the choice stays
+    assert f'lang="{lang}"' in client.get("/reports").text
+
+
+def test_sign_out_ends_the_session(client: TestClient, mission: Mission) -> None:
+    sign_in(client, "analyst", PASSWORD)
+    cookie = client.cookies["pw_session"]
+    token = csrf_of(client.get("/reports").text)
+    assert client.post("/logout", data={"csrf": token}).headers["location"] == "/login"
+    stale = TestClient(client.app, follow_redirects=False, cookies={"pw_session": cookie})
+    assert stale.get("/reports").status_code == 303
+
+
+def _queue_item(html: str, attribute: str) -> list[str]:
+    return re.findall(rf'{attribute}="([^"]+)"', html)
+
+
+def test_duplicates_dismiss_confirm_and_unmerge(client: TestClient, mission: Mission) -> None:
+    from peacewatch.server.sync.service import after_stored
+
+    pytest.importorskip("peacewatch.server.duplicates.service")
+    pairs = []
+    for lat in (1.40, 1.90):  # two events far apart, each reported by both contingents
+        a = report_body(contingent="ALPHA", author="patrol_a", lat=lat, lon=30.25)
+        b = report_body(contingent="BRAVO", author="patrol_b", lat=lat + 0.001, lon=30.251)
+        store(mission, "patrol_a", a)
+        store(mission, "patrol_b", b)
+        pairs.append((a["id"], b["id"]))
+    with mission.engine.begin() as conn:
+        for a_id, b_id in pairs:
+            after_stored(conn, a_id)
+            after_stored(conn, b_id)
+    sign_in(client, "analyst", PASSWORD)
+    page = client.get("/duplicates")
+    proposals = _queue_item(page.text, "data-proposal")
+    assert len(proposals) == 2, page.text
+    token = csrf_of(page.text)
+    assert client.post(f"/duplicates/{proposals[0]}/dismiss", data={"csrf": token}).status_code == 303
+    assert client.post(f"/duplicates/{proposals[1]}/confirm", data={"csrf": token}).status_code == 303
+    page = client.get("/duplicates")
+    assert _queue_item(page.text, "data-proposal") == []
+    assert f'action="/duplicates/{proposals[1]}/unmerge"' in page.text
+    # Confirming twice is a clear refusal, not a crash.
+    r = client.post(f"/duplicates/{proposals[1]}/confirm", data={"csrf": token})
+    assert r.status_code == 409
+    assert client.post(f"/duplicates/{proposals[1]}/unmerge", data={"csrf": token}).status_code == 303
+    assert _queue_item(client.get("/duplicates").text, "data-proposal") == [proposals[1]]
+    assert client.post(f"/duplicates/{proposals[1]}/explode", data={"csrf": token}).status_code == 422
+
+
+def test_resolve_a_conflict_by_choosing_each_field(client: TestClient, mission: Mission) -> None:
+    base = report_body(title="Original title", severity=2)
+    v1 = store(mission, "patrol_a", base)
+    va = store(mission, "patrol_a", base | {"title": "Title from the tablet"}, [v1])
+    vb = store(mission, "commander_a", base | {"severity": 5}, [v1])
+    sign_in(client, "analyst", PASSWORD)
+    page = client.get("/conflicts")
+    assert _queue_item(page.text, "data-report") == [base["id"]]
+    assert 'name="field:title"' in page.text and 'name="field:severity"' in page.text
+    parents = ",".join(sorted([va, vb]))
+    r = client.post(f"/conflicts/{base['id']}/resolve", data={
+        "csrf": csrf_of(page.text), "parents": parents, "field:title": va, "field:severity": vb})
+    assert r.status_code == 303 and "merged" in r.headers["location"]
+    detail = client.get(f"/reports/{base['id']}").text
+    assert "Title from the tablet" in detail and "in conflict" not in detail
+    assert re.search(r"<dt>Severity</dt><dd>5</dd>", detail)
+    assert _queue_item(client.get("/conflicts").text, "data-report") == []
+
+
+def test_every_page_as_every_role_follows_the_policy(client: TestClient, mission: Mission) -> None:
+    from factories import USERS
+    from peacewatch.server.access import ROLE_PERMISSIONS
+
+    body = report_body()
+    store(mission, "patrol_a", body)
+    ids = {"report_id": body["id"], "sha256": "0" * 64, "code": "en"}
+    pages = [(p, perm) for m, p, perm in route_table(client.app) if m == "GET" and not p.startswith("/api/")]
+    failures = []
+    for username, (role, _contingent) in USERS.items():
+        browser = TestClient(client.app, follow_redirects=False)
+        sign_in(browser, username, PASSWORD)
+        for path, perm in pages:
+            url = re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path)
+            resp = browser.get(url)
+            allowed = perm in ROLE_PERMISSIONS[role]
+            role_refusal = resp.status_code == 403 and "role may not open this page" in resp.text
+            if allowed == role_refusal or resp.status_code >= 500:
+                failures.append(f"{path} as {username}: {resp.status_code}")
+    assert failures == []
+
+
+def test_every_asset_is_served_locally(client: TestClient, mission: Mission) -> None:
+    from peacewatch.server.web import app as web_app
+
+    own = [*web_app.HERE.joinpath("templates").glob("*.html"), *web_app.HERE.joinpath("static").glob("*")]
+    for path in own:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"""(src|href)=["']?(https?:)?//""", text), path.name
+        assert "url(http" not in text and "@import" not in text, path.name
+    sign_in(client, "analyst", PASSWORD)
+    page = client.get("/map").text
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', page)
+    assert {"/static/vendor/leaflet/leaflet.js", "/static/app/map.js"} <= set(assets)
+    for asset in assets:
+        assert client.get(asset).status_code == 200, asset
+
+
+def test_map_page_names_the_install_command_when_libraries_are_missing(
+        client: TestClient, mission: Mission, monkeypatch: pytest.MonkeyPatch) -> None:
+    from peacewatch.server.web.pages import maps
+
+    monkeypatch.setattr(maps, "vendor_installed", lambda: False)
+    sign_in(client, "analyst", PASSWORD)
+    page = client.get("/map").text
+    assert "npm ci --prefix server/web/frontend" in page and "/static/vendor/" not in page
