@@ -111,3 +111,11 @@ def authenticate(conn: Connection, *, authorization: str | None, device_credenti
     if row.expires_at <= clock.now():
         raise Problem(Code.TOKEN_EXPIRED, "your session has expired; sign in again")
     return _principal(conn, row.user_id, device_id)
+
+
+def principal_for(conn: Connection, username: str) -> Principal:
+    """The principal of an active user, for admin commands that act as someone (exports, hotspots)."""
+    user_id = conn.execute(select(users.c.id).where(users.c.username == username)).scalar()
+    if user_id is None:
+        raise Problem(Code.NOT_FOUND, f"user {username} not found", field="as")
+    return _principal(conn, user_id)

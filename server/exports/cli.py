@@ -10,20 +10,18 @@ target, then renamed), and a progress bar on stderr counts the reports read.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
-from peacewatch.server.exports.filters import REVIEW_STATUSES, ExportFilters
+from peacewatch.server.exports.filters import ExportFilters
 from peacewatch.server.exports.formats import FORMATS
 from peacewatch.server.exports.i18n import LANGS
-from pydantic import ValidationError
+from peacewatch.server.reports.filters_cli import add_filter_arguments, filters_or_exit_code
 
-__all__ = ["filters_from", "register", "run"]
+__all__ = ["register", "run"]
 
 
 def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -35,43 +33,9 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
                    help="export as this user: what they may see, audited under their name")
     p.add_argument("--lang", default="en", choices=list(LANGS), help="language of headers and labels")
     p.add_argument("--bom", action="store_true", help="CSV: start with a UTF-8 byte-order mark (Excel)")
-    f = p.add_argument_group("filters (all optional, combined with AND)")
-    f.add_argument("--start", help="event time from, ISO 8601 (inclusive; no zone = UTC)")
-    f.add_argument("--end", help="event time until, ISO 8601 (exclusive)")
-    f.add_argument("--bbox", help="minlon,minlat,maxlon,maxlat")
-    f.add_argument("--area", help="GeoJSON Polygon/MultiPolygon as JSON text, or @file.geojson")
-    f.add_argument("--category", action="append", default=[], help="category code (repeat or comma-separate)")
-    f.add_argument("--kind", action="append", default=[], help="incident, patrol or hr_concern (repeatable)")
-    f.add_argument("--contingent", action="append", default=[], help="contingent code (repeatable)")
-    f.add_argument("--review-status", action="append", default=[],
-                   help=f"{', '.join(REVIEW_STATUSES)} (repeatable)")
-    f.add_argument("--severity-min", type=int, default=None)
-    f.add_argument("--severity-max", type=int, default=None)
-    f.add_argument("--q", default=None, help="text in title or description")
+    add_filter_arguments(p)
     p.add_argument("--no-progress", action="store_true", help="do not draw the progress bar")
     p.set_defaults(func=run)
-
-
-def _multi(values: list[str]) -> list[str]:
-    return [part.strip() for value in values for part in value.split(",") if part.strip()]
-
-
-def filters_from(args: argparse.Namespace) -> ExportFilters:
-    """The filters given on the command line (ValidationError names the bad option's field)."""
-    area = args.area
-    if area and area.startswith("@"):
-        area = Path(area[1:]).read_text(encoding="utf-8")
-    if area:
-        parsed = json.loads(area) if area.lstrip().startswith("{") else None
-        if isinstance(parsed, dict) and parsed.get("type") == "Feature":
-            area = json.dumps(parsed.get("geometry"))  # accept a Feature as drawn by GIS tools
-    values: dict[str, Any] = {
-        "start": args.start, "end": args.end, "bbox": args.bbox, "area": area,
-        "category": _multi(args.category), "kind": _multi(args.kind), "contingent": _multi(args.contingent),
-        "review_status": _multi(args.review_status), "severity_min": args.severity_min,
-        "severity_max": args.severity_max, "q": args.q,
-    }
-    return ExportFilters(**{k: v for k, v in values.items() if v not in (None, [], "")})
 
 
 class _Progress:
@@ -96,29 +60,24 @@ class _Progress:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sqlalchemy import func, select
+
+    from peacewatch.server.auth.service import principal_for
     from peacewatch.server.cli import settings_from
     from peacewatch.server.db.engine import WRITE, make_engine
     from peacewatch.server.db.migrate import upgrade
     from peacewatch.server.exports import service
     from peacewatch.server.reports.service import visible_reports
-    from sqlalchemy import func, select
 
-    try:
-        filters = filters_from(args)
-    except ValidationError as exc:
-        for err in exc.errors():
-            field = ".".join(str(p) for p in err["loc"]) or "filters"
-            print(f"error: --{field.replace('_', '-')}: {err['msg']}", file=sys.stderr)
-        return 2
-    except (OSError, json.JSONDecodeError) as exc:
-        print(f"error: --area: {exc}", file=sys.stderr)
-        return 2
+    filters = filters_or_exit_code(args, ExportFilters)
+    if isinstance(filters, int):
+        return filters
 
     settings = settings_from(args)
     engine = make_engine(settings.database_url)
     upgrade(engine)
     with engine.connect().execution_options(**WRITE) as conn, conn.begin():
-        principal = service.principal_for(conn, args.username)
+        principal = principal_for(conn, args.username)
         service.check_may_export(principal)
         total = conn.execute(select(func.count()).select_from(
             visible_reports(conn, principal, filters).subquery())).scalar_one()

@@ -20,9 +20,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from peacewatch.server.reports.filters import REVIEW_STATUSES, ReportFilters
 from shapely import prepared
 from shapely.geometry import Point
+
+from peacewatch.server.reports.filters import REVIEW_STATUSES, ReportFilters
 
 __all__ = ["REVIEW_STATUSES", "ExportFilters", "parse_time", "record_point"]
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 
 import simplekml
+
 from peacewatch.server.exports.records import KIND_ORDER, Labels, event_datetime, iso_z
 
 __all__ = ["CATEGORY_COLOURS", "build_kml", "category_colour", "iter_kml", "write_kml"]

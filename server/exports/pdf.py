@@ -21,11 +21,6 @@ from datetime import UTC, datetime
 from typing import IO, Any
 from xml.sax.saxutils import escape
 
-from peacewatch.server.exports.filters import ExportFilters
-from peacewatch.server.exports.pdf_charts import map_png, trend_png
-from peacewatch.server.exports.pdf_text import ltr, register_fonts, shape, shape_lines
-from peacewatch.server.exports.records import Labels, event_datetime, iso_z
-from peacewatch.server.exports.summary import Summary
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -33,6 +28,12 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from peacewatch.server.exports.filters import ExportFilters
+from peacewatch.server.exports.pdf_charts import map_png, trend_png
+from peacewatch.server.exports.pdf_text import ltr, register_fonts, shape, shape_lines
+from peacewatch.server.exports.records import Labels, event_datetime, iso_z
+from peacewatch.server.exports.summary import Summary
 
 __all__ = ["TABLE_LIMIT", "iter_pdf", "write_pdf"]
 

@@ -25,6 +25,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
+
 from peacewatch.server.exports.pdf_text import font_path
 from peacewatch.server.exports.summary import Summary
 

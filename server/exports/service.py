@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import Connection, Engine
+
 from peacewatch.server.access import Permission, Principal
 from peacewatch.server.audit.service import record
 from peacewatch.server.exports.filters import ExportFilters
@@ -22,9 +24,8 @@ from peacewatch.server.exports.formats import FORMATS, render
 from peacewatch.server.exports.i18n import check_lang
 from peacewatch.server.problems import Problem, forbidden
 from peacewatch.server.reports.service import iter_records
-from sqlalchemy import Connection, Engine
 
-__all__ = ["audit_export", "check_may_export", "hotspot_cells", "place_names", "principal_for", "stream"]
+__all__ = ["audit_export", "check_may_export", "hotspot_cells", "place_names", "stream"]
 
 
 def place_names(conn: Connection, *, lang: str) -> list[dict[str, Any]]:
@@ -105,14 +106,3 @@ def _counting(records: Iterator[dict[str, Any]], progress: Any) -> Iterator[dict
         yield item
 
 
-def principal_for(conn: Connection, username: str) -> Principal:
-    """The principal of an active user (the CLI exports as someone, never as 'everyone')."""
-    from peacewatch.server.access import Role
-    from peacewatch.server.users.service import contingent_id, get_user
-
-    user = get_user(conn, username)
-    if not user["active"]:
-        raise forbidden(f"user {username} is disabled")
-    code = user["contingent"]
-    return Principal(user_id=user["id"], username=user["username"], role=Role(user["role"]),
-                     contingent_id=contingent_id(conn, code) if code else None, contingent_code=code)

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
+
 from peacewatch.server.deps import Exporter, WriteConn
 from peacewatch.server.exports import service
 from peacewatch.server.exports.filters import ExportFilters

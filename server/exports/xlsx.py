@@ -23,6 +23,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
 from peacewatch.server.exports.filters import ExportFilters
 from peacewatch.server.exports.records import (
     KIND_ORDER,
