@@ -115,8 +115,7 @@ def seed(conn: Connection, *, reports: int, seed_value: int = 7) -> dict[str, An
         ids.append(vid)
     from ..sync.service import after_stored
 
-    for rid in dict.fromkeys(p.body["id"] for p in plan):
-        after_stored(conn, rid)  # duplicate proposals, as a push would make them
+    after_stored(conn, list(dict.fromkeys(p.body["id"] for p in plan)))  # duplicate proposals, as a push makes
     report_ids = sorted({p.body["id"] for p in plan if p.body["confidentiality"] != "restricted"})
     reviewed = _reviews(conn, report_ids, random.Random(seed_value))
     return {"sign_ins": sign_ins, "versions": len(plan), "reports": len({p.body["id"] for p in plan}),

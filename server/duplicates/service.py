@@ -25,19 +25,23 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from peacewatch.common.taxonomy import UnknownCategory, load_taxonomy
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, text, update
 from sqlalchemy import insert as sql_insert
+
+from peacewatch.common.taxonomy import UnknownCategory, load_taxonomy
 
 from .. import clock, feed
 from ..access import CONFIDENTIALITY_RANK, Principal, can_read, redact, visible_clause
 from ..audit.service import record
 from ..db.tables import contingents, duplicate_proposals, incident_sources, incidents, reports, versions
+from ..db.types import UTCDateTime
 from ..problems import Code, Problem, forbidden, invalid, not_found
 from .consolidate import InvalidOverride, Source, consolidate
 from .engine import CASUALTY_FIELDS, EARTH_RADIUS_M, DuplicateIndex, Proposal, Rules, explain
 
 RULES = Rules()
+# Boxes OR-ed into one candidate query; SQLite refuses expression trees deeper than 1000.
+NEARBY_PER_QUERY = 100
 
 _pa = duplicate_proposals
 
@@ -103,75 +107,112 @@ def _casualties(value: Any) -> dict[str, int] | None:
     return {k: v for k in CASUALTY_FIELDS if type(v := value.get(k)) is int and v >= 0}
 
 
-def _nearby(lat: float, lon: float, when: datetime) -> Any:
-    """A coarse SQL filter (box and time range, both indexed) around a point; the engine is exact."""
+def _box(lat: float, lon: float, when: datetime) -> tuple[datetime, datetime, float, float, float | None, float | None]:
+    """A coarse box and time range around a point that holds every possible match; the engine is exact."""
     margin = 1.01  # the box must hold the whole circle; the exact distance is the engine's
     dlat = math.degrees(RULES.max_distance_m / EARTH_RADIUS_M) * margin
     window = RULES.time_window
-    cond = and_(
-        reports.c.event_time >= when - window,
-        reports.c.event_time <= when + window,
-        reports.c.lat >= lat - dlat,
-        reports.c.lat <= lat + dlat,
-        reports.c.kind.in_(sorted(RULES.kinds)),
-    )
     cos_lat = math.cos(math.radians(min(89.0, abs(lat) + dlat)))
     dlon = dlat / cos_lat
     if abs(lat) + dlat < 89.0 and -180.0 < lon - dlon and lon + dlon < 180.0:
+        lon_range: tuple[float | None, float | None] = (lon - dlon, lon + dlon)
+    else:
         # Near a pole or across the antimeridian the longitude box is skipped, not wrapped.
-        cond = and_(cond, reports.c.lon >= lon - dlon, reports.c.lon <= lon + dlon)
-    return cond
+        lon_range = (None, None)
+    return (when - window, when + window, lat - dlat, lat + dlat, *lon_range)
+
+
+def _nearby_any(points: Sequence[dict[str, Any]]) -> Any:
+    """SQL: in the box of any of ``points`` (indexed columns only).
+
+    Written as text with typed parameters: building the same OR of a hundred boxes as Core
+    expressions costs milliseconds per box, more than the query itself.
+    """
+    terms, params = [], []
+    for i, m in enumerate(points):
+        t0, t1, la0, la1, lo0, lo1 = _box(m["lat"], m["lon"], m["event_time"])
+        term = f"(reports.event_time BETWEEN :t0_{i} AND :t1_{i} AND reports.lat BETWEEN :la0_{i} AND :la1_{i}"
+        params += [bindparam(f"t0_{i}", t0, type_=UTCDateTime), bindparam(f"t1_{i}", t1, type_=UTCDateTime),
+                   bindparam(f"la0_{i}", la0), bindparam(f"la1_{i}", la1)]
+        if lo0 is not None:
+            term += f" AND reports.lon BETWEEN :lo0_{i} AND :lo1_{i}"
+            params += [bindparam(f"lo0_{i}", lo0), bindparam(f"lo1_{i}", lo1)]
+        terms.append(term + ")")
+    return and_(text(" OR ".join(terms)).bindparams(*params), reports.c.kind.in_(sorted(RULES.kinds)))
 
 
 def propose_for_report(conn: Connection, report_id: str) -> list[int]:
     """Recompute the proposals of one report after a new version; returns the live proposal ids."""
+    return propose_for_reports(conn, [report_id])[report_id]
+
+
+def propose_for_reports(conn: Connection, report_ids: Sequence[str]) -> dict[str, list[int]]:
+    """Recompute the proposals of reports that just got new versions (a pushed batch) at once.
+
+    The candidates near any of them are indexed first, then the batch's own reports, so each pair
+    is found once whichever of its two reports came later: the same proposals as one report at a
+    time, with a few queries per batch instead of a few per report.
+    """
     feed.take_write_lock(conn)  # concurrent ingests must not insert the same pair twice
-    [me] = _engine_inputs(conn, reports.c.id == report_id) or [None]
-    proposals: list[Proposal] = []
-    if me is not None and me["kind"] in RULES.kinds:
+    ids = list(dict.fromkeys(report_ids))
+    mine = [r for r in _engine_inputs(conn, reports.c.id.in_(ids)) if r["kind"] in RULES.kinds]
+    found: dict[tuple[str, str], Proposal] = {}
+    if mine:
         index = DuplicateIndex(related=taxonomy_related, rules=RULES)
-        index.bulk(_engine_inputs(conn, and_(_nearby(me["lat"], me["lon"], me["event_time"]),
-                                             reports.c.id != report_id)))
-        proposals = index.add(me)
+        candidates: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(mine), NEARBY_PER_QUERY):
+            near = _nearby_any(mine[i:i + NEARBY_PER_QUERY])
+            for c in _engine_inputs(conn, and_(near, reports.c.id.not_in(ids))):
+                candidates[c["id"]] = c
+        index.bulk(candidates.values())
+        for p in index.bulk(mine):
+            found[p.pair] = p
     existing = {
         (r["report_a"], r["report_b"]): r
-        for r in conn.execute(select(_pa).where(or_(_pa.c.report_a == report_id, _pa.c.report_b == report_id)))
-        .mappings()
+        for r in conn.execute(select(_pa).where(or_(_pa.c.report_a.in_(ids), _pa.c.report_b.in_(ids)))).mappings()
     }
-    same_incident = _same_incident_pairs(conn, report_id, [p.other_id for p in proposals])
+    same_incident = _same_incident_pairs(conn, list(found))
     now = clock.now()
-    live: list[int] = []
-    for p in proposals:
-        a, b = p.pair
-        row = existing.pop((a, b), None)
-        if (a, b) in same_incident:
+    live: dict[str, list[int]] = {rid: [] for rid in ids}
+    new_pairs: list[Proposal] = []
+    refreshed: list[dict[str, Any]] = []
+    for pair, p in found.items():
+        row = existing.pop(pair, None)
+        if pair in same_incident:
             continue
         if row is None:
-            pid = conn.execute(
-                sql_insert(_pa).values(report_a=a, report_b=b, score=p.score, reasons=p.reasons, status="proposed",
-                                       created_at=now).returning(_pa.c.id)
-            ).scalar_one()
-            live.append(int(pid))
+            new_pairs.append(p)
         elif row["status"] in ("proposed", "withdrawn"):
             # Refreshed with the new version's evidence; a withdrawn pair that matches again comes back.
-            conn.execute(update(_pa).where(_pa.c.id == row["id"])
-                         .values(score=p.score, reasons=p.reasons, status="proposed"))
-            live.append(int(row["id"]))
+            refreshed.append({"_id": row["id"], "score": p.score, "reasons": p.reasons, "status": "proposed"})
+            for rid in pair:
+                live.setdefault(rid, []).append(int(row["id"]))
         # confirmed and dismissed pairs are decided: never proposed again.
+    if new_pairs:
+        pids = conn.execute(
+            sql_insert(_pa).returning(_pa.c.id, sort_by_parameter_order=True),
+            [{"report_a": p.pair[0], "report_b": p.pair[1], "score": p.score, "reasons": p.reasons,
+              "status": "proposed", "created_at": now} for p in new_pairs],
+        ).scalars().all()
+        for p, pid in zip(new_pairs, pids, strict=True):
+            for rid in p.pair:
+                live.setdefault(rid, []).append(int(pid))
+    if refreshed:
+        conn.execute(update(_pa).where(_pa.c.id == bindparam("_id")), refreshed)
     stale = [r["id"] for r in existing.values() if r["status"] == "proposed"]
     if stale:
         conn.execute(update(_pa).where(_pa.c.id.in_(stale)).values(status="withdrawn"))
-    return live
+    return {rid: live.get(rid, []) for rid in ids}
 
 
-def _same_incident_pairs(conn: Connection, report_id: str, others: Sequence[str]) -> set[tuple[str, str]]:
-    """Pairs of ``report_id`` with others already in the same incident: nothing left to propose."""
-    ids = [report_id, *others]
-    inc = dict(conn.execute(select(reports.c.id, reports.c.incident_id).where(reports.c.id.in_(ids))).all())
-    mine = inc.get(report_id)
-    if mine is None:
+def _same_incident_pairs(conn: Connection, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Pairs already in the same consolidated incident: nothing left to propose."""
+    ids = {rid for pair in pairs for rid in pair}
+    if not ids:
         return set()
-    return {tuple(sorted((report_id, o))) for o in others if inc.get(o) == mine}  # type: ignore[misc]
+    inc = dict(conn.execute(select(reports.c.id, reports.c.incident_id)
+                            .where(reports.c.id.in_(ids), reports.c.incident_id.is_not(None))).all())
+    return {(a, b) for a, b in pairs if inc.get(a) is not None and inc.get(a) == inc.get(b)}
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Sync protocol v1 on the server: storing pushed batches and paging the change feed for a caller.
 
 Push: a batch (at most ``MAX_BATCH`` versions) is stored in the request's one transaction, parents
-first whatever order the entries came in, each through ``reports.versions.store_version`` (which
+first whatever order the entries came in, through ``reports.versions.store_versions`` (which
 is insert-if-absent by content hash, so a batch sent twice, cut in the middle or reordered across
 batches stores every version exactly once). Each report that got a stored version then goes
 through the duplicate-proposal hook once. The answer keeps the input order and says per version: stored, duplicate or rejected (with
@@ -30,8 +30,8 @@ from .. import feed
 from ..access import Permission, Principal, redact, visible_clause
 from ..db.tables import changes, reports, users, versions
 from ..devices.service import touch
-from ..duplicates.service import propose_for_report
-from ..reports.versions import REJECTED, STORED, device_key, store_version
+from ..duplicates.service import propose_for_reports
+from ..reports.versions import REJECTED, STORED, NewVersion, device_key, store_versions
 
 log = logging.getLogger(__name__)
 
@@ -89,17 +89,19 @@ def topological_order(entries: Sequence[PushEntry]) -> list[int]:
     return order
 
 
-def after_stored(conn: Connection, report_id: str) -> None:
-    """Run the post-store hooks for a report that just got a new version (duplicate proposals).
+def after_stored(conn: Connection, report_ids: Sequence[str]) -> None:
+    """Run the post-store hooks for reports that just got new versions (duplicate proposals).
 
     Proposals are derived data that can be recomputed at any time; a bug there must not cost a
     field report, so the hook runs in a savepoint and its failure is logged, not raised.
     """
+    if not report_ids:
+        return
     try:
         with conn.begin_nested():
-            propose_for_report(conn, report_id)
+            propose_for_reports(conn, report_ids)
     except Exception:  # noqa: BLE001 - see docstring: never lose a push to a derived-data failure
-        log.exception("duplicate proposals failed for report %s; the version is stored", report_id)
+        log.exception("duplicate proposals failed for reports %s; the versions are stored", list(report_ids))
 
 
 def push(conn: Connection, principal: Principal, entries: Sequence[PushEntry]) -> dict[str, Any]:
@@ -111,7 +113,7 @@ def push(conn: Connection, principal: Principal, entries: Sequence[PushEntry]) -
         touch(conn, principal.device_id)
     key = device_key(principal)
     results: list[dict[str, Any] | None] = [None] * len(entries)
-    touched: dict[str, None] = {}  # reports with a new version, in first-stored order
+    order: list[int] = []
     for i in topological_order(entries):
         e = entries[i]
         if e.device_id is not None and e.device_id != key:
@@ -120,20 +122,22 @@ def push(conn: Connection, principal: Principal, entries: Sequence[PushEntry]) -
                 "code": "device_mismatch", "field": "device_id", "retryable": False,
                 "reason": f"this version names device {e.device_id}, but the request is authenticated as {key}",
             }
-            continue
-        outcome = store_version(conn, principal, report_id=e.report_id, version_id=e.version_id,
-                                parents=list(e.parents), body=e.body, device_time=e.device_time)
+        else:
+            order.append(i)
+    outcomes = store_versions(conn, principal, [
+        NewVersion(entries[i].report_id, entries[i].version_id, list(entries[i].parents), entries[i].body,
+                   entries[i].device_time) for i in order])
+    touched: dict[str, None] = {}  # reports with a new version, in first-stored order
+    for i, outcome in zip(order, outcomes, strict=True):
         result = outcome.as_dict()
         result["retryable"] = outcome.status == REJECTED and outcome.code in RETRYABLE_CODES
         if outcome.status == STORED:
             result["in_conflict"] = outcome.in_conflict
+            touched[outcome.report_id] = None
         results[i] = result
-        if outcome.status == STORED:
-            touched[e.report_id] = None
     # Proposals depend only on a report's current state, so one recomputation per report after the
     # batch gives what one per version would, without redoing it for every version of a chain.
-    for report_id in touched:
-        after_stored(conn, report_id)
+    after_stored(conn, list(touched))
     return {"results": results, "last_seq": feed.last_seq(conn)}
 
 

@@ -70,7 +70,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         # Duplicate proposals are derived by the push path's post-store hook; the seed stores
         # versions below that path, so derive them here (recomputing is idempotent).
         for report_id in conn.execute(select(reports.c.id).order_by(reports.c.id)).scalars().all():
-            after_stored(conn, report_id)
+            after_stored(conn, [report_id])
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="off"))

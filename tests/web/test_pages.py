@@ -210,8 +210,7 @@ def test_duplicates_dismiss_confirm_and_unmerge(client: TestClient, mission: Mis
         pairs.append((a["id"], b["id"]))
     with mission.engine.begin() as conn:
         for a_id, b_id in pairs:
-            after_stored(conn, a_id)
-            after_stored(conn, b_id)
+            after_stored(conn, [a_id, b_id])
     sign_in(client, "analyst", PASSWORD)
     page = client.get("/duplicates")
     proposals = _queue_item(page.text, "data-proposal")

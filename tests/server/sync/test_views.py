@@ -190,26 +190,27 @@ def test_revoked_device_can_neither_push_nor_pull(mission: Mission) -> None:
     assert mission.client.get(PULL).status_code == 401
 
 
-def test_duplicate_hook_runs_once_per_report_with_new_versions_and_cannot_lose_a_push(
+def test_duplicate_hook_runs_once_per_batch_and_cannot_lose_a_push(
         mission: Mission, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[str] = []
+    calls: list[list[str]] = []
 
-    def propose_for_report(conn: Any, report_id: str) -> None:
-        calls.append(report_id)
-        if len(calls) == 2:
+    def propose_for_reports(conn: Any, report_ids: list[str]) -> None:
+        calls.append(list(report_ids))
+        if len(calls) == 1:
             raise RuntimeError("duplicate engine bug")
 
-    monkeypatch.setattr(sync_service, "propose_for_report", propose_for_report)
+    monkeypatch.setattr(sync_service, "propose_for_reports", propose_for_reports)
     first, second = chain(mission, "patrol_a", 3), chain(mission, "patrol_a", 1)
     assert statuses(push(mission, "patrol_a", first + second)) == ["stored"] * 4
-    assert calls == [first[0]["report_id"], second[0]["report_id"]]
-    # The second call raised: logged, and the batch is stored all the same.
+    # One call for the batch, naming each report with a new version once.
+    assert calls == [[first[0]["report_id"], second[0]["report_id"]]]
+    # The call raised: logged, and the batch is stored all the same.
     assert stored_count(mission, second[0]["report_id"]) == 1
     assert statuses(push(mission, "patrol_a", first + second)) == ["duplicate"] * 4
-    assert len(calls) == 2  # duplicates store nothing, so no proposals are recomputed
+    assert len(calls) == 1  # duplicates store nothing, so no proposals are recomputed
     third = chain(mission, "patrol_a", 1)
     assert statuses(push(mission, "patrol_a", third)) == ["stored"]
-    assert calls[2:] == [third[0]["report_id"]]
+    assert calls[1:] == [[third[0]["report_id"]]]
 
 
 def test_device_clocks_three_days_off_change_nothing(mission: Mission) -> None:
