@@ -1,0 +1,498 @@
+"""Benchmark of sync protocol v1: the real sync client against the real server, with baselines in the same run.
+
+Per server backend (SQLite file, PostgreSQL database; each fresh, created and dropped here):
+
+- **push** throughput (versions/s, ~1 KB report bodies) through ``SyncClient`` over HTTP at batch
+  sizes 10 / 100 / 500, next to
+  * **executemany**: the same rows inserted with SQLAlchemy ``executemany`` into the same
+    database, one transaction per batch (the limit: no validation, no feed, no HTTP);
+  * **pouchdb-server** (CouchDB protocol, LevelDB storage): ``_bulk_docs`` with the same documents
+    and batch size;
+- **pull** throughput (versions/s) of a second tablet reading the whole feed, pages of 1,000, next
+  to pouchdb-server's ``_changes?include_docs=true`` feed with the same page size;
+- **wire bytes** per version (TCP bytes both ways, counted by a loss-free proxy) against the JSON
+  size of the report body, for push and for pull;
+- **lossy sync**: wall time for a tablet with the real encrypted store to sync 2,000 reports
+  through ``tests/e2e/lossy_proxy.py`` (20 % refused, cuts after 0.2-3 s, stalled answers).
+
+Targets (printed as ok/MISS): push >= 2x pouchdb-server and >= 25 % of executemany on SQLite at batch
+100, >= 1.5x pouchdb-server on PostgreSQL; pull >= 2x pouchdb's feed; push wire bytes <= 1.3x the
+body. When a push target is missed the server side of one batch is profiled with pyinstrument.
+
+Run: ``.venv/bin/python bench/sync.py`` (``--quick`` for a small run; ``--backends sqlite``).
+pouchdb-server is installed with ``npm install --prefix bench/.node pouchdb-server``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("PEACEWATCH_PASSWORD_HASH_COST", "test")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # the live server and the lossy proxy are shared with the e2e tests
+
+import requests  # noqa: E402
+from e2e.live_server import live_server  # noqa: E402
+from e2e.lossy_proxy import LossyProxy  # noqa: E402
+from sqlalchemy import JSON, Column, Engine, MetaData, String, Table, insert, text  # noqa: E402
+
+from peacewatch.common.schema import parse_report, report_to_json  # noqa: E402
+from peacewatch.common.versioning import version_id  # noqa: E402
+from peacewatch.mobile.core.sync_client import LinkTuner, SyncClient, Waiting  # noqa: E402
+from peacewatch.server.access import Role  # noqa: E402
+from peacewatch.server.config import Settings  # noqa: E402
+from peacewatch.server.db.engine import WRITE, make_engine  # noqa: E402
+from peacewatch.server.db.migrate import upgrade  # noqa: E402
+from peacewatch.server.devices.service import enrol, issue_code  # noqa: E402
+from peacewatch.server.users.service import create_contingent, create_user  # noqa: E402
+
+PG_ADMIN_URL = os.environ.get("PEACEWATCH_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POUCH_BIN = ROOT / "bench" / ".node" / "node_modules" / ".bin" / "pouchdb-server"
+BATCHES = (10, 100, 500)
+PAGE = 1000
+
+
+# ----- data --------------------------------------------------------------------------------------
+def make_body(rng: random.Random, contingent: str, author: str) -> dict[str, Any]:
+    """A valid incident report of about 1 KB of JSON, normalised as the tablet sends it."""
+    words = ["market", "road", "village", "patrol", "armed", "men", "water", "point", "school", "bridge", "fired",
+             "shots", "displaced", "families", "north", "river", "convoy", "checkpoint", "night", "reported"]
+    body = {
+        "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "kind": "incident", "category": "attack_on_civilians",
+        "event_time": (datetime(2026, 11, 1, tzinfo=UTC) + timedelta(minutes=rng.randint(0, 30_000)))
+        .isoformat().replace("+00:00", "Z"),
+        "location": {"lat": round(1 + rng.random() * 3, 5), "lon": round(30 + rng.random() * 3, 5),
+                     "precision_m": 10, "source": "gps"},
+        "title": " ".join(rng.choices(words, k=6)),
+        "description": " ".join(rng.choices(words, k=95)),
+        "casualties": {"killed": rng.randint(0, 3), "injured": rng.randint(0, 9), "abducted": 0,
+                       "displaced": rng.randint(0, 400)},
+        "severity": rng.randint(1, 5), "confidentiality": "mission", "attachments": [],
+        "contingent": contingent, "author": author, "language": "en",
+    }
+    return report_to_json(parse_report(body))
+
+
+@dataclass(frozen=True)
+class Pending:
+    version_id: str
+    report_id: str
+    parents: list[str]
+    body: dict[str, Any]
+    created_at: str
+
+
+def make_versions(n: int, device: str, rng: random.Random) -> list[Pending]:
+    now = datetime.now(UTC).isoformat()
+    out = []
+    for _ in range(n):
+        body = make_body(rng, "ALPHA", "patrol_a")
+        out.append(Pending(version_id(body, [], device), body["id"], [], body, now))
+    return out
+
+
+class MemoryOutbox:
+    """A SyncStore in memory, so the bench measures protocol + server, not the tablet's disk."""
+
+    def __init__(self, pending: list[Pending]) -> None:
+        self.pending = pending
+        self.position = 0
+        self.sent = 0
+        self.rejected: list[str] = []
+        self.cursor: str | None = None
+        self.pulled = 0
+
+    def pending_versions(self, limit: int) -> list[Pending]:
+        return self.pending[self.position:self.position + limit]
+
+    def mark_sent(self, version_ids: list[str]) -> int:
+        # Batches are answered in order and the bench's link never fails: the head of the queue went.
+        self.position += len(version_ids)
+        self.sent += len(version_ids)
+        return len(version_ids)
+
+    def mark_rejected(self, version_id: str, reason: str) -> None:
+        self.rejected.append(f"{version_id}: {reason}")
+        self.position += 1
+
+    def pending_attachments(self) -> list[Any]:
+        return []
+
+    def iter_chunks(self, sha256: str, chunk_size: int) -> Iterator[Any]:
+        return iter(())
+
+    def mark_uploaded(self, sha256: str) -> None:
+        return None
+
+    def get_cursor(self) -> str | None:
+        return self.cursor
+
+    def apply_pull_page(self, changes: list[dict[str, Any]], next_cursor: str) -> None:
+        self.pulled += sum(1 for c in changes if c.get("type") == "version")
+        self.cursor = next_cursor
+
+    def waiting(self) -> Waiting:
+        n = len(self.pending) - self.position
+        return Waiting(versions=n, reports=n)
+
+
+def fixed_tuner(batch: int = 100, page: int = PAGE) -> LinkTuner:
+    return LinkTuner(batch=batch, min_batch=batch, max_batch=batch, page=page, min_page=page, max_page=page,
+                     timeout=120, max_timeout=120)
+
+
+# ----- the server side ---------------------------------------------------------------------------
+@contextmanager
+def fresh_database(backend: str, workdir: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{workdir / 'bench.db'}"
+        return
+    name = f"pw_bench_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def seed_mission(engine: Engine) -> dict[str, tuple[str, str]]:
+    """One contingent, two patrols, a tablet each: username -> (device_id, credential)."""
+    devices = {}
+    with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        create_contingent(conn, code="ALPHA", name="Alpha Battalion", country="Bangladesh")
+        for username in ("patrol_a", "patrol_a2"):
+            create_user(conn, username=username, password="correct horse battery", role=Role.PATROL,
+                        contingent="ALPHA")
+            code = issue_code(conn, username=username, ttl=timedelta(hours=1))["code"]
+            out = enrol(conn, code=code, label="bench", client="bench", max_failures=100)
+            devices[username] = (out["device_id"], out["credential"])
+    return devices
+
+
+def executemany_rate(engine: Engine, rows: list[Pending], batch: int) -> float:
+    """Versions/s of plain executemany of the same rows into the same database, a transaction per batch."""
+    md = MetaData()
+    table = Table(f"bench_raw_{batch}", md, Column("version_id", String(64), primary_key=True),
+                  Column("report_id", String(36), nullable=False), Column("parents", JSON, nullable=False),
+                  Column("body", JSON, nullable=False))
+    # Write transactions as the server opens them (BEGIN IMMEDIATE on SQLite): a deferred one that
+    # read first could not upgrade to a write while the live server writes.
+    with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        md.create_all(conn)
+    try:
+        started = time.perf_counter()
+        for i in range(0, len(rows), batch):
+            with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+                conn.execute(insert(table), [{"version_id": v.version_id, "report_id": v.report_id,
+                                              "parents": v.parents, "body": v.body} for v in rows[i:i + batch]])
+        return len(rows) / (time.perf_counter() - started)
+    finally:
+        with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            md.drop_all(conn)
+
+
+def push_rate(url: str, credential: str, rows: list[Pending], batch: int) -> tuple[float, int]:
+    outbox = MemoryOutbox(rows)
+    with requests.Session() as session:
+        client = SyncClient(session, url, credential, outbox, tuner=fixed_tuner(batch), max_failures=3)
+        started = time.perf_counter()
+        client._push()  # the push phase alone: pulling would measure something else
+        elapsed = time.perf_counter() - started
+    assert outbox.sent == len(rows) and not outbox.rejected, (outbox.sent, outbox.rejected[:3])
+    return len(rows) / elapsed, client.progress.wire_bytes_sent
+
+
+def pull_rate(url: str, credential: str, expected: int) -> float:
+    outbox = MemoryOutbox([])
+    with requests.Session() as session:
+        client = SyncClient(session, url, credential, outbox, tuner=fixed_tuner(), max_failures=3)
+        started = time.perf_counter()
+        client._pull()
+        elapsed = time.perf_counter() - started
+    assert outbox.pulled == expected, (outbox.pulled, expected)
+    return expected / elapsed
+
+
+# ----- pouchdb-server ----------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def pouchdb_server(workdir: Path) -> Iterator[str]:
+    if not POUCH_BIN.exists():
+        raise SystemExit(f"pouchdb-server is not installed: run npm install --prefix bench/.node pouchdb-server "
+                         f"(looked for {POUCH_BIN})")
+    port = free_port()
+    home = workdir / "pouch"
+    home.mkdir()
+    # It writes config.json and log.txt into its working directory: keep them in the scratch dir.
+    proc = subprocess.Popen([str(POUCH_BIN), "--host", "127.0.0.1", "--port", str(port), "--dir", str(home)],
+                            cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(url, timeout=1).ok:
+                    break
+            except requests.RequestException:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("pouchdb-server did not start")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def pouch_push_rate(url: str, rows: list[Pending], batch: int) -> float:
+    db = f"{url}/bench{batch}"
+    with requests.Session() as s:
+        s.put(db, timeout=30).raise_for_status()
+        started = time.perf_counter()
+        for i in range(0, len(rows), batch):
+            docs = [{"_id": v.report_id, **{k: val for k, val in v.body.items() if k != "id"}}
+                    for v in rows[i:i + batch]]
+            r = s.post(f"{db}/_bulk_docs", json={"docs": docs}, timeout=120)
+            r.raise_for_status()
+            assert all("ok" in x for x in r.json()), r.text[:300]
+        return len(rows) / (time.perf_counter() - started)
+
+
+def pouch_pull_rate(url: str, expected: int) -> float:
+    with requests.Session() as s:
+        got = 0
+        since: Any = 0
+        started = time.perf_counter()
+        for _ in range(100_000):
+            r = s.get(f"{url}/_changes", params={"since": since, "limit": PAGE, "include_docs": "true"}, timeout=120)
+            r.raise_for_status()
+            data = r.json()
+            got += len(data["results"])
+            since = data["last_seq"]
+            if not data["results"]:
+                break
+        elapsed = time.perf_counter() - started
+    assert got >= expected, (got, expected)
+    return got / elapsed
+
+
+# ----- wire bytes and the lossy link -------------------------------------------------------------
+def wire_bytes(address: tuple[str, int], credentials: dict[str, tuple[str, str]], rows: list[Pending]
+               ) -> tuple[float, float, float]:
+    """(push bytes per version, pull bytes per version, mean JSON body bytes) through a counting proxy."""
+    body_bytes = sum(len(json.dumps(v.body, separators=(",", ":"), ensure_ascii=False).encode()) for v in rows)
+    mean_body = body_bytes / len(rows)
+    with LossyProxy(address, refuse_rate=0, cut_after=None, stall_rate=0) as proxy:
+        push_rate(proxy.url, credentials["patrol_a"][1], rows, 100)
+        pushed = proxy.stats.bytes_up + proxy.stats.bytes_down
+    with LossyProxy(address, refuse_rate=0, cut_after=None, stall_rate=0) as proxy:
+        outbox = MemoryOutbox([])
+        with requests.Session() as session:
+            SyncClient(session, proxy.url, credentials["patrol_a2"][1], outbox, tuner=fixed_tuner())._pull()
+        pulled = (proxy.stats.bytes_up + proxy.stats.bytes_down) / max(1, outbox.pulled)
+    return pushed / len(rows), pulled, mean_body
+
+
+def lossy_sync_seconds(address: tuple[str, int], device: tuple[str, str], reports: int, workdir: Path,
+                       seed: int) -> tuple[float, int, Any]:
+    """Wall time for a real tablet store to push ``reports`` reports through the lossy proxy."""
+    from e2e.tablets import Tablet
+
+    tablet = Tablet(workdir / f"tablet-{seed}", username="patrol_a", device_id=device[0], credential=device[1])
+    try:
+        rng = random.Random(seed + 1)  # not the push bench's seed: the same bodies would come back "duplicate"
+        for _ in range(reports):
+            tablet.file(make_body(rng, "ALPHA", "patrol_a"))
+        with LossyProxy(address, seed=seed) as proxy, requests.Session() as session:
+            client = tablet.client(session, proxy.url, backoff_base=0.05, backoff_cap=1.0, max_failures=25,
+                                   rng=random.Random(seed))
+            started = time.perf_counter()
+            runs = 0
+            while runs < 1000:  # bounded: each run gives up after max_failures
+                runs += 1
+                p = client.run()
+                if p.state == "done" and p.versions_waiting == 0:
+                    break
+            elapsed = time.perf_counter() - started
+            stats = proxy.stats
+        assert tablet.local.waiting().versions == 0
+        return elapsed, runs, stats
+    finally:
+        tablet.close()
+
+
+def profile_push(engine: Engine, device: tuple[str, str], batch: int) -> str:
+    """pyinstrument text profile of the server storing one batch, in this thread (no HTTP)."""
+    from pyinstrument import Profiler
+
+    from peacewatch.server.auth.service import authenticate
+    from peacewatch.server.sync.service import PushEntry, push
+
+    rows = make_versions(batch, device[0], random.Random(99))
+    entries = [PushEntry(report_id=v.report_id, version_id=v.version_id, parents=[], body=v.body) for v in rows]
+    profiler = Profiler(interval=0.0005)
+    with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        principal = authenticate(conn, authorization=f"Device {device[1]}", device_credential=None)
+        profiler.start()
+        push(conn, principal, entries)
+        profiler.stop()
+    return profiler.output_text(unicode=True, color=False, show_all=False)
+
+
+# ----- the run -----------------------------------------------------------------------------------
+@dataclass
+class BackendFigures:
+    push: dict[int, float]
+    raw: dict[int, float]
+    pull: float
+    push_wire: float
+    pull_wire: float
+    mean_body: float
+    lossy_seconds: float
+    lossy_runs: int
+    lossy_stats: Any
+    profile: str = ""
+
+
+def bench_backend(backend: str, n: int, lossy_reports: int, seed: int) -> BackendFigures:
+    workdir = Path(tempfile.mkdtemp(prefix=f"pw-bench-{backend}-"))
+    try:
+        with fresh_database(backend, workdir) as url:
+            engine = make_engine(url)
+            upgrade(engine)
+            devices = seed_mission(engine)
+            settings = Settings(data_dir=workdir / "data", database_url=url)
+            rng = random.Random(seed)
+            push: dict[int, float] = {}
+            raw: dict[int, float] = {}
+            with live_server(settings, engine) as address:
+                base = f"http://{address[0]}:{address[1]}"
+                for batch in BATCHES:
+                    rows = make_versions(n, devices["patrol_a"][0], rng)
+                    gc.collect()
+                    push[batch], _ = push_rate(base, devices["patrol_a"][1], rows, batch)
+                    raw[batch] = executemany_rate(engine, rows, batch)
+                    print(f"  [{backend}] batch {batch:>3}: push {push[batch]:8.0f} v/s, "
+                          f"executemany {raw[batch]:8.0f} v/s", flush=True)
+                pull = pull_rate(base, devices["patrol_a2"][1], n * len(BATCHES))
+                print(f"  [{backend}] pull {pull:8.0f} v/s", flush=True)
+                wire_rows = make_versions(min(n, 1000), devices["patrol_a"][0], rng)
+                push_wire, pull_wire, mean_body = wire_bytes(address, devices, wire_rows)
+                lossy_seconds, lossy_runs, lossy_stats = lossy_sync_seconds(
+                    address, devices["patrol_a"], lossy_reports, workdir, seed)
+                print(f"  [{backend}] lossy sync of {lossy_reports} reports: {lossy_seconds:.1f} s", flush=True)
+            figures = BackendFigures(push, raw, pull, push_wire, pull_wire, mean_body, lossy_seconds, lossy_runs,
+                                     lossy_stats)
+            figures.profile = profile_push(engine, devices["patrol_a"], 100)
+            engine.dispose()
+            return figures
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def bench_pouch(n: int, seed: int) -> tuple[dict[int, float], float]:
+    workdir = Path(tempfile.mkdtemp(prefix="pw-bench-pouch-"))
+    try:
+        rng = random.Random(seed)
+        with pouchdb_server(workdir) as url:
+            push = {}
+            for batch in BATCHES:
+                push[batch] = pouch_push_rate(url, make_versions(n, "pouch", rng), batch)
+                print(f"  [pouchdb-server] batch {batch:>3}: _bulk_docs {push[batch]:8.0f} docs/s", flush=True)
+            pull = pouch_pull_rate(f"{url}/bench100", n)
+            print(f"  [pouchdb-server] _changes {pull:8.0f} docs/s", flush=True)
+        return push, pull
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISS"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small run (500 versions per batch size, 200 reports)")
+    parser.add_argument("--backends", default="sqlite,postgresql", help="comma-separated: sqlite,postgresql")
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args()
+    n = 500 if args.quick else 3000
+    lossy_reports = 200 if args.quick else 2000
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    for b in backends:
+        if b not in ("sqlite", "postgresql"):
+            parser.error(f"--backends: unknown backend {b!r}")
+
+    print(f"sync benchmark: {n} versions per batch size, lossy sync of {lossy_reports} reports")
+    pouch_push, pouch_pull = bench_pouch(n, args.seed)
+    results = {b: bench_backend(b, n, lossy_reports, args.seed) for b in backends}
+
+    print("\npush throughput (versions/s) and ratios")
+    print(f"{'backend':<11}{'batch':>6}{'peacewatch':>12}{'executemany':>13}{'pouchdb':>10}"
+          f"{'vs pouch':>10}{'vs raw':>9}")
+    missed = False
+    for b, f in results.items():
+        for batch in BATCHES:
+            vs_pouch = f.push[batch] / pouch_push[batch]
+            vs_raw = f.push[batch] / f.raw[batch]
+            note = ""
+            if batch == 100:
+                need = 2.0 if b == "sqlite" else 1.5
+                ok = vs_pouch >= need and (b != "sqlite" or vs_raw >= 0.25)
+                missed |= not ok
+                note = f"  target >= {need}x pouch" + (", >= 25 % raw" if b == "sqlite" else "") + f": {verdict(ok)}"
+            print(f"{b:<11}{batch:>6}{f.push[batch]:>12.0f}{f.raw[batch]:>13.0f}{pouch_push[batch]:>10.0f}"
+                  f"{vs_pouch:>9.2f}x{vs_raw:>8.0%}{note}")
+    print("\npull throughput (versions/s), pages of 1000")
+    for b, f in results.items():
+        ratio = f.pull / pouch_pull
+        print(f"{b:<11}{f.pull:>10.0f}   pouchdb _changes {pouch_pull:>8.0f}   {ratio:.2f}x  "
+              f"target >= 2x: {verdict(ratio >= 2)}")
+    print("\nwire bytes per version (TCP, both directions) vs the JSON body")
+    for b, f in results.items():
+        push_ratio, pull_ratio = f.push_wire / f.mean_body, f.pull_wire / f.mean_body
+        print(f"{b:<11}body {f.mean_body:6.0f} B   push {f.push_wire:6.0f} B ({push_ratio:.2f}x, target <= 1.3x: "
+              f"{verdict(push_ratio <= 1.3)})   pull {f.pull_wire:6.0f} B ({pull_ratio:.2f}x)")
+    print(f"\nlossy link: {lossy_reports} reports from a real tablet store")
+    for b, f in results.items():
+        s = f.lossy_stats
+        print(f"{b:<11}{f.lossy_seconds:7.1f} s in {f.lossy_runs} run(s); proxy: {s.connections} connections, "
+              f"{s.refused} refused, {s.cut} cut, {s.stalled} answers dropped")
+    if missed:
+        for b, f in results.items():
+            print(f"\nwhere the server's time goes ({b}, one batch of 100, pyinstrument):\n{f.profile}")
+
+
+if __name__ == "__main__":
+    main()
