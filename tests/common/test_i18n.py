@@ -17,7 +17,9 @@ def used_msgids() -> set[str]:
     found = extract_from_dir(
         str(COMMON), method_map=[("**.py", "python")], keywords={"N_": None, "gettext": None}
     )
-    return {msg for _file, _line, msg, _comments, _context in found if isinstance(msg, str)}
+    from ui.catalog import ui_msgids  # the tablet app's msgids share these catalogs (tests/ui/catalog.py)
+
+    return {msg for _file, _line, msg, _comments, _context in found if isinstance(msg, str)} | ui_msgids()
 
 
 def placeholders(text: str) -> set[str]:

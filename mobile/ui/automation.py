@@ -1,0 +1,127 @@
+"""Test-only command channel: the window tests drive the real app through files in a directory.
+
+Enabled only when ``PEACEWATCH_AUTOMATION`` names a directory. The app polls it on the Kivy clock
+(so every command runs on the UI thread, exactly like a touch) for ``<n>.cmd.json`` files, runs
+them in name order and answers in ``<n>.out.json`` (written to a temp name, then renamed, so the
+test never reads half an answer). Widgets are found by their ``pw_id`` anywhere in the window,
+popups included. Commands::
+
+    {"op": "tap", "id": "pin_ok"}                 press and release a button / toggle
+    {"op": "type", "id": "field:title", "text": "..."}  focus, then type character by character
+    {"op": "clear", "id": "..."}                  empty a text box
+    {"op": "state"}                               current screen, the text of every pw_id widget, the
+                                                  toggles that are down, and errors the app survived
+    {"op": "screenshot", "path": "/x/y.png"}      the window as PNG
+    {"op": "size", "width": 800, "height": 1280}  resize the window
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.uix.textinput import TextInput
+from kivy.uix.widget import Widget
+
+POLL_S = 0.05
+SETTLE_S = 0.25
+
+
+class CommandError(Exception):
+    """A command could not run (no such widget, unknown op); the answer carries the message."""
+
+
+def walk(widget: Widget) -> Iterator[Widget]:
+    yield widget
+    for child in widget.children:
+        yield from walk(child)
+
+
+class Automation:
+    def __init__(self, app: Any, directory: Path) -> None:
+        self.app = app
+        self.directory = directory
+        self._busy = False
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def start(self) -> None:
+        Clock.schedule_interval(self._poll, POLL_S)
+        (self.directory / "ready").write_text(str(os.getpid()))
+
+    def _poll(self, dt: float) -> None:
+        if self._busy:
+            return
+        for path in sorted(self.directory.glob("*.cmd.json")):
+            name = path.name.removesuffix(".cmd.json")
+            try:
+                command = json.loads(path.read_text(encoding="utf-8"))
+            except ValueError as exc:
+                command = {"op": "invalid", "error": str(exc)}
+            path.unlink()
+            if command.get("op") == "screenshot":
+                # The frame on screen may predate the last tap: let a few frames render first.
+                self._busy = True
+                Clock.schedule_once(lambda dt, c=command, n=name: self._finish(n, c), SETTLE_S)
+                return
+            self._finish(name, command)
+
+    def _finish(self, name: str, command: dict[str, Any]) -> None:
+        self._busy = False
+        try:
+            answer = {"ok": True, "result": self.run(command)}
+        except Exception as exc:  # noqa: BLE001 - report any failure to the test, keep the app alive
+            answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        tmp = self.directory / f"{name}.out.tmp"
+        tmp.write_text(json.dumps(answer, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, self.directory / f"{name}.out.json")
+
+    def find(self, pw_id: str) -> Widget:
+        for root in list(Window.children):
+            for widget in walk(root):
+                if getattr(widget, "pw_id", None) == pw_id and not widget.disabled:
+                    return widget
+        raise CommandError(f"no enabled widget with pw_id {pw_id!r} on screen {self.app.root.current!r}")
+
+    def run(self, command: dict[str, Any]) -> Any:
+        op = command.get("op")
+        if op == "tap":
+            widget = self.find(command["id"])
+            widget.trigger_action(duration=0)
+            return None
+        if op in ("type", "clear"):
+            widget = self.find(command["id"])
+            if not isinstance(widget, TextInput):
+                raise CommandError(f"{command['id']} is not a text box")
+            widget.focus = True
+            if op == "clear":
+                widget.text = ""
+                return None
+            for char in command["text"]:
+                widget.insert_text(char)  # one change per character, as from a keyboard
+            return widget.text
+        if op == "state":
+            texts, down = {}, []
+            for root in list(Window.children):
+                for widget in walk(root):
+                    pw_id = getattr(widget, "pw_id", "")
+                    if pw_id and pw_id not in texts:
+                        texts[pw_id] = getattr(widget, "text", "")
+                        if getattr(widget, "state", None) == "down":
+                            down.append(pw_id)
+            return {"screen": self.app.root.current, "texts": texts, "down": down, "size": list(Window.size),
+                    "errors": list(self.app.errors)}
+        if op == "screenshot":
+            target = Path(command["path"])
+            target.parent.mkdir(parents=True, exist_ok=True)
+            written = Window.screenshot(name=str(target.with_suffix("")) + "%(counter)s.png")
+            os.replace(written, target)
+            return str(target)
+        if op == "size":
+            Window.size = (int(command["width"]), int(command["height"]))
+            return list(Window.size)
+        raise CommandError(f"unknown op {op!r}")

@@ -1,0 +1,59 @@
+"""Sync: one button, progress (items and bytes), what still waits, last success, errors in plain words.
+
+The run happens on a worker thread (``background.BackgroundSync``); this screen only renders the
+:class:`SyncProgress` the app receives on the Kivy thread.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from kivy.app import App
+from kivy.uix.screenmanager import Screen
+
+from peacewatch.mobile.core.sync_client import SyncProgress
+from peacewatch.mobile.ui.background import describe
+
+
+def _kib(n: int) -> str:
+    return f"{n / 1024:.0f} KiB" if n < 10 * 1024 * 1024 else f"{n / 1048576:.1f} MiB"
+
+
+class SyncScreen(Screen):
+    def on_pre_enter(self, *args: object) -> None:
+        self.render(App.get_running_app().sync_progress)
+
+    def render(self, p: SyncProgress) -> None:
+        app = App.get_running_app()
+        lang = app.lang
+        if app.session.store is None:
+            return
+        ids = self.ids
+        waiting = app.session.reports.counts().waiting
+        ids.s_state.text = describe(p, lang) if p.state != "idle" else app.t("Ready to synchronise.", lang)
+        ids.s_items_bar.max = max(1, p.items_total)
+        ids.s_items_bar.value = min(p.items_done, p.items_total)
+        ids.s_items.text = app.t("Items: {done} of {total}", lang, done=p.items_done, total=p.items_total)
+        ids.s_bytes_bar.max = max(1, p.bytes_total)
+        ids.s_bytes_bar.value = min(p.bytes_done, p.bytes_total)
+        ids.s_bytes.text = app.t("Attachments: {done} of {total}", lang, done=_kib(p.bytes_done), total=_kib(p.bytes_total))
+        ids.s_waiting.text = app.t("Waiting: {reports} reports, {attachments} attachments", lang,
+                                 reports=waiting if p.state in ("idle", "not_enrolled") else p.reports_waiting,
+                                 attachments=p.attachments_waiting)
+        last = app.session.setting("last_sync_at")
+        if last:
+            shown = datetime.fromisoformat(last).astimezone().strftime("%Y-%m-%d %H:%M")
+            ids.s_last.text = app.t("Last successful sync: {when}", lang, when=shown)
+        else:
+            ids.s_last.text = app.t("Never synchronised.", lang)
+        problems = [f"{r.report_id[:8]}: {r.reason}" for r in p.rejections]
+        if p.last_error and p.state not in ("offline",):
+            problems.insert(0, p.last_error)
+        ids.s_errors.text = "\n".join(problems)
+        ids.sync_now.disabled = app.sync is not None and app.sync.running
+
+    def on_language(self) -> None:
+        self.render(App.get_running_app().sync_progress)
+
+
+SCREEN = SyncScreen

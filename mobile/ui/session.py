@@ -1,0 +1,119 @@
+"""The app's session: where the store lives, opening it with the PIN, and the settings kept in it.
+
+UI-free. The PIN protects everything sensitive: server address, device credential, user name and
+contingent live in the encrypted store's ``meta`` table. Only the display language is kept in
+plaintext (``app.json`` beside the store) because the PIN screen must speak it before unlocking.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from peacewatch.common.i18n import available_languages
+from peacewatch.mobile.core import keys
+from peacewatch.mobile.core.drafts import Drafts
+from peacewatch.mobile.core.reports import Reports
+from peacewatch.mobile.core.store import Store
+from peacewatch.mobile.core.sync_client import EnrolResult
+
+PREFS_NAME = "app.json"
+STORE_DIR = "store"
+# Settings kept in the encrypted store's meta table.
+SETTING_KEYS = ("server_url", "credential", "username", "contingent", "last_sync_at", "ca_path")
+
+
+def kdf_params() -> keys.KdfParams | None:
+    """Argon2id parameters for a new store: calibrated on the device, or the cheap test ones when
+    ``PEACEWATCH_KDF=test`` (window tests only: a store made so is weak against guessing)."""
+    return keys.TEST_KDF if os.environ.get("PEACEWATCH_KDF") == "test" else None
+
+
+@dataclass
+class Session:
+    """The data directory, and the open store once the PIN was accepted."""
+
+    data_dir: Path
+    store: Store | None = None
+
+    @property
+    def store_path(self) -> Path:
+        return self.data_dir / STORE_DIR
+
+    # ----- plaintext preferences -----------------------------------------------------------
+    def language(self) -> str:
+        try:
+            lang = json.loads((self.data_dir / PREFS_NAME).read_text(encoding="utf-8")).get("language", "en")
+        except (OSError, ValueError, AttributeError):
+            return "en"
+        return lang if lang in available_languages() else "en"
+
+    def set_language(self, lang: str) -> None:
+        if lang not in available_languages():
+            raise ValueError(f"language: no catalog for {lang!r}")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.data_dir / (PREFS_NAME + ".tmp")
+        tmp.write_text(json.dumps({"language": lang}), encoding="utf-8")
+        os.replace(tmp, self.data_dir / PREFS_NAME)
+
+    # ----- the store ------------------------------------------------------------------------
+    def has_store(self) -> bool:
+        return Store.exists(self.store_path)
+
+    def create(self, pin: str, confirm: str) -> None:
+        """First start: make the store. ``InvalidInput`` (field ``pin``/``confirm``) for a bad PIN."""
+        from peacewatch.mobile.core.errors import InvalidInput
+
+        if pin != confirm:
+            raise InvalidInput("confirm", "the two PINs differ")
+        self.store = Store.create(self.store_path, pin, kdf=kdf_params())
+
+    def unlock(self, pin: str) -> None:
+        """Open the store; WrongPin / LockedOut / StoreWiped / InvalidInput pass through for the screen."""
+        self.store = Store.open(self.store_path, pin)
+
+    def lock(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+    @property
+    def open_store(self) -> Store:
+        if self.store is None:
+            from peacewatch.mobile.core.errors import StoreLocked
+
+            raise StoreLocked("the store is locked")
+        return self.store
+
+    # ----- settings in the store ----------------------------------------------------------
+    def setting(self, key: str) -> str:
+        return self.open_store.get_meta(key) or ""
+
+    def set_settings(self, **values: Any) -> None:
+        unknown = set(values) - set(SETTING_KEYS)
+        if unknown:
+            raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        store = self.open_store
+        with store.transaction() as conn:
+            for key, value in values.items():
+                store.set_meta(conn, key, str(value))
+
+    def enrolled(self, result: EnrolResult, server_url: str) -> None:
+        """Keep the enrolment: the server's device id becomes part of every version id from now on."""
+        store = self.open_store
+        with store.transaction() as conn:
+            store.set_meta(conn, "device_id", result.device_id)
+            store.set_meta(conn, "credential", result.credential)
+            store.set_meta(conn, "username", result.username)
+            store.set_meta(conn, "server_url", server_url)
+
+    @property
+    def drafts(self) -> Drafts:
+        return Drafts(self.open_store)
+
+    @property
+    def reports(self) -> Reports:
+        return Reports(self.open_store)
