@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+
 from peacewatch.server.db.tables import metadata
 
 engine = context.config.attributes["engine"]

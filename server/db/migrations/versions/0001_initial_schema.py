@@ -7,10 +7,11 @@ Create Date: 2026-11-24
 
 from __future__ import annotations
 
-import peacewatch.server.db.types
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import peacewatch.server.db.types
 
 revision = '0001'
 down_revision = None
