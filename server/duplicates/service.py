@@ -414,15 +414,7 @@ def unmerge(conn: Connection, principal: Principal, *, incident_id: str | None =
             raise Problem(Code.CONFLICT, f"this proposal is {row['status']}, not confirmed", field="status")
         incident_id = row["incident_id"]
     assert incident_id is not None
-    inc = conn.execute(select(incidents).where(incidents.c.id == incident_id)).mappings().one_or_none()
-    sources = _incident_sources(conn, incident_id) if inc is not None else {}
-    readable = [r for r in sources.values() if _readable(principal, r)]
-    if inc is None or not readable:
-        raise not_found(f"incident {incident_id}")
-    if len(readable) != len(sources):
-        raise forbidden("this incident has sources you may not read; ask the protection team to unmerge it")
-    if inc["status"] != "active":
-        raise Problem(Code.CONFLICT, f"this incident is {inc['status']}", field="status")
+    _inc, sources = _editable_incident(conn, principal, incident_id, "unmerge")
     now = clock.now()
     conn.execute(update(reports).where(reports.c.id.in_(list(sources)), reports.c.incident_id == incident_id)
                  .values(incident_id=None))
@@ -439,18 +431,25 @@ def unmerge(conn: Connection, principal: Principal, *, incident_id: str | None =
     return get_incident(conn, principal, incident_id)
 
 
-def set_overrides(conn: Connection, principal: Principal, *, incident_id: str,
-                  overrides: dict[str, Any]) -> dict[str, Any]:
-    """Replace HQ's picked or typed values of an active incident (the sources stay as they are)."""
+def _editable_incident(conn: Connection, principal: Principal, incident_id: str,
+                       verb: str) -> tuple[Any, dict[str, Any]]:
+    """The sources of an active incident whose every source the caller may read, else the refusal."""
     inc = conn.execute(select(incidents).where(incidents.c.id == incident_id)).mappings().one_or_none()
     sources = _incident_sources(conn, incident_id) if inc is not None else {}
     readable = [r for r in sources.values() if _readable(principal, r)]
     if inc is None or not readable:
         raise not_found(f"incident {incident_id}")
     if len(readable) != len(sources):
-        raise forbidden("this incident has sources you may not read; ask the protection team to edit it")
+        raise forbidden(f"this incident has sources you may not read; ask the protection team to {verb} it")
     if inc["status"] != "active":
         raise Problem(Code.CONFLICT, f"this incident is {inc['status']}", field="status")
+    return inc, sources
+
+
+def set_overrides(conn: Connection, principal: Principal, *, incident_id: str,
+                  overrides: dict[str, Any]) -> dict[str, Any]:
+    """Replace HQ's picked or typed values of an active incident (the sources stay as they are)."""
+    inc, sources = _editable_incident(conn, principal, incident_id, "edit")
     _check_overrides(list(sources.values()), overrides)
     now = clock.now()
     seq = _change(conn, action="overrides_set", incident_id=incident_id, proposal_id=None,

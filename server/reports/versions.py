@@ -73,6 +73,7 @@ class NewVersion:
     parents: list[str]
     body: dict[str, Any]
     device_time: datetime | None = None
+    device_id: str | None = None  # the device the client says made it; must be the caller's
 
 
 @dataclass
@@ -157,6 +158,10 @@ def _check(principal: Principal, key: str, e: NewVersion, known: dict[str, str],
            current: dict[str, dict[str, Any]], contingent_by_code: dict[str, int]) -> Outcome | tuple[dict[str, Any], int]:
     """Why one version is refused, or its canonical body and contingent id."""
     vid, rid = e.version_id, e.report_id
+    if e.device_id is not None and e.device_id != key:
+        return _reject(vid, rid, "device_mismatch",
+                       f"this version names device {e.device_id}, but the request is authenticated as {key}",
+                       "device_id")
     try:
         report = parse_report(e.body)
     except ReportValidationError as exc:

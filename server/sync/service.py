@@ -20,7 +20,6 @@ from __future__ import annotations
 import heapq
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -31,7 +30,7 @@ from ..access import Permission, Principal, redact, visible_clause
 from ..db.tables import changes, reports, users, versions
 from ..devices.service import touch
 from ..duplicates.service import propose_for_reports
-from ..reports.versions import REJECTED, STORED, NewVersion, device_key, store_versions
+from ..reports.versions import REJECTED, STORED, NewVersion, store_versions
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +42,8 @@ RETRYABLE_CODES = frozenset({"missing_parent"})
 REPORT_KINDS = ("version", "review", "comment")
 
 
-@dataclass(frozen=True)
-class PushEntry:
-    """One version of a push batch, already shape-checked by the view."""
-
-    report_id: str
-    version_id: str
-    parents: list[str]
-    body: dict[str, Any]
-    device_time: datetime | None = None
-    device_id: str | None = None
+# One version of a push batch, already shape-checked by the view.
+PushEntry = NewVersion
 
 
 def topological_order(entries: Sequence[PushEntry]) -> list[int]:
@@ -111,22 +102,9 @@ def push(conn: Connection, principal: Principal, entries: Sequence[PushEntry]) -
     feed.take_write_lock(conn)
     if principal.device_id:
         touch(conn, principal.device_id)
-    key = device_key(principal)
+    order = topological_order(entries)
+    outcomes = store_versions(conn, principal, [entries[i] for i in order])
     results: list[dict[str, Any] | None] = [None] * len(entries)
-    order: list[int] = []
-    for i in topological_order(entries):
-        e = entries[i]
-        if e.device_id is not None and e.device_id != key:
-            results[i] = {
-                "version_id": e.version_id, "report_id": e.report_id, "status": REJECTED,
-                "code": "device_mismatch", "field": "device_id", "retryable": False,
-                "reason": f"this version names device {e.device_id}, but the request is authenticated as {key}",
-            }
-        else:
-            order.append(i)
-    outcomes = store_versions(conn, principal, [
-        NewVersion(entries[i].report_id, entries[i].version_id, list(entries[i].parents), entries[i].body,
-                   entries[i].device_time) for i in order])
     touched: dict[str, None] = {}  # reports with a new version, in first-stored order
     for i, outcome in zip(order, outcomes, strict=True):
         result = outcome.as_dict()
