@@ -1,6 +1,7 @@
 """Synthetic report records, place names and hotspot hexagons for the export benchmark, the export
 tests and the README picture: deterministic for a seed, shaped like real records (every kind,
-redacted names, Arabic and French text, a text that looks like a spreadsheet formula).
+redacted names, Arabic and French text, a text that looks like a spreadsheet formula). Like a
+stored body (``peacewatch.common.schema.report_to_json``), every location carries its ``mgrs``.
 
 Nothing here is used to serve real data; it lets exports be exercised at 100,000 reports without
 a database.
@@ -15,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import h3
+
+from peacewatch.common.coords import digits_for_precision, to_mgrs
 
 __all__ = ["PLACES", "hexagons", "records"]
 
@@ -69,12 +72,15 @@ def records(n: int, *, seed: int = 1, start: datetime | None = None, days: int =
         category = rng.choice(_INCIDENT if kind == "incident" else _PATROL if kind == "patrol" else _HR)
         confidentiality = "restricted" if category in ("conflict_related_sexual_violence", "child_recruitment") else (
             rng.choice(["public", "mission", "mission"]))
+        report_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        precision = rng.choice([5, 10, 50, 100])  # drawn where the location literal drew it: same records per seed
         record: dict[str, Any] = {
-            "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "id": report_id,
             "kind": kind,
             "category": category,
             "event_time": when.isoformat().replace("+00:00", "Z"),
-            "location": {"lat": lat, "lon": lon, "precision_m": rng.choice([5, 10, 50, 100]),
+            "location": {"lat": lat, "lon": lon, "mgrs": to_mgrs(lat, lon, digits_for_precision(precision)),
+                         "precision_m": precision,
                          "source": rng.choice(["gps", "mgrs", "latlon"]),
                          "place": rng.choice([None, "Gudele", "Munuki", "Kator"])},
             "title": rng.choice(_TITLES),

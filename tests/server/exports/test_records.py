@@ -47,3 +47,25 @@ def test_columns_per_kind() -> None:
     assert {"route_points", "patrol_type", "nil_report"} <= patrol and "victims" not in patrol
     assert "killed" in {c.key for c in columns_for("incident")}
     assert columns_for(None) == COLUMNS
+
+
+def test_mgrs_is_the_bodys_own_reference_and_computed_only_without_one(bare: dict) -> None:
+    labels = Labels("en")
+    # A reference typed at 1 km: the body keeps it as typed (schema), and so does the export,
+    # rather than a 10 m square recomputed from the square's centre.
+    typed = {"lat": 4.85, "lon": 31.6, "mgrs": "36NUL4453", "precision_m": 1000}
+    assert flatten(dict(bare, location=typed), labels)["mgrs"] == "36NUL4453"
+    untyped = {"lat": 4.85, "lon": 31.6, "precision_m": 10}
+    assert flatten(dict(bare, location=untyped), labels)["mgrs"] == to_mgrs(4.85, 31.6, 4)
+    route_only = dict(bare, kind="patrol", route=[{"lat": 4.9, "lon": 31.5}, {"lat": 4.95, "lon": 31.55}])
+    assert flatten(route_only, labels)["mgrs"] == to_mgrs(4.9, 31.5, 5)
+
+
+def test_synthetic_bodies_carry_mgrs_as_stored_bodies_do() -> None:
+    from peacewatch.common.schema import parse_report, report_to_json
+    from peacewatch.server.exports import synthetic
+
+    server_keys = {"review_status", "version_id", "received_at", "in_conflict"}
+    for record in synthetic.records(30, seed=5):
+        body = {k: v for k, v in record.items() if k not in server_keys}
+        assert report_to_json(parse_report(body))["location"]["mgrs"] == record["location"]["mgrs"]

@@ -1,11 +1,15 @@
-"""XLSX: read back with openpyxl: sheets per kind, real types, frozen header, autofilter, summary."""
+"""XLSX: read back with openpyxl (an independent reader): sheets per kind, real types, frozen header,
+autofilter, summary; text that must stay text; no temporary files left behind."""
 
 from __future__ import annotations
 
 import io
+import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime
 
+import pytest
 from openpyxl import load_workbook
 from peacewatch.server.exports.records import columns_for
 from peacewatch.server.exports.xlsx import iter_xlsx, write_xlsx
@@ -75,3 +79,54 @@ def test_french_sheet_names_and_streamed_bytes(sample: list[dict]) -> None:
 def test_empty_export_has_headers_only() -> None:
     book = _book([])
     assert book["Incident"].max_row == 1 and book["Incident"].auto_filter.ref.endswith("1")
+
+
+def test_text_that_looks_like_raw_rich_text_cannot_inject_cells(bare: dict) -> None:
+    # XlsxWriter copies "<r>...</r>" into the sheet XML unescaped; this title would otherwise add
+    # a formula cell at Z2 (checked against XlsxWriter alone when this was written).
+    evil = '<r><t>x</t></r></is></c><c r="Z2"><f>1+1</f></c><c r="Y2" t="inlineStr"><is><r><t>y</t></r>'
+    book = _book([dict(bare, title=evil, contingent="<r>A</r>")])
+    ws = book["Incident"]
+    keys = [c.key for c in columns_for("incident")]
+    assert ws.cell(2, keys.index("title") + 1).value == evil
+    assert ws["Z2"].value is None
+    assert ws.cell(2, keys.index("contingent") + 1).value == "<r>A</r>"
+    summary = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True) if row and row[0]}
+    assert summary["<r>A</r>"] == 1  # the summary's own text goes through the same guard
+
+
+def test_overlong_text_is_cut_to_a_cell_and_the_row_goes_on(bare: dict) -> None:
+    ws = _book([dict(bare, description="d" * 40_000, severity=4)])["Incident"]
+    keys = [c.key for c in columns_for("incident")]
+    assert len(ws.cell(2, keys.index("description") + 1).value) == 32_767  # Excel's cell limit
+    assert ws.cell(2, keys.index("severity") + 1).value == 4
+
+
+def test_a_value_of_another_type_than_its_column_is_still_written(bare: dict) -> None:
+    ws = _book([dict(bare, severity="3", title=42)])["Incident"]
+    keys = [c.key for c in columns_for("incident")]
+    assert ws.cell(2, keys.index("severity") + 1).value == "3"
+    assert ws.cell(2, keys.index("title") + 1).value == 42
+
+
+def test_a_failed_export_leaves_no_temporary_files(sample: list[dict], tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    def failing() -> Iterator[dict]:
+        yield from sample[:50]
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError, match="database went away"):
+        write_xlsx(failing(), io.BytesIO())
+    assert list(tmp_path.iterdir()) == []
+    write_xlsx(sample[:50], io.BytesIO())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_more_reports_of_one_kind_than_a_sheet_holds_is_a_clear_error(bare: dict, monkeypatch) -> None:
+    from peacewatch.server.exports import xlsx
+
+    monkeypatch.setattr(xlsx, "MAX_ROWS", 3)  # Excel's real limit is 1,048,575 data rows
+    write_xlsx([bare] * 3, io.BytesIO())
+    with pytest.raises(ValueError, match="at most 3 reports of one kind"):
+        write_xlsx([bare] * 4, io.BytesIO())
