@@ -11,12 +11,13 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test test-fast bench lint venv system-deps postgres frontend clean help
+.PHONY: demo test test-fast test-ha bench lint venv system-deps postgres frontend clean help
 
 help:
 	@echo "make demo   - set up, seed a demo mission into ./$(DATA) (SQLite) and serve it on http://$(HOST):$(PORT)"
 	@echo "make test   - set up (venv, Debian packages, PostgreSQL) and run the whole suite on SQLite and PostgreSQL"
-	@echo "make bench  - run every benchmark (quick sizes: make bench BENCH_ARGS=)"
+	@echo "make bench  - run every benchmark (quick sizes; full sizes: make bench BENCH_ARGS=)"
+	@echo "make test-ha - PostgreSQL fail-over proof (primary + synchronous replica)"
 
 $(STAMP): pyproject.toml setup.py
 	$(PY) -m venv $(VENV)
@@ -56,3 +57,6 @@ lint: venv
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+test-ha: venv
+	bash scripts/ha/run.sh test

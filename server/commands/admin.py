@@ -136,6 +136,24 @@ def cmd_verify_audit(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_make_ca(args: argparse.Namespace) -> int:
+    """The mission CA and a server certificate (owned by server/tls.py)."""
+    from ..cli import settings_from
+    from ..tls import DEFAULT_NAMES, make_mission_tls
+
+    settings = settings_from(args)
+    try:
+        out = make_mission_tls(settings.data_dir, args.host or list(DEFAULT_NAMES), mission=args.mission,
+                               new_ca=args.new_ca)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"mission CA {'created' if out.created_ca else 'kept'}: {out.ca_cert} (copy this file to every tablet)")
+    print(f"server certificate for {', '.join(args.host or DEFAULT_NAMES)}: {out.server_cert}")
+    print(f"serve HTTPS with: peacewatch server --tls-cert {out.server_cert} --tls-key {out.server_key}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
     admin = sub.add_parser("admin", help="administer the mission: users, contingents, devices, audit",
                            description="Administer the mission database (same database as the server).")
@@ -179,3 +197,13 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p = asub.add_parser("verify-audit", parents=[parent], help="verify the audit log's hash chain")
     p.set_defaults(func=cmd_verify_audit)
 
+    # HTTPS with the mission's own CA (server/tls.py).
+    p = asub.add_parser("make-ca", parents=[parent], help="create the mission CA and a server certificate for HTTPS",
+                        description="Create <data-dir>/tls/ca.pem (keep an existing one unless --new-ca) and a "
+                                    "server certificate for the given hosts, signed by it.")
+    p.add_argument("--host", action="append", default=None,
+                   help="host name or IP address the tablets use to reach the server (repeatable; "
+                        "default: localhost and 127.0.0.1)")
+    p.add_argument("--mission", default="peacewatch", help="organisation name written into the certificates")
+    p.add_argument("--new-ca", action="store_true", help="replace an existing CA (every tablet needs the new ca.pem)")
+    p.set_defaults(func=cmd_make_ca)
