@@ -8,13 +8,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .api import build_router
 from .config import Settings
 from .db.engine import make_engine
-from .middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from .middleware import BodyLimitMiddleware, InFlightLimitMiddleware, SecurityHeadersMiddleware
 from .problems import Problem, handle_http, handle_problem, handle_validation
 
 log = logging.getLogger("peacewatch.server")
@@ -50,12 +51,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_exception_handler(Problem, handle_problem)
     app.add_exception_handler(RequestValidationError, handle_validation)
     app.add_exception_handler(StarletteHTTPException, handle_http)
-    app.add_exception_handler(OperationalError, _database_unavailable)
-    app.add_exception_handler(DBAPIError, _database_unavailable)
+    # Only "cannot reach or lock the database" reads as retry-later; an integrity error is a bug.
+    for exc in (OperationalError, InterfaceError, PoolTimeoutError):
+        app.add_exception_handler(exc, _database_unavailable)
     if settings.serve_dashboard:
         from .web.app import mount_web
 
         mount_web(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(InFlightLimitMiddleware, limit=settings.max_requests_in_flight)
     app.add_middleware(SecurityHeadersMiddleware)
     return app

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     max_chunk_bytes: int = 1024 * 1024
     login_attempts_per_minute: int = 10
     secret_key: str = ""
+    # Requests inside the app at once (others wait without holding a worker thread); about half
+    # the database connection pool, so every admitted request can get its connections.
+    max_requests_in_flight: int = 8
     # A sync-only server facing the field network can leave the HQ dashboard off.
     serve_dashboard: bool = True
 

@@ -7,6 +7,7 @@ small compressed bomb is refused too.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import zlib
 from typing import Any
@@ -95,6 +96,30 @@ class BodyLimitMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+class InFlightLimitMiddleware:
+    """Let at most ``limit`` requests into the app at once; the rest wait here, holding no thread.
+
+    Handlers run on a thread pool, and a request waiting for the database's write lock or a pooled
+    connection holds its thread. With fifty tablets syncing at once, waiting requests took every
+    thread and the one holding the lock never got one back to commit. Waiting on an asyncio
+    semaphore instead costs nothing and keeps the pool for work that can finish.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self._sem: asyncio.Semaphore | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self._sem is None:  # created inside the server's event loop
+            self._sem = asyncio.Semaphore(self.limit)
+        async with self._sem:
+            await self.app(scope, receive, send)
 
 
 class SecurityHeadersMiddleware:

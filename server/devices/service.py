@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import segno
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from .. import clock
 from ..audit.service import record
 from ..auth.secrets import digest, new_enrolment_code, new_token, normalise_code
 from ..auth.service import check_rate
+from ..db.engine import WRITE
 from ..db.tables import devices, enrolment_codes, users
 from ..problems import Code, Problem, not_found
 from ..users.service import get_user
@@ -80,6 +81,21 @@ def revoke(conn: Connection, *, device_id: str, actor: str = "cli", actor_user_i
 
 def touch(conn: Connection, device_id: str) -> None:
     conn.execute(update(devices).where(devices.c.id == device_id).values(last_seen_at=clock.now()))
+
+
+def note_seen(engine: Engine, device_id: str, *, every: timedelta = timedelta(minutes=1)) -> None:
+    """Record that a device was seen (a pull), at most once per ``every``, in its own transaction.
+
+    A pull only reads; writing its last-seen time inside the pull's transaction would queue every
+    pull behind every push for the write lock.
+    """
+    stale = clock.now() - every
+    with engine.connect() as conn:
+        seen = conn.execute(select(devices.c.last_seen_at).where(devices.c.id == device_id)).scalar()
+    if seen is not None and seen > stale:
+        return
+    with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        touch(conn, device_id)
 
 
 def list_devices(conn: Connection) -> list[dict[str, Any]]:

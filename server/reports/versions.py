@@ -106,8 +106,10 @@ def store_versions(conn: Connection, principal: Principal, entries: Sequence[New
     """
     if not entries:
         return []
-    feed.take_write_lock(conn)
     key = device_key(principal)
+    # Validation is the CPU-heavy part and needs no lock: do it before queueing for the write lock.
+    parsed = [_parse(e, key) for e in entries]
+    feed.take_write_lock(conn)
     report_ids = list(dict.fromkeys(e.report_id for e in entries))
     batch_ids = [e.version_id for e in entries]
     parent_ids = list({p for e in entries for p in e.parents})
@@ -127,11 +129,12 @@ def store_versions(conn: Connection, principal: Principal, entries: Sequence[New
     outcomes: list[Outcome] = []
     accepted: list[_Accepted] = []
     created: set[str] = set()
-    for e in entries:
+    for e, checked in zip(entries, parsed, strict=True):
         if e.version_id in already:
             outcomes.append(Outcome(e.version_id, DUPLICATE, e.report_id))
             continue
-        outcome = _check(principal, key, e, known, current, contingent_by_code)
+        outcome = checked if isinstance(checked, Outcome) else _check(
+            principal, e, checked, known, current, contingent_by_code)
         if isinstance(outcome, Outcome):
             outcomes.append(outcome)
             continue
@@ -154,9 +157,8 @@ def store_versions(conn: Connection, principal: Principal, entries: Sequence[New
     return outcomes
 
 
-def _check(principal: Principal, key: str, e: NewVersion, known: dict[str, str],
-           current: dict[str, dict[str, Any]], contingent_by_code: dict[str, int]) -> Outcome | tuple[dict[str, Any], int]:
-    """Why one version is refused, or its canonical body and contingent id."""
+def _parse(e: NewVersion, key: str) -> Outcome | dict[str, Any]:
+    """The version's canonical body, or why it is refused on its own (no database needed)."""
     vid, rid = e.version_id, e.report_id
     if e.device_id is not None and e.device_id != key:
         return _reject(vid, rid, "device_mismatch",
@@ -174,6 +176,13 @@ def _check(principal: Principal, key: str, e: NewVersion, known: dict[str, str],
     if compute_version_id(e.body, e.parents, key) != vid:
         return _reject(vid, rid, "version_id_mismatch",
                        "version_id is not the hash of this body, parents and device", "version_id")
+    return canonical
+
+
+def _check(principal: Principal, e: NewVersion, canonical: dict[str, Any], known: dict[str, str],
+           current: dict[str, dict[str, Any]], contingent_by_code: dict[str, int]) -> Outcome | tuple[dict[str, Any], int]:
+    """Why a valid version is refused by what the store holds, or its canonical body and contingent id."""
+    vid, rid = e.version_id, e.report_id
     missing = [p for p in e.parents if known.get(p) != rid]
     if missing:
         return _reject(vid, rid, "missing_parent",

@@ -97,13 +97,12 @@ def after_stored(conn: Connection, report_ids: Sequence[str]) -> None:
 
 def push(conn: Connection, principal: Principal, entries: Sequence[PushEntry]) -> dict[str, Any]:
     """Store a batch parents-first; one result per entry in input order, and the feed's last seq."""
-    # Serialise pushes from the start (PostgreSQL; SQLite's BEGIN IMMEDIATE already does): two
-    # devices pushing the same version at once must answer stored + duplicate, not a key clash.
-    feed.take_write_lock(conn)
-    if principal.device_id:
-        touch(conn, principal.device_id)
+    # store_versions validates first, then takes the feed's write lock before reading what is
+    # stored: two devices pushing the same version at once answer stored + duplicate, never clash.
     order = topological_order(entries)
     outcomes = store_versions(conn, principal, [entries[i] for i in order])
+    if principal.device_id:
+        touch(conn, principal.device_id)
     results: list[dict[str, Any] | None] = [None] * len(entries)
     touched: dict[str, None] = {}  # reports with a new version, in first-stored order
     for i, outcome in zip(order, outcomes, strict=True):
@@ -170,8 +169,6 @@ def _change_out(principal: Principal, row: Any) -> dict[str, Any]:
 
 def pull(conn: Connection, principal: Principal, *, since: int, limit: int) -> dict[str, Any]:
     """One page of the changes after ``since`` that the principal may see, in sequence order."""
-    if principal.device_id:
-        touch(conn, principal.device_id)
     # Read the upper bound first: every change at or below it is committed (feed lock), so
     # answering ``next = upto`` on a short page can never skip a change that commits later.
     upto = feed.last_seq(conn)

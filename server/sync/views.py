@@ -10,7 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from ..deps import Reader, Submitter, WriteConn
+from ..deps import EngineDep, ReadConn, Reader, Submitter, WriteConn
+from ..devices.service import note_seen
 from . import service
 
 router = APIRouter(tags=["sync"])
@@ -51,8 +52,11 @@ def push(batch: PushRequest, conn: WriteConn, me: Submitter) -> dict:
 
 
 @router.get("/sync/pull")
-def pull(conn: WriteConn, me: Reader,
+def pull(conn: ReadConn, engine: EngineDep, me: Reader,
          since: int = Query(0, ge=0, description="The `next` of the previous page; 0 for everything"),
          limit: int = Query(service.DEFAULT_PULL_LIMIT, ge=1, le=service.MAX_PULL_LIMIT)) -> dict:
     """The changes after ``since`` the caller may see, in server order, redacted; ``next`` and ``more``."""
-    return service.pull(conn, me, since=since, limit=limit)
+    page = service.pull(conn, me, since=since, limit=limit)
+    if me.device_id:
+        note_seen(engine, me.device_id)
+    return page
