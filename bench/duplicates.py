@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
+
 from peacewatch.server.duplicates.engine import (
     CASUALTY_FIELDS,
     DEFAULT_THRESHOLD,

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlcipher3
+
 from peacewatch.common.versioning import version_id
 from peacewatch.mobile.core import dag, keys
 from peacewatch.mobile.core.attachments import Attachments

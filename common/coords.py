@@ -25,6 +25,7 @@ from typing import Literal
 
 import mgrs as _mgrs
 from mgrs.core import MGRSError
+
 from peacewatch.common.errors import InputError
 
 # GeoTrans letters: bands C-X without I and O (UTM), A/B/Y/Z (UPS, the poles);

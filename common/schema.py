@@ -30,11 +30,6 @@ from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from peacewatch.common.coords import CoordinateError, digits_for_precision, from_mgrs, normalise_mgrs, to_mgrs
-from peacewatch.common.errors import MESSAGES, InputError, render
-from peacewatch.common.i18n import N_, gettext
-from peacewatch.common.taxonomy import CONFIDENTIALITY_LEVELS, KINDS, load_taxonomy
-from peacewatch.common.timefmt import TimeFormatError, parse_iso, to_iso, utcnow
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -46,6 +41,12 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
+
+from peacewatch.common.coords import CoordinateError, digits_for_precision, from_mgrs, normalise_mgrs, to_mgrs
+from peacewatch.common.errors import MESSAGES, InputError, render
+from peacewatch.common.i18n import N_, gettext
+from peacewatch.common.taxonomy import CONFIDENTIALITY_LEVELS, KINDS, load_taxonomy
+from peacewatch.common.timefmt import TimeFormatError, parse_iso, to_iso, utcnow
 
 __all__ = [
     "AttachmentRef",

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, false, or_, true
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     PATROL = "patrol"
     COMMANDER = "commander"
     HQ_ANALYST = "hq_analyst"
@@ -35,7 +35,7 @@ class Role(str, Enum):
     ADMIN = "admin"
 
 
-class Permission(str, Enum):
+class Permission(StrEnum):
     PUBLIC = "public"  # no sign-in: health, schema, sign-in, enrolment
     AUTHENTICATED = "authenticated"  # any signed-in user: own profile, sign-out, reference data
     READ_REPORTS = "read_reports"

@@ -165,7 +165,7 @@ def plan_reports(n: int, *, now: datetime, seed: int = 7) -> list[PlannedVersion
             days_ago = rng.uniform(0, 120)
         t = now - timedelta(days=days_ago, minutes=rng.randint(0, 600))
         category = _weighted(rng, INCIDENT_CATEGORIES)
-        contingent = min(CONTINGENTS, key=lambda c: sum((a - b) ** 2 for a, b in zip(_place(c[3]), (lat, lon))))[0]
+        contingent = min(CONTINGENTS, key=lambda c: sum((a - b) ** 2 for a, b in zip(_place(c[3]), (lat, lon), strict=True)))[0]
         body = base("incident", category, contingent, lat, lon, t)
         killed = rng.choice([0, 0, 0, 1, 2, 3, 5]) if category in ("attack_on_civilians", "killing", "armed_clash") else 0
         body |= {

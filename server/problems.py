@@ -25,7 +25,7 @@ with the status below. Clients (the tablet, the dashboard, scripts) switch on ``
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from fastapi import Request
@@ -34,7 +34,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
-class Code(str, Enum):
+class Code(StrEnum):
     INVALID_INPUT = "invalid_input"
     INVALID_JSON = "invalid_json"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"

@@ -33,6 +33,7 @@ from typing import BinaryIO
 import sqlcipher3
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from peacewatch.mobile.core import keys
 from peacewatch.mobile.core.errors import AttachmentCorrupt, InvalidInput, NotFound, StorageFull
 from peacewatch.mobile.core.store import Store

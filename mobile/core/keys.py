@@ -27,6 +27,7 @@ from typing import Any
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
 from peacewatch.mobile.core.errors import InvalidInput
 
 HEADER_NAME = "header.json"

@@ -45,6 +45,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlcipher3
+
 from peacewatch.mobile.core import dag, reference
 from peacewatch.mobile.core.attachments import AttachmentRef
 from peacewatch.mobile.core.drafts import validate_report_id

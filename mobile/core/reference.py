@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlcipher3
+
 from peacewatch.mobile.core.errors import InvalidInput, NotFound
 from peacewatch.mobile.core.store import Store
 

@@ -36,6 +36,7 @@ from typing import Any
 
 import sqlcipher3
 import sqlite_utils
+
 from peacewatch.mobile.core import keys
 from peacewatch.mobile.core.errors import (
     InvalidInput,

@@ -51,7 +51,7 @@ def create_user(conn: Connection, *, username: str, password: str, role: Role, c
     cid = contingent_id(conn, contingent) if contingent else None
     try:
         with conn.begin_nested():
-            uid = conn.execute(
+            conn.execute(
                 insert(users).values(username=username, display_name=display_name or username,
                                      password_hash=hash_password(password), role=role.value, contingent_id=cid,
                                      language=language, active=True, created_at=clock.now())

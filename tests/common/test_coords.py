@@ -6,6 +6,7 @@ import pyproj
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+
 from peacewatch.common.coords import (
     CoordinateError,
     digits_for_precision,

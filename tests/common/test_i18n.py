@@ -3,9 +3,10 @@
 import string
 from pathlib import Path
 
-import peacewatch.common
 import pytest
 from babel.messages.extract import extract_from_dir
+
+import peacewatch.common
 from peacewatch.common import i18n
 from peacewatch.common.errors import MESSAGES, InputError, render
 from peacewatch.common.i18n import available_languages, catalog, gettext, is_rtl

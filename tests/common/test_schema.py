@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from peacewatch.common.coords import from_mgrs, to_mgrs
 from peacewatch.common.schema import (
     AttachmentRef,

@@ -4,6 +4,7 @@ import copy
 import json
 
 import pytest
+
 from peacewatch.common.taxonomy import (
     KINDS,
     TAXONOMY_PATH,

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from peacewatch.common.timefmt import ZONES, TimeFormatError, parse_dtg, parse_iso, to_dtg, to_iso, utcnow
 
 LETTERS = sorted(ZONES)

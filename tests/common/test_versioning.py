@@ -5,6 +5,7 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from peacewatch.common.versioning import canonical_json, version_id
 
 json_values = st.recursive(

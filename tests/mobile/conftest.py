@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from peacewatch.mobile.core.keys import TEST_KDF
 from peacewatch.mobile.core.store import Store
 

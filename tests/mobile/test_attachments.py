@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from peacewatch.mobile.core.attachments import MAGIC, NONCE_SIZE, SEGMENT_SIZE, TAG_SIZE, Attachments
 from peacewatch.mobile.core.errors import AttachmentCorrupt, InvalidInput, NotFound
 from peacewatch.mobile.core.store import Store

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
+
 from peacewatch.mobile.core.drafts import Drafts
 from peacewatch.mobile.core.errors import InvalidInput, NotFound, StorageFull
 from peacewatch.mobile.core.store import Store
-
 from tests.mobile.conftest import PIN
 from tests.mobile.helpers import new_id
 

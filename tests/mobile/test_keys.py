@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from peacewatch.mobile.core import keys
 from peacewatch.mobile.core.errors import InvalidInput
 from peacewatch.mobile.core.keys import TEST_KDF, BackoffPolicy, Header, KdfParams

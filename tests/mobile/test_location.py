@@ -6,10 +6,10 @@ import threading
 from typing import Any
 
 import pytest
+
 from peacewatch.common.coords import CoordinateError
 from peacewatch.common.schema import parse_report
 from peacewatch.mobile.core import location
-
 from tests.mobile.helpers import incident_fields, new_id
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from peacewatch.common.versioning import version_id
 from peacewatch.mobile.core.attachments import Attachments
 from peacewatch.mobile.core.drafts import Drafts
@@ -11,7 +12,6 @@ from peacewatch.mobile.core.outbox import Outbox
 from peacewatch.mobile.core.reference import Reference
 from peacewatch.mobile.core.reports import Reports
 from peacewatch.mobile.core.store import Store
-
 from tests.mobile.helpers import incident_fields, new_id
 
 

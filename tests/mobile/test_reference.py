@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from peacewatch.mobile.core.errors import InvalidInput
 from peacewatch.mobile.core.outbox import Outbox
 from peacewatch.mobile.core.reference import Reference, normalise, terms

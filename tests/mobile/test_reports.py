@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
+
 from peacewatch.common.versioning import version_id
 from peacewatch.mobile.core.drafts import Drafts
 from peacewatch.mobile.core.errors import NotFound
 from peacewatch.mobile.core.outbox import Outbox
 from peacewatch.mobile.core.reports import Reports
 from peacewatch.mobile.core.store import Store
-
 from tests.mobile.helpers import incident_fields, new_id
 
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
+
 from peacewatch.mobile.core import keys, migrations
 from peacewatch.mobile.core.attachments import Attachments
 from peacewatch.mobile.core.drafts import Drafts
 from peacewatch.mobile.core.errors import InvalidInput, LockedOut, NoStore, StoreLocked, StoreWiped, WrongPin
 from peacewatch.mobile.core.keys import TEST_KDF, BackoffPolicy
 from peacewatch.mobile.core.store import DB_NAME, Store
-
 from tests.mobile.conftest import PIN, raw_bytes
 
 
@@ -196,7 +196,6 @@ def test_no_plaintext_at_rest(store: Store, store_path: Path) -> None:
     """Distinctive strings in a draft, a finalised report, an attachment and reference data never hit disk in clear."""
     from peacewatch.mobile.core.outbox import Outbox
     from peacewatch.mobile.core.reports import Reports
-
     from tests.mobile.helpers import incident_fields, new_id
 
     secrets_ = {

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
+
 from factories import Mission, report_body, version_entry
 from peacewatch.server.attachments import service
 from peacewatch.server.config import Settings
 from peacewatch.server.db.tables import audit_log, chunks
-from sqlalchemy import select
 
 CHUNK = 256 * 1024
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from factories import Mission, report_body, version_entry
 from peacewatch.server.db.tables import audit_log
-from sqlalchemy import select
 
 PUSH = "/api/v1/sync/push"
 PULL = "/api/v1/sync/pull"

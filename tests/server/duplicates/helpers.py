@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
+
 from peacewatch.server.duplicates.engine import EARTH_RADIUS_M
 
 BASE_LAT, BASE_LON = 4.85, 31.6

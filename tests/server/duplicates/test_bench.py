@@ -9,6 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+
 from peacewatch.server.duplicates.engine import DuplicateIndex, all_pairs
 
 BENCH = Path(__file__).resolve().parents[3] / "bench" / "duplicates.py"

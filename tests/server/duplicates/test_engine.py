@@ -11,6 +11,7 @@ from types import MappingProxyType
 import h3.api.basic_int as h3
 import numpy as np
 import pytest
+
 from peacewatch.server.duplicates.engine import (
     DuplicateIndex,
     InvalidReport,

@@ -10,9 +10,10 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from factories import Mission, report_body, version_entry
 from peacewatch.server.db.tables import audit_log, changes, duplicate_proposals
-from sqlalchemy import select
 
 PUSH = "/api/v1/sync/push"
 WHEN = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)

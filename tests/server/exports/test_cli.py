@@ -8,11 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
-from factories import Mission, report_body, store
 from openpyxl import load_workbook
+from sqlalchemy import select
+
+from factories import Mission, report_body, store
 from peacewatch.server.cli import main
 from peacewatch.server.db.tables import audit_log
-from sqlalchemy import select
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 
 import hxl
+
 from peacewatch.server.exports.csv_hxl import CHUNK_ROWS, iter_csv, write_csv
 from peacewatch.server.exports.records import COLUMNS
 

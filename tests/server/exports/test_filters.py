@@ -6,9 +6,10 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from peacewatch.server.exports.filters import ExportFilters, record_point
 from pydantic import ValidationError
 from shapely.geometry import Point, shape
+
+from peacewatch.server.exports.filters import ExportFilters, record_point
 
 SQUARE = {"type": "Polygon", "coordinates": [[[31.0, 4.0], [32.0, 4.0], [32.0, 5.0], [31.0, 5.0], [31.0, 4.0]]]}
 

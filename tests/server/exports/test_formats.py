@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from peacewatch.server.exports.formats import FORMATS, render
 
 MAGIC = {"pdf": b"%PDF-", "xlsx": b"PK\x03\x04", "csv": b"Report ID,", "geojson": b'{"type":"FeatureCollection"',

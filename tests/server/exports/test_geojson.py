@@ -6,8 +6,9 @@ import io
 import json
 from collections.abc import Iterator
 
-from peacewatch.server.exports.geojson import CHUNK_FEATURES, iter_geojson, write_geojson
 from shapely.geometry import shape
+
+from peacewatch.server.exports.geojson import CHUNK_FEATURES, iter_geojson, write_geojson
 
 
 def _load(records: list[dict]) -> dict:

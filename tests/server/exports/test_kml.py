@@ -7,6 +7,7 @@ import io
 from fastkml import kml as fastkml
 from fastkml.geometry import LineString, Point
 from lxml import etree
+
 from peacewatch.server.exports.kml import write_kml
 
 NS = {"k": "http://www.opengis.net/kml/2.2"}

@@ -10,11 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
+
 from peacewatch.server.exports import synthetic
 from peacewatch.server.exports.filters import ExportFilters
 from peacewatch.server.exports.pdf import iter_pdf, write_pdf
 from peacewatch.server.exports.summary import Summary
-from pypdf import PdfReader
 
 GENERATED = datetime(2026, 11, 24, 15, 30, tzinfo=UTC)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fontTools.ttLib import TTFont
+
 from peacewatch.server.exports.pdf_text import font_path, has_arabic, ltr, shape, shape_lines
 
 WORD = "التقارير"  # "the reports"

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import given
 from hypothesis import strategies as st
+
 from peacewatch.common.coords import to_mgrs
 from peacewatch.common.timefmt import to_dtg
 from peacewatch.server.exports.records import COLUMNS, Labels, _to_dtg, columns_for, flatten, iso_z

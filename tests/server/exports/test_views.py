@@ -8,12 +8,13 @@ import io
 import json
 
 import pytest
-from factories import Mission, report_body, store
 from lxml import etree
 from openpyxl import load_workbook
-from peacewatch.server.db.tables import audit_log
 from pypdf import PdfReader
 from sqlalchemy import select
+
+from factories import Mission, report_body, store
+from peacewatch.server.db.tables import audit_log
 
 SECRET_NAME = "Victim Secretname"
 

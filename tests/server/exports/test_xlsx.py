@@ -11,6 +11,7 @@ from datetime import datetime
 
 import pytest
 from openpyxl import load_workbook
+
 from peacewatch.server.exports.records import columns_for
 from peacewatch.server.exports.xlsx import iter_xlsx, write_xlsx
 

@@ -1,7 +1,7 @@
 """Initial schema: people, devices, versions, the change feed, audit log, attachments, reference data, duplicates.
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-24
 """
 
