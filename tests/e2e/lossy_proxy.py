@@ -68,6 +68,7 @@ class LossyProxy:
         stall_rate: float = 0.1,
         stall_bytes: tuple[int, int] = (0, 400),
         max_connections: int = 200_000,
+        every_fault_early: bool = False,
     ) -> None:
         if upstream[0] != "127.0.0.1":
             raise ValueError("upstream: the lossy proxy only forwards to 127.0.0.1")
@@ -81,6 +82,9 @@ class LossyProxy:
         self.stall_rate = stall_rate
         self.stall_bytes = stall_bytes
         self.max_connections = max_connections
+        # A short run may draw no refusal or stall at all; this makes the first two connections
+        # a refusal and a stalled answer, so every kind of fault is exercised whatever the seed.
+        self._forced: list[tuple[bool, bool]] = [(True, False), (False, True)] if every_fault_early else []
         self.stats = ProxyStats()
         self._rng = random.Random(seed)
         self._listener = socket.create_server(("127.0.0.1", 0))
@@ -114,6 +118,12 @@ class LossyProxy:
         refuse = rng.random() < self.refuse_rate
         lifetime = rng.uniform(*self.cut_after) if self.cut_after else float("inf")
         stall = rng.randint(*self.stall_bytes) if rng.random() < self.stall_rate else None
+        if self._forced:
+            force_refuse, force_stall = self._forced.pop(0)
+            refuse = force_refuse
+            if force_stall:
+                stall = rng.randint(*self.stall_bytes)
+                lifetime = max(lifetime, self.cut_after[1] if self.cut_after else lifetime)
         return _Plan(refuse, lifetime, stall)
 
     def _accept_loop(self) -> None:

@@ -162,7 +162,7 @@ def run_lossy_sync(size: Size, mission: Mission, tablets: dict[str, Tablet], eng
         file_reports(tablets[name], ledger, rng, first_wave[name][0], size.edit_share,
                      per_tablet[i][: len(per_tablet[i]) // 2])
 
-    with LossyProxy(server, seed=seed) as proxy:
+    with LossyProxy(server, seed=seed, every_fault_early=True) as proxy:
         sessions = {n: requests.Session() for n in names}
         clients = {n: tablets[n].client(sessions[n], proxy.url, backoff_base=0.02, backoff_cap=0.3,
                                         max_failures=25, rng=random.Random(seed + i))
