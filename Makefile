@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test test-fast test-ha bench lint venv system-deps postgres frontend clean help
+.PHONY: demo test test-fast test-ha test-load bench lint venv system-deps postgres frontend clean help
 
 help:
 	@echo "make demo   - set up, seed a demo mission into ./$(DATA) (SQLite) and serve it on http://$(HOST):$(PORT)"
@@ -60,3 +60,7 @@ clean:
 
 test-ha: venv
 	bash scripts/ha/run.sh test
+
+# A bounded load run (10 tablets, 10 s, SQLite and PostgreSQL): fails on any error, loss or duplicate.
+test-load: venv postgres
+	$(BIN)/python bench/load.py --quick
