@@ -3,7 +3,8 @@
 Every subcommand takes ``--data-dir`` and ``--database-url`` (defaults: ``PEACEWATCH_DATA_DIR``,
 else ``./data``; ``PEACEWATCH_DATABASE_URL``, else SQLite in the data dir), so the server and the
 admin CLI always meet the same database. Domains add their own subcommands through a
-``register(subparsers, parent)`` function in their ``cli`` module, listed in ``COMMAND_MODULES``.
+``register(subparsers, parent)`` function in their ``cli`` module, listed in ``COMMAND_MODULES``
+and imported only when the command line is parsed.
 """
 
 from __future__ import annotations
@@ -57,13 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     parent = common_parent()
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is not None and name.startswith(exc.name):
-                continue  # that domain is not installed in this build
-            raise
-        module.register(sub, parent)
+        importlib.import_module(name).register(sub, parent)
     return parser
 
 
