@@ -34,8 +34,6 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,8 +43,9 @@ os.environ.setdefault("PEACEWATCH_PASSWORD_HASH_COST", "test")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import requests  # noqa: E402
+from databases import fresh_database
 from reliability.server_process import ServerProcess  # noqa: E402
-from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from peacewatch.common.taxonomy import load_taxonomy  # noqa: E402
 from peacewatch.common.versioning import version_id  # noqa: E402
@@ -57,28 +56,10 @@ from peacewatch.server.db.tables import changes, versions  # noqa: E402
 from peacewatch.server.devices.service import enrol, issue_code  # noqa: E402
 from peacewatch.server.users.service import create_contingent, create_user  # noqa: E402
 
-PG_ADMIN_URL = os.environ.get("PEACEWATCH_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BATCH = 10
 RESEND_EVERY = 5
 # Categories a patrol may file as public or mission (some must be restricted).
 CATEGORIES = tuple(c.code for c in load_taxonomy().for_kind("incident") if c.default_confidentiality != "restricted")
-
-
-@contextmanager
-def fresh_database(backend: str, workdir: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{workdir / 'load.db'}"
-        return
-    name = f"pw_load_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def seed(url: str, devices: int) -> list[tuple[str, str, str]]:
@@ -265,7 +246,7 @@ class RssSampler:
 
 
 def bench_backend(backend: str, devices: int, seconds: float, baseline_seconds: float, seed_: int) -> bool:
-    with tempfile.TemporaryDirectory(prefix="pw-load-") as tmp, fresh_database(backend, Path(tmp)) as url:
+    with tempfile.TemporaryDirectory(prefix="pw-load-") as tmp, fresh_database(backend, Path(tmp), prefix="pw_load") as url:
         tablets = seed(url, devices + 1)
         lone, crowd = tablets[:1], tablets[1:]
         with ServerProcess(Path(tmp) / "data", url) as server:

@@ -49,9 +49,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the live server and the lossy proxy are shared with the e2e tests
 
 import requests  # noqa: E402
+from databases import fresh_database  # noqa: E402
 from e2e.live_server import live_server  # noqa: E402
 from e2e.lossy_proxy import LossyProxy  # noqa: E402
-from sqlalchemy import JSON, Column, Engine, MetaData, String, Table, insert, text  # noqa: E402
+from sqlalchemy import JSON, Column, Engine, MetaData, String, Table, insert  # noqa: E402
 
 from peacewatch.common.schema import parse_report, report_to_json  # noqa: E402
 from peacewatch.common.versioning import version_id  # noqa: E402
@@ -63,7 +64,6 @@ from peacewatch.server.db.migrate import upgrade  # noqa: E402
 from peacewatch.server.devices.service import enrol, issue_code  # noqa: E402
 from peacewatch.server.users.service import create_contingent, create_user  # noqa: E402
 
-PG_ADMIN_URL = os.environ.get("PEACEWATCH_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 POUCH_BIN = ROOT / "bench" / ".node" / "node_modules" / ".bin" / "pouchdb-server"
 BATCHES = (10, 100, 500)
 PAGE = 1000
@@ -160,23 +160,6 @@ def fixed_tuner(batch: int = 100, page: int = PAGE) -> LinkTuner:
 
 
 # ----- the server side ---------------------------------------------------------------------------
-@contextmanager
-def fresh_database(backend: str, workdir: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{workdir / 'bench.db'}"
-        return
-    name = f"pw_bench_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def seed_mission(engine: Engine) -> dict[str, tuple[str, str]]:
     """One contingent, two patrols, a tablet each: username -> (device_id, credential)."""
     devices = {}

@@ -16,9 +16,13 @@ from pathlib import Path
 os.environ.setdefault("PEACEWATCH_PASSWORD_HASH_COST", "test")
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from factories import Mission, build_mission
 from peacewatch.server import clock
+from peacewatch.server.app import create_app
+from peacewatch.server.config import Settings
 from peacewatch.server.db.engine import make_engine
 from peacewatch.server.db.migrate import upgrade
 from peacewatch.server.db.tables import metadata
@@ -85,6 +89,25 @@ def engine(db_url: str) -> Iterator[Engine]:
     eng = make_engine(db_url)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    """Server settings with a temporary data dir on the test's database."""
+    return Settings(data_dir=tmp_path / "data", database_url=db_url)
+
+
+@pytest.fixture
+def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
+    """The real app in-process (Starlette's TestClient)."""
+    with TestClient(create_app(settings, engine)) as c:
+        yield c
+
+
+@pytest.fixture
+def mission(client: TestClient, engine: Engine) -> Mission:
+    """Two contingents (ALPHA, BRAVO), one user per role, a bearer token each, and enrolled tablets."""
+    return build_mission(client, engine)
 
 
 @pytest.fixture(autouse=True)

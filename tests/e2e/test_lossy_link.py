@@ -81,11 +81,6 @@ class Ledger:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, db_url: str) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=db_url)
-
-
-@pytest.fixture
 def mission(settings: Settings, engine: Engine) -> Iterator[Mission]:
     with TestClient(create_app(settings, engine)) as c:
         yield build_mission(c, engine, enrol_for=tuple(TABLETS))

@@ -31,25 +31,12 @@ from peacewatch.mobile.core.sync_client import (
     enrol,
     local_change,
 )
-from peacewatch.server.app import create_app
-from peacewatch.server.config import Settings
 from peacewatch.server.db.tables import changes, versions
 
 BASE = "http://testserver"
 # Client-side behaviour (backoff, link trouble, certificates) does not depend on the server's
 # database; these tests run on SQLite only to keep the suite fast.
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-
-
-@pytest.fixture
-def settings(tmp_path: Path, db_url: str) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=db_url)
-
-
-@pytest.fixture
-def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, engine)) as c:
-        yield c
 
 
 @pytest.fixture

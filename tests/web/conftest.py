@@ -15,7 +15,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from factories import Mission, build_mission
 from peacewatch.server.app import create_app
 from peacewatch.server.config import Settings
 from tests.web.helpers import LiveServer
@@ -28,19 +27,9 @@ DEMO_REPORTS = 200
 
 # -- in-process pages (both database backends) ---------------------------------------------------
 @pytest.fixture
-def settings(tmp_path: Path, db_url: str) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=db_url)
-
-
-@pytest.fixture
 def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
     with TestClient(create_app(settings, engine), follow_redirects=False) as c:
         yield c
-
-
-@pytest.fixture
-def mission(client: TestClient, engine: Engine) -> Mission:
-    return build_mission(client, engine)
 
 
 # -- a real server and a real browser ------------------------------------------------------------
