@@ -1,6 +1,7 @@
 """Benchmark of sync protocol v1: the real sync client against the real server, with baselines in the same run.
 
-Per server backend (SQLite file, PostgreSQL database; each fresh, created and dropped here):
+Per server backend (SQLite file, PostgreSQL database; each fresh, created and dropped here), with
+``peacewatch server`` in its own process as a mission runs it (and as pouchdb-server runs):
 
 - **push** throughput (versions/s, ~1 KB report bodies) through ``SyncClient`` over HTTP at batch
   sizes 10 / 100 / 500, next to
@@ -50,7 +51,6 @@ sys.path.insert(0, str(ROOT / "tests"))  # the live server and the lossy proxy a
 
 import requests  # noqa: E402
 from databases import fresh_database  # noqa: E402
-from e2e.live_server import live_server  # noqa: E402
 from e2e.lossy_proxy import LossyProxy  # noqa: E402
 from sqlalchemy import JSON, Column, Engine, MetaData, String, Table, insert  # noqa: E402
 
@@ -368,6 +368,35 @@ class BackendFigures:
     profile: str = ""
 
 
+@contextmanager
+def server_process(settings: Settings) -> Iterator[tuple[str, int]]:
+    """``peacewatch server`` in its own process, as a mission runs it (pouchdb-server runs alone too)."""
+    port = free_port()
+    cli = Path(sys.executable).with_name("peacewatch")
+    proc = subprocess.Popen([str(cli), "server", "--data-dir", str(settings.data_dir), "--database-url",
+                             settings.database_url, "--port", str(port), "--log-level", "warning"],
+                            stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("peacewatch server did not start")
+            time.sleep(0.1)
+        yield "127.0.0.1", port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
 def bench_backend(backend: str, n: int, lossy_reports: int, seed: int) -> BackendFigures:
     workdir = Path(tempfile.mkdtemp(prefix=f"pw-bench-{backend}-"))
     try:
@@ -379,7 +408,7 @@ def bench_backend(backend: str, n: int, lossy_reports: int, seed: int) -> Backen
             rng = random.Random(seed)
             push: dict[int, float] = {}
             raw: dict[int, float] = {}
-            with live_server(settings, engine) as address:
+            with server_process(settings) as address:
                 base = f"http://{address[0]}:{address[1]}"
                 for batch in BATCHES:
                     rows = make_versions(n, devices["patrol_a"][0], rng)

@@ -259,14 +259,14 @@ class Location(_Strict):
     @field_validator("mgrs")
     @classmethod
     def _check_mgrs(cls, value: str | None) -> str | None:
+        # Only the form here; whether GeoTrans can read it is settled in _fill, which converts
+        # at most once (a position that converts to this very reference proves it readable).
         if value is None:
             return None
         try:
-            compact, _ = normalise_mgrs(value)
-            from_mgrs(compact)
+            return normalise_mgrs(value)[0]
         except CoordinateError as exc:
             raise _custom(exc) from None
-        return compact
 
     @model_validator(mode="after")
     def _fill(self) -> Location:
@@ -281,7 +281,7 @@ class Location(_Strict):
                 raise PydanticCustomError(
                     "required", MESSAGES["required"], {"subfield": "lon" if self.lon is None else "lat"}
                 )
-            self.lat, self.lon, size = from_mgrs(self.mgrs)
+            self.lat, self.lon, size = _square_of(self.mgrs)
             if self.precision_m is None:
                 self.precision_m = size
             if self.source is None:
@@ -289,17 +289,25 @@ class Location(_Strict):
             return self
         if self.mgrs is not None:
             _, pairs = normalise_mgrs(self.mgrs)
-            # The reference's own centre is accepted as is: for a 1 m square cut by a zone
-            # edge it can fall outside, and a serialised location must always parse back.
-            centre = from_mgrs(self.mgrs)
-            at_centre = abs(centre[0] - self.lat) < 1e-9 and abs(centre[1] - self.lon) < 1e-9
-            if not at_centre and to_mgrs(self.lat, self.lon, pairs) != self.mgrs:
-                raise PydanticCustomError("mgrs_mismatch", MESSAGES["mgrs_mismatch"], {"subfield": "mgrs"})
+            if to_mgrs(self.lat, self.lon, pairs) != self.mgrs:
+                # The reference's own centre is accepted as is: for a 1 m square cut by a zone
+                # edge it can fall outside, and a serialised location must always parse back.
+                centre = _square_of(self.mgrs)
+                if abs(centre[0] - self.lat) >= 1e-9 or abs(centre[1] - self.lon) >= 1e-9:
+                    raise PydanticCustomError("mgrs_mismatch", MESSAGES["mgrs_mismatch"], {"subfield": "mgrs"})
         else:
             self.mgrs = to_mgrs(self.lat, self.lon, digits_for_precision(self.precision_m))
         if self.source is None:
             self.source = "latlon"
         return self
+
+
+def _square_of(ref: str) -> tuple[float, float, float]:
+    """``from_mgrs`` with its refusal placed on the ``mgrs`` field of the location."""
+    try:
+        return from_mgrs(ref)
+    except CoordinateError as exc:
+        raise PydanticCustomError(exc.code, exc.message, {**exc.params, "subfield": "mgrs"}) from None
 
 
 class RoutePoint(_Strict):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .api import build_router
 from .config import Settings
 from .db.engine import make_engine
+from .duplicates.backlog import ProposalWorker
 from .middleware import BodyLimitMiddleware, InFlightLimitMiddleware, SecurityHeadersMiddleware
 from .problems import Problem, handle_http, handle_problem, handle_validation
 
@@ -33,10 +36,25 @@ async def _database_unavailable(_request: Request, exc: Exception) -> JSONRespon
                         status_code=503, headers={"Retry-After": "5"})
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    worker = ProposalWorker(app.state.engine, quiet_s=settings.proposals_quiet_s,
+                            max_delay_s=settings.proposals_max_delay_s)
+    worker.start()
+    app.state.proposal_worker = worker
+    try:
+        yield
+    finally:
+        app.state.proposal_worker = None
+        worker.stop()
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """Build the app; the caller runs migrations first (``peacewatch server`` does)."""
     settings = settings or Settings()
     app = FastAPI(
+        lifespan=_lifespan,
         title="peacewatch mission server",
         version="1.0",
         description="Civilian-protection field reporting: reports, sync, review, duplicates, hotspots, exports.",
@@ -45,6 +63,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.proposal_worker = None  # started by the lifespan; without it readers catch up themselves
     app.state.engine = engine or make_engine(settings.database_url)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app.include_router(build_router())

@@ -113,9 +113,9 @@ def seed(conn: Connection, *, reports: int, seed_value: int = 7) -> dict[str, An
         if out.status != STORED:
             raise RuntimeError(f"seed version {i} was {out.status}: {out.as_dict()}")
         ids.append(vid)
-    from ..sync.service import after_stored
+    from ..duplicates.backlog import catch_up
 
-    after_stored(conn, list(dict.fromkeys(p.body["id"] for p in plan)))  # duplicate proposals, as a push makes
+    catch_up(conn)  # duplicate proposals, as the server's worker makes them after a push
     report_ids = sorted({p.body["id"] for p in plan if p.body["confidentiality"] != "restricted"})
     reviewed = _reviews(conn, report_ids, random.Random(seed_value))
     return {"sign_ins": sign_ins, "versions": len(plan), "reports": len({p.body["id"] for p in plan}),

@@ -27,7 +27,6 @@ from ..db.tables import report_heads, reports, users, versions
 from ..problems import Code, Problem, forbidden, invalid
 from ..reports.service import load_readable
 from ..reports.versions import REJECTED, device_key, store_version
-from ..sync.service import after_stored
 
 _MISSING = object()
 
@@ -133,7 +132,6 @@ def resolve(conn: Connection, principal: Principal, *, report_id: str, pick: str
     outcome = store_version(conn, principal, report_id=report_id, version_id=vid, parents=head_ids, body=new_body)
     if outcome.status == REJECTED:
         raise _refusal(outcome)
-    after_stored(conn, [report_id])
     record(conn, action="conflict_resolved", actor=principal.username, actor_user_id=principal.user_id,
            device_id=principal.device_id, target=report_id,
            detail={"method": method, "version_id": vid, "parents": head_ids, "picked": pick,

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Depends, Query
 
 from ..deps import Analyst, ReadConn, WriteConn
 from . import service
+from .backlog import current_proposals
 from .models import Overrides, ProposalStatus
 
 router = APIRouter(tags=["duplicates"])
 
 
-@router.get("/duplicates")
+@router.get("/duplicates", dependencies=[Depends(current_proposals)])
 def list_duplicates(conn: ReadConn, me: Analyst, status: ProposalStatus = "proposed",
                     limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0)) -> dict:
     """Proposed duplicate pairs you may read (both reports), best score first, with their reasons."""
     return service.list_proposals(conn, me, status=status, limit=limit, offset=offset)
 
 
-@router.get("/duplicates/{proposal_id}")
+@router.get("/duplicates/{proposal_id}", dependencies=[Depends(current_proposals)])
 def get_duplicate(proposal_id: int, conn: ReadConn, me: Analyst) -> dict:
     """One proposal with its reasons and both reports' summaries."""
     return service.get_proposal(conn, me, proposal_id)

@@ -3,8 +3,9 @@
 Push: a batch (at most ``MAX_BATCH`` versions) is stored in the request's one transaction, parents
 first whatever order the entries came in, through ``reports.versions.store_versions`` (which
 is insert-if-absent by content hash, so a batch sent twice, cut in the middle or reordered across
-batches stores every version exactly once). Each report that got a stored version then goes
-through the duplicate-proposal hook once. The answer keeps the input order and says per version: stored, duplicate or rejected (with
+batches stores every version exactly once). Duplicate proposals are not computed here: they catch
+up from the feed after the commit (``duplicates.backlog``), so a push costs only its own storing.
+The answer keeps the input order and says per version: stored, duplicate or rejected (with
 ``retryable`` true only for ``missing_parent``, the one refusal that sending the parent cures).
 
 Pull: the feed after a cursor, in server sequence order only (device clocks never matter),
@@ -18,7 +19,6 @@ no change at or below ``next`` can still appear later.
 from __future__ import annotations
 
 import heapq
-import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -29,10 +29,7 @@ from .. import feed
 from ..access import Permission, Principal, redact, visible_clause
 from ..db.tables import changes, reports, users, versions
 from ..devices.service import touch
-from ..duplicates.service import propose_for_reports
 from ..reports.versions import REJECTED, STORED, NewVersion, store_versions
-
-log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
 DEFAULT_PULL_LIMIT = 200
@@ -80,21 +77,6 @@ def topological_order(entries: Sequence[PushEntry]) -> list[int]:
     return order
 
 
-def after_stored(conn: Connection, report_ids: Sequence[str]) -> None:
-    """Run the post-store hooks for reports that just got new versions (duplicate proposals).
-
-    Proposals are derived data that can be recomputed at any time; a bug there must not cost a
-    field report, so the hook runs in a savepoint and its failure is logged, not raised.
-    """
-    if not report_ids:
-        return
-    try:
-        with conn.begin_nested():
-            propose_for_reports(conn, report_ids)
-    except Exception:  # noqa: BLE001 - see docstring: never lose a push to a derived-data failure
-        log.exception("duplicate proposals failed for reports %s; the versions are stored", list(report_ids))
-
-
 def push(conn: Connection, principal: Principal, entries: Sequence[PushEntry]) -> dict[str, Any]:
     """Store a batch parents-first; one result per entry in input order, and the feed's last seq."""
     # store_versions validates first, then takes the feed's write lock before reading what is
@@ -104,17 +86,12 @@ def push(conn: Connection, principal: Principal, entries: Sequence[PushEntry]) -
     if principal.device_id:
         touch(conn, principal.device_id)
     results: list[dict[str, Any] | None] = [None] * len(entries)
-    touched: dict[str, None] = {}  # reports with a new version, in first-stored order
     for i, outcome in zip(order, outcomes, strict=True):
         result = outcome.as_dict()
         result["retryable"] = outcome.status == REJECTED and outcome.code in RETRYABLE_CODES
         if outcome.status == STORED:
             result["in_conflict"] = outcome.in_conflict
-            touched[outcome.report_id] = None
         results[i] = result
-    # Proposals depend only on a report's current state, so one recomputation per report after the
-    # batch gives what one per version would, without redoing it for every version of a chain.
-    after_stored(conn, list(touched))
     return {"results": results, "last_seq": feed.last_seq(conn)}
 
 

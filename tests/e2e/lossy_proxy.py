@@ -53,6 +53,7 @@ class _Plan:
     refuse: bool
     lifetime: float  # seconds until the cut (inf: never)
     stall_after: int | None  # bytes of the answer to forward before dropping it (None: no stall)
+    cut_up_bytes: float = float("inf")  # cut once this many request bytes went up (mid-upload)
 
 
 class LossyProxy:
@@ -82,9 +83,10 @@ class LossyProxy:
         self.stall_rate = stall_rate
         self.stall_bytes = stall_bytes
         self.max_connections = max_connections
-        # A short run may draw no refusal or stall at all; this makes the first two connections
-        # a refusal and a stalled answer, so every kind of fault is exercised whatever the seed.
-        self._forced: list[tuple[bool, bool]] = [(True, False), (False, True)] if every_fault_early else []
+        # A short run may draw no fault of some kind at all; this makes the first three connections
+        # a refusal, a stalled answer and a cut in the middle of an upload (after 48 KiB, or the
+        # shortest lifetime), so every kind of fault is exercised whatever the seed and speed.
+        self._forced: list[str] = ["refuse", "stall", "cut"] if every_fault_early else []
         self.stats = ProxyStats()
         self._rng = random.Random(seed)
         self._listener = socket.create_server(("127.0.0.1", 0))
@@ -118,13 +120,18 @@ class LossyProxy:
         refuse = rng.random() < self.refuse_rate
         lifetime = rng.uniform(*self.cut_after) if self.cut_after else float("inf")
         stall = rng.randint(*self.stall_bytes) if rng.random() < self.stall_rate else None
+        cut_up_bytes = float("inf")
         if self._forced:
-            force_refuse, force_stall = self._forced.pop(0)
-            refuse = force_refuse
-            if force_stall:
+            fault = self._forced.pop(0)
+            refuse = fault == "refuse"
+            if fault == "stall":
                 stall = rng.randint(*self.stall_bytes)
                 lifetime = max(lifetime, self.cut_after[1] if self.cut_after else lifetime)
-        return _Plan(refuse, lifetime, stall)
+            if fault == "cut":
+                stall = None
+                lifetime = self.cut_after[0] if self.cut_after else lifetime
+                cut_up_bytes = 48 * 1024
+        return _Plan(refuse, lifetime, stall, cut_up_bytes)
 
     def _accept_loop(self) -> None:
         while not self._closing.is_set() and self.stats.connections < self.max_connections:
@@ -158,6 +165,7 @@ class LossyProxy:
         sel.register(client, selectors.EVENT_READ, "up")
         sel.register(server, selectors.EVENT_READ, "down")
         answer_budget = plan.stall_after
+        sent_up = 0
         how = "closed"
         try:
             while not self._closing.is_set():
@@ -180,7 +188,12 @@ class LossyProxy:
                         done = True
                         break
                     if key.data == "up":
+                        if sent_up + len(data) > plan.cut_up_bytes:
+                            how = "cut"
+                            done = True
+                            break
                         _send_all(server, data)
+                        sent_up += len(data)
                         self.stats.add(bytes_up=len(data))
                     else:
                         if answer_budget is not None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from peacewatch.server.app import create_app
 from peacewatch.server.config import Settings
@@ -46,20 +46,14 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     from peacewatch.server.commands.seed import seed
     from peacewatch.server.db.engine import WRITE, make_engine
     from peacewatch.server.db.migrate import upgrade
-    from peacewatch.server.db.tables import reports
     from peacewatch.server.demo_mission import DEMO_PASSWORD
-    from peacewatch.server.sync.service import after_stored
 
     data = tmp_path_factory.mktemp("dashboard")
     settings = Settings(data_dir=data, database_url=f"sqlite:///{data / 'peacewatch.db'}")
     engine = make_engine(settings.database_url)
     upgrade(engine)
     with engine.connect().execution_options(**WRITE) as conn, conn.begin():
-        out = seed(conn, reports=DEMO_REPORTS)
-        # Duplicate proposals are derived by the push path's post-store hook; the seed stores
-        # versions below that path, so derive them here (recomputing is idempotent).
-        for report_id in conn.execute(select(reports.c.id).order_by(reports.c.id)).scalars().all():
-            after_stored(conn, [report_id])
+        out = seed(conn, reports=DEMO_REPORTS)  # with its duplicate proposals
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="off"))

@@ -198,9 +198,6 @@ def _queue_item(html: str, attribute: str) -> list[str]:
 
 
 def test_duplicates_dismiss_confirm_and_unmerge(client: TestClient, mission: Mission) -> None:
-    from peacewatch.server.sync.service import after_stored
-
-    pytest.importorskip("peacewatch.server.duplicates.service")
     pairs = []
     for lat in (1.40, 1.90):  # two events far apart, each reported by both contingents
         a = report_body(contingent="ALPHA", author="patrol_a", lat=lat, lon=30.25)
@@ -208,9 +205,6 @@ def test_duplicates_dismiss_confirm_and_unmerge(client: TestClient, mission: Mis
         store(mission, "patrol_a", a)
         store(mission, "patrol_b", b)
         pairs.append((a["id"], b["id"]))
-    with mission.engine.begin() as conn:
-        for a_id, b_id in pairs:
-            after_stored(conn, [a_id, b_id])
     sign_in(client, "analyst", PASSWORD)
     page = client.get("/duplicates")
     proposals = _queue_item(page.text, "data-proposal")

@@ -1,15 +1,13 @@
 """Analysts' queues: duplicate proposals (side by side; confirm, dismiss, unmerge) and conflicts
 (field by field; keep one version or choose each differing field, which writes a merged version).
 
-Both call their domain's service; the duplicates service is optional at import time because that
-domain is built separately -- until it exists the page says so instead of failing.
+Both call their domain's service; the duplicates page first catches proposals up with the reports
+stored since (``duplicates.backlog``), so it never shows a list that is behind.
 """
 
 from __future__ import annotations
 
 import copy
-import importlib
-from types import ModuleType
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,6 +15,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from ...conflicts import service as conflicts
 from ...deps import ReadConn
+from ...duplicates import service as duplicates
+from ...duplicates.backlog import catch_up
 from ...problems import invalid
 from ...reports import service as reports
 from ..render import page
@@ -28,49 +28,34 @@ router = APIRouter(include_in_schema=False)
 QUEUE_LIMIT = 50
 
 
-def duplicates_service() -> ModuleType | None:
-    name = "peacewatch.server.duplicates.service"
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name in (name, "peacewatch.server.duplicates"):
-            return None
-        raise
-
-
 # -- duplicates ---------------------------------------------------------------------------------
 @router.get("/duplicates")
 def duplicates_page(request: Request, conn: WriteTx, me: AnalystPage) -> Response:
     """Proposed duplicates with both reports side by side, and merged incidents that can be unmerged."""
-    svc = duplicates_service()
-    if svc is None:
-        return page(request, "duplicates.html", me, available=False, proposals=[], incidents=[], total=0)
     with as_page(me):
-        listing = svc.list_proposals(conn, me, status="proposed", limit=QUEUE_LIMIT, offset=0)
+        catch_up(conn)
+        listing = duplicates.list_proposals(conn, me, status="proposed", limit=QUEUE_LIMIT, offset=0)
         pairs = []
         for p in listing["items"]:
             # Both sides as the caller may read them (restricted ones are audited by get_report).
             a = reports.get_report(conn, me, p["report_a"])
             b = reports.get_report(conn, me, p["report_b"])
             pairs.append({"proposal": p, "a": a, "b": b})
-        merged = svc.list_proposals(conn, me, status="confirmed", limit=QUEUE_LIMIT, offset=0)["items"]
-    return page(request, "duplicates.html", me, available=True, pairs=pairs, merged=merged,
+        merged = duplicates.list_proposals(conn, me, status="confirmed", limit=QUEUE_LIMIT, offset=0)["items"]
+    return page(request, "duplicates.html", me, pairs=pairs, merged=merged,
                 total=listing.get("total", len(pairs)), done=request.query_params.get("done", ""))
 
 
 @router.post("/duplicates/{proposal_id}/{action}")
 def duplicate_action(proposal_id: int, action: str, conn: WriteTx, me: AnalystPage, _csrf: CSRF) -> Response:
     """Confirm (merge into one incident), dismiss, or unmerge a confirmed proposal."""
-    svc = duplicates_service()
     with as_page(me):
-        if svc is None:
-            raise invalid("action", "duplicate detection is not available on this server")
         if action == "confirm":
-            svc.confirm(conn, me, proposal_id=proposal_id)
+            duplicates.confirm(conn, me, proposal_id=proposal_id)
         elif action == "dismiss":
-            svc.dismiss(conn, me, proposal_id=proposal_id)
+            duplicates.dismiss(conn, me, proposal_id=proposal_id)
         elif action == "unmerge":
-            svc.unmerge(conn, me, proposal_id=proposal_id)
+            duplicates.unmerge(conn, me, proposal_id=proposal_id)
         else:
             raise invalid("action", "action must be confirm, dismiss or unmerge")
     return RedirectResponse(f"/duplicates?done={action}", status_code=303)

@@ -14,7 +14,7 @@ from factories import Mission, report_body, version_entry
 from peacewatch.server import feed
 from peacewatch.server.db.engine import WRITE
 from peacewatch.server.db.tables import versions
-from peacewatch.server.sync import service as sync_service
+from peacewatch.server.duplicates import backlog
 
 PUSH = "/api/v1/sync/push"
 PULL = "/api/v1/sync/pull"
@@ -190,27 +190,42 @@ def test_revoked_device_can_neither_push_nor_pull(mission: Mission) -> None:
     assert mission.client.get(PULL).status_code == 401
 
 
-def test_duplicate_hook_runs_once_per_batch_and_cannot_lose_a_push(
+def test_duplicate_proposals_follow_the_push_and_a_failure_cannot_lose_it(
         mission: Mission, monkeypatch: pytest.MonkeyPatch) -> None:
+    mission.client.app.state.proposal_worker.stop()  # this test decides when proposals are caught up
+    mission.client.app.state.proposal_worker = None
     calls: list[list[str]] = []
+    real = backlog.propose_for_reports
 
-    def propose_for_reports(conn: Any, report_ids: list[str]) -> None:
+    def propose_for_reports(conn: Any, report_ids: list[str]) -> Any:
         calls.append(list(report_ids))
         if len(calls) == 1:
             raise RuntimeError("duplicate engine bug")
+        return real(conn, report_ids)
 
-    monkeypatch.setattr(sync_service, "propose_for_reports", propose_for_reports)
+    monkeypatch.setattr(backlog, "propose_for_reports", propose_for_reports)
     first, second = chain(mission, "patrol_a", 3), chain(mission, "patrol_a", 1)
     assert statuses(push(mission, "patrol_a", first + second)) == ["stored"] * 4
-    # One call for the batch, naming each report with a new version once.
+    assert calls == []  # a push stores; proposals are not its work
+    listing = mission.client.get("/api/v1/duplicates", headers=mission.headers("analyst"))
+    # The reader caught up first: one call naming each report with new versions once. It raised:
+    # logged, the list is served as it stands, and the reports are stored all the same.
+    assert listing.status_code == 200
     assert calls == [[first[0]["report_id"], second[0]["report_id"]]]
-    # The call raised: logged, and the batch is stored all the same.
     assert stored_count(mission, second[0]["report_id"]) == 1
+    with mission.engine.connect() as conn:
+        assert backlog.behind(conn)  # the failed chunk is still waiting, not skipped
+    assert mission.client.get("/api/v1/duplicates", headers=mission.headers("analyst")).status_code == 200
+    assert calls[1:] == [calls[0]]
+    with mission.engine.connect() as conn:
+        assert not backlog.behind(conn)
     assert statuses(push(mission, "patrol_a", first + second)) == ["duplicate"] * 4
-    assert len(calls) == 1  # duplicates store nothing, so no proposals are recomputed
+    mission.client.get("/api/v1/duplicates", headers=mission.headers("analyst"))
+    assert len(calls) == 2  # duplicates store nothing, so nothing is recomputed
     third = chain(mission, "patrol_a", 1)
     assert statuses(push(mission, "patrol_a", third)) == ["stored"]
-    assert calls[1:] == [[third[0]["report_id"]]]
+    mission.client.get("/api/v1/duplicates", headers=mission.headers("analyst"))
+    assert calls[2:] == [[third[0]["report_id"]]]
 
 
 def test_device_clocks_three_days_off_change_nothing(mission: Mission) -> None:
@@ -391,13 +406,10 @@ def test_pull_includes_reference_for_all_and_incidents_only_for_analysts(mission
 
 
 def test_pushed_reports_reach_duplicate_detection(mission: Mission) -> None:
-    """The real hook: the same event reported by two contingents becomes a duplicate proposal."""
-    from peacewatch.server.db.tables import duplicate_proposals
-
+    """The same event pushed by two contingents becomes a proposal, listed as soon as anyone asks."""
     a = report_body()
     b = report_body(contingent="BRAVO", author="patrol_b")
     push(mission, "patrol_a", [version_entry(a, mission.device_id("patrol_a"))])
     push(mission, "patrol_b", [version_entry(b, mission.device_id("patrol_b"))])
-    with mission.engine.connect() as conn:
-        pairs = {frozenset((r.report_a, r.report_b)) for r in conn.execute(select(duplicate_proposals))}
-    assert pairs == {frozenset((a["id"], b["id"]))}
+    listing = mission.client.get("/api/v1/duplicates", headers=mission.headers("analyst")).json()
+    assert {frozenset((p["report_a"], p["report_b"])) for p in listing["items"]} == {frozenset((a["id"], b["id"]))}
