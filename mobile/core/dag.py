@@ -47,7 +47,7 @@ def add_version(
     cur = conn.execute(
         "INSERT OR IGNORE INTO versions (version_id, report_id, body, parents, device_id, origin, state, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (version_id, report_id, body_json, _json_list(parents), device_id, origin, state, created_at),
+        (version_id, report_id, body_json, encode_parents(parents), device_id, origin, state, created_at),
     )
     if cur.rowcount == 0:
         return False
@@ -86,7 +86,8 @@ def refresh_report(conn: sqlcipher3.Connection, report_id: str) -> None:
     )
 
 
-def _json_list(items: list[str]) -> str:
+def encode_parents(items: list[str]) -> str:
+    """A version's parent list as stored (sorted JSON)."""
     import json
 
     return json.dumps(sorted(items))

@@ -15,6 +15,7 @@ from typing import Any
 
 from peacewatch.common.i18n import available_languages
 from peacewatch.mobile.core import keys
+from peacewatch.mobile.core.device import adopt_device_id
 from peacewatch.mobile.core.drafts import Drafts
 from peacewatch.mobile.core.reports import Reports
 from peacewatch.mobile.core.store import Store
@@ -105,7 +106,8 @@ class Session:
         """Keep the enrolment: the server's device id becomes part of every version id from now on."""
         store = self.open_store
         with store.transaction() as conn:
-            store.set_meta(conn, "device_id", result.device_id)
+            # Reports finalised before enrolment are re-derived with the new id, or never sync.
+            adopt_device_id(store, conn, result.device_id)
             store.set_meta(conn, "credential", result.credential)
             store.set_meta(conn, "username", result.username)
             store.set_meta(conn, "server_url", server_url)

@@ -17,21 +17,27 @@ from typing import Any
 import httpx
 import pytest
 import requests
-from e2e.tablets import Tablet
+from e2e.tablets import PIN, Tablet
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from factories import Mission, build_mission, report_body
+from peacewatch.mobile.core.drafts import Drafts
 from peacewatch.mobile.core.errors import InvalidInput
+from peacewatch.mobile.core.keys import TEST_KDF
+from peacewatch.mobile.core.reports import Reports
+from peacewatch.mobile.core.store import Store
 from peacewatch.mobile.core.sync_client import (
     LinkTuner,
+    LocalStore,
     SyncClient,
     SyncProgress,
     Waiting,
     enrol,
     local_change,
 )
-from peacewatch.server.db.tables import changes, versions
+from peacewatch.mobile.ui.session import Session
+from peacewatch.server.db.tables import changes, reports, versions
 
 BASE = "http://testserver"
 # Client-side behaviour (backoff, link trouble, certificates) does not depend on the server's
@@ -357,6 +363,39 @@ def test_enrol_trades_a_code_for_a_credential(client: TestClient, mission: Missi
     with pytest.raises(InvalidInput) as err:
         enrol(client, BASE, code=r.json()["code"])  # one-time
     assert err.value.field == "code"
+
+
+def test_reports_finalised_before_enrolment_sync_after_it(client: TestClient, engine: Engine, mission: Mission,
+                                                          tmp_path: Path) -> None:
+    """A patrol files (and edits) reports on a fresh tablet, then enrols it: nothing is refused."""
+    session = Session(tmp_path / "app")
+    session.store = Store.create(session.store_path, PIN, kdf=TEST_KDF)
+    tab = Tablet.__new__(Tablet)  # the helpers, over a store that was never given a device id
+    tab.store, tab.drafts, tab.reports = session.store, Drafts(session.store), Reports(session.store)
+    before = session.store.device_id
+    bodies = [report_body(title=f"filed offline {i}") for i in range(3)]
+    first = [tab.file(b) for b in bodies]
+    tab.edit(bodies[0]["id"], title="filed offline 0, corrected")  # a child of an unsent version
+    tab.reports.start_edit(bodies[1]["id"])  # an edit begun before enrolment, finalised after it
+    r = client.post("/api/v1/admin/devices/codes", json={"username": "patrol_a"}, headers=mission.headers("admin"))
+    result = enrol(client, BASE, code=r.json()["code"], label="tablet 9")
+    session.enrolled(result, BASE)
+    assert session.store.device_id == result.device_id != before
+    local = LocalStore(session.store)
+    assert not set(first) & {v.version_id for v in local.pending_versions(100)}  # every unsent id re-derived
+    edited = tab.reports.finalise(bodies[1]["id"])
+    assert edited.ok
+    run = SyncClient(client, BASE, result.credential, local, sleep=no_sleep).run()
+    assert run.state == "done", run.last_error
+    assert run.versions_sent == 5 and run.versions_waiting == 0
+    assert server_versions(engine) == 5
+    with engine.connect() as conn:
+        heads_of = {r.report_id: r.heads_count for r in conn.execute(select(reports.c.id.label("report_id"),
+                                                                             reports.c.heads_count))}
+        titles = dict(conn.execute(select(reports.c.id, reports.c.title)).all())
+    assert all(heads_of[b["id"]] == 1 for b in bodies)  # the chains arrived whole: no orphan, no conflict
+    assert titles[bodies[0]["id"]] == "filed offline 0, corrected"
+    session.lock()
 
 
 @SQLITE_ONLY
