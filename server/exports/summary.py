@@ -22,6 +22,13 @@ from peacewatch.server.exports.records import event_datetime, point_of
 __all__ = ["Summary", "week_start"]
 
 
+class _Unset:
+    """The type of `_UNSET`: `Summary.add` was not given the event time."""
+
+
+_UNSET = _Unset()
+
+
 def week_start(moment: datetime) -> date:
     """The Monday (ISO 8601 week) on or before `moment`'s UTC date."""
     day = moment.date()
@@ -55,14 +62,16 @@ class Summary:
         """Category codes in the order `point_category` indexes them."""
         return list(self._category_index)
 
-    def add(self, record: Mapping[str, Any]) -> None:
+    def add(self, record: Mapping[str, Any], *, when: datetime | None | _Unset = _UNSET) -> None:
+        """Count one record; `when` is its event time when the caller has parsed it already."""
         self.total += 1
         category = record.get("category") or ""
         self.by_category[category] += 1
         self.by_contingent[record.get("contingent") or ""] += 1
         self.by_severity[record.get("severity")] += 1
         self.by_kind[record.get("kind") or ""] += 1
-        when = event_datetime(record)
+        if isinstance(when, _Unset):
+            when = event_datetime(record)
         if when is not None:
             self.by_week[week_start(when)] += 1
             if self.first is None or when < self.first:

@@ -19,13 +19,30 @@ a report title inject cells; such text is written as a real two-run rich string 
 escaped like any other and reads back unchanged. Control characters that XML 1.0 cannot
 carry are dropped rather than escaped, and text longer than a cell holds (32,767 UTF-16 units) is
 cut there, which is all Excel would show.
+
+How the rows are written: through XlsxWriter's cell API, a cell costs about 10 µs (argument
+checks, a cell tuple, then the XML element built from a list of attributes), which put 100,000
+reports at 20 to 40 s against a 30 s budget. Each kind's sheet is therefore a `_DataSheet`, a
+worksheet subclass (XlsxWriter's hook: ``add_worksheet(worksheet_class=...)``) that also takes a
+whole row as the cell XML XlsxWriter itself would write for it (inline strings, numbers, booleans,
+dates in the default date style), rendered by `_row_renderer` from typed values with one type
+check a cell. It relies on a few of XlsxWriter's private members (`_DataSheet.takes_xml_rows`
+lists and checks them).
+A row holding anything the renderer does not render byte for byte as XlsxWriter would (a value of
+another type than its column, NaN, a date before March 1900, overlong or rich-text-like text)
+goes through the cell API instead; so does every row when the installed XlsxWriter lacks the
+internals `_DataSheet` relies on. A test writes the same records both ways and compares the sheets'
+XML.
 """
 
 from __future__ import annotations
 
+import math
+import re
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import IO, Any
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -35,12 +52,14 @@ from xlsxwriter.worksheet import Worksheet
 
 from peacewatch.server.exports.filters import ExportFilters
 from peacewatch.server.exports.records import (
+    COLUMNS,
+    KEYS,
     KIND_ORDER,
     Column,
     Labels,
     columns_for,
-    flatten,
     iso_z,
+    row_values,
     utc_naive,
 )
 from peacewatch.server.exports.summary import Summary
@@ -55,6 +74,7 @@ _WIDE = {"id": 38, "title": 40, "description": 60, "observations": 50, "version_
 # XlsxWriter writes a string that starts and ends like this into the XML as it is (see above).
 _RAW_START, _RAW_END = "<r>", "</r>"
 _INVALID_SHEET_CHARS = str.maketrans({c: " " for c in "[]:*?/\\"})
+_EVENT_TIME = KEYS.index("event_time")
 _WORKBOOK_OPTIONS = {
     "constant_memory": True,
     # Report text is data, never code or links: "=HYPERLINK(...)" typed in the field stays text.
@@ -71,45 +91,171 @@ def _sheet_title(name: str) -> str:
     return name.translate(_INVALID_SHEET_CHARS).strip("' ")[:31] or "Sheet"
 
 
-_RowWriter = Callable[[int, Mapping[str, Any]], None]
+_RowWriter = Callable[[int, Sequence[Any]], None]
+_RowRenderer = Callable[[int, Sequence[Any]], str | None]
+_CELL_STRMAX = 32_767  # UTF-16 units in one cell
+
+
+def _clean_text(value: str) -> str:
+    """Text as a cell can hold it: XML-illegal control characters dropped, cut at a cell's size."""
+    if ILLEGAL_CHARACTERS_RE.search(value):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if len(value) > _CELL_STRMAX // 2 and len(value.encode("utf-16-le", "surrogatepass")) // 2 > _CELL_STRMAX:
+        # Cut in UTF-16 units, never inside a character above U+FFFF (as XlsxWriter cuts).
+        units = 0
+        for index, char in enumerate(value):
+            units += 2 if ord(char) > 0xFFFF else 1
+            if units > _CELL_STRMAX:
+                value = value[:index]
+                break
+    return value
 
 
 def _row_writer(ws: Worksheet, columns: tuple[Column, ...], plain: Format) -> _RowWriter:
-    """A function writing one flattened record as row `row` of one kind's sheet.
+    """A function writing one row of typed values (in `columns` order) through XlsxWriter's cell
+    API: the reference `_row_renderer` is checked against, and the path for the rows it declines.
 
     Each column is written with the XlsxWriter method of its type, chosen once here rather than
-    per cell (``write`` would dispatch on every value's type): at about 3 million cells for
-    100,000 reports, per-cell overhead is the whole budget. None is left as an empty cell.
+    per cell (``write`` would dispatch on every value's type). None is left as an empty cell.
     """
-    illegal = ILLEGAL_CHARACTERS_RE.search
     by_type = {"text": ws.write_string, "int": ws.write_number, "float": ws.write_number,
                "bool": ws.write_boolean, "datetime": ws.write_datetime}
-    plan = [(index, column.key, column.type, by_type[column.type]) for index, column in enumerate(columns)]
+    plan = [(index, column.type, by_type[column.type]) for index, column in enumerate(columns)]
 
-    def write(row: int, values: Mapping[str, Any]) -> None:
-        if row > MAX_ROWS:
-            raise ValueError(f"an XLSX sheet holds at most {MAX_ROWS:,} reports of one kind; "
-                             "narrow the export's filters or use CSV")
-        for col, key, kind, method in plan:
-            value = values[key]
+    def write(row: int, values: Sequence[Any]) -> None:
+        for (col, kind, method), value in zip(plan, values, strict=True):
             if value is None:
                 continue
             if kind == "datetime":
                 value = utc_naive(value)
             elif kind == "text" and value.__class__ is str:
-                if illegal(value):
-                    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+                value = _clean_text(value)
                 if value.startswith(_RAW_START) and value.endswith(_RAW_END):
                     _write_text(ws, row, col, value, plain)
                     continue
             try:
-                method(row, col, value)  # a string too long for a cell is cut there (-2): fine
+                method(row, col, value)
             except TypeError:
                 # A value of another type than its column's (a hand-made record): let XlsxWriter
                 # pick the cell type from the value, as for the summary.
                 _write_value(ws, row, col, value, plain)
 
     return write
+
+
+# What XlsxWriter changes in text on its way into an inline string: control characters become
+# _xHHHH_ escapes (and a literal "_xHHHH_" gets its underscore escaped), U+FFFE/U+FFFF become
+# escapes, and & < > become entities. Text with none of these is written as it is.
+_TEXT_SPECIAL = re.compile(r"[\x00-\x08\x0b-\x1f&<>\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
+_ESCAPED_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
+_CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
+# XlsxWriter's serial dates: days since 1899-12-31, plus one from March 1900 on (Excel counts a
+# 29 February 1900). Earlier dates have more special cases: those rows take the cell API.
+_EXCEL_EPOCH = datetime(1899, 12, 31)
+_FIRST_PLAIN_DATE = datetime(1900, 3, 1)
+
+
+def _text_element(value: str) -> str | None:
+    """The ``<t>`` element XlsxWriter writes for a text cell holding `value`, or None when the
+    text is for the cell API (overlong, or rich-text-like: see the module's docstring)."""
+    if len(value) > _CELL_STRMAX // 2 or _TEXT_SPECIAL.search(value):
+        value = _clean_text(value)
+        if len(value) > _CELL_STRMAX // 2 or (value.startswith(_RAW_START) and value.endswith(_RAW_END)):
+            return None
+        value = _ESCAPED_ESCAPE.sub(r"_x005F\1", value)
+        value = _CONTROL.sub(lambda match: f"_x{ord(match.group(1)):04X}_", value)
+        value = value.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
+        preserve = value != "" and (value[0].isspace() or value[-1].isspace())
+        value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    else:
+        preserve = value != "" and (value[0].isspace() or value[-1].isspace())
+    return f'<t xml:space="preserve">{value}</t>' if preserve else f"<t>{value}</t>"
+
+
+def _column_letters(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _row_renderer(columns: tuple[Column, ...], date_style: int) -> _RowRenderer:
+    """A function from one row of typed values (in `columns` order) to the ``<row>`` element
+    XlsxWriter writes for it in constant-memory mode, or None when the row is for the cell API.
+    `date_style` is the default date format's style index."""
+    plan = [(_column_letters(index), column.type) for index, column in enumerate(columns)]
+    inf = math.inf
+    half = _CELL_STRMAX // 2
+    special = _TEXT_SPECIAL.search
+
+    def render(row: int, values: Sequence[Any]) -> str | None:
+        r = str(row + 1)
+        cells = [f'<row r="{r}">']
+        append = cells.append
+        for (letters, kind), value in zip(plan, values, strict=True):
+            if value is None:
+                continue
+            cls = value.__class__
+            if kind == "text":
+                if cls is not str:
+                    return None
+                if len(value) > half or special(value) or (value and (value[0].isspace() or value[-1].isspace())):
+                    element = _text_element(value)
+                    if element is None:
+                        return None
+                    append(f'<c r="{letters}{r}" t="inlineStr"><is>{element}</is></c>')
+                else:  # the common case, inline: text written as it is
+                    append(f'<c r="{letters}{r}" t="inlineStr"><is><t>{value}</t></is></c>')
+            elif kind == "int" or kind == "float":
+                if cls is not int and (cls is not float or value != value or value == inf or value == -inf):
+                    return None
+                append(f'<c r="{letters}{r}"><v>{value:.16G}</v></c>')
+            elif kind == "datetime":
+                if not isinstance(value, datetime):
+                    return None
+                value = value.replace(tzinfo=None) if value.tzinfo is UTC else utc_naive(value)
+                if value < _FIRST_PLAIN_DATE:
+                    return None
+                delta = value - _EXCEL_EPOCH
+                serial = delta.days + (float(delta.seconds) + float(delta.microseconds) / 1e6) / 86400 + 1
+                append(f'<c r="{letters}{r}" s="{date_style}"><v>{serial:.16G}</v></c>')
+            else:  # bool
+                if cls is not bool:
+                    return None
+                append(f'<c r="{letters}{r}" t="b"><v>{1 if value else 0}</v></c>')
+        append("</row>")
+        return "".join(cells)
+
+    return render
+
+
+class _DataSheet(Worksheet):
+    """A kind's sheet: an XlsxWriter worksheet that also takes rows as ready ``<row>`` XML.
+
+    In constant-memory mode XlsxWriter keeps one row of cells, writes it to the sheet's temporary
+    file (``fh``) when a later row is started, and at ``close`` copies that file into the sheet's
+    ``<sheetData>``. `append_xml` does what its own cell methods do for a new row (write out the
+    pending one, record the sheet's dimensions) and then writes the row's XML to the same file, so
+    rows from both paths interleave in order.
+    """
+
+    _INTERNALS = ("_write_single_row", "_check_dimensions", "previous_row", "constant_memory",
+                  "default_date_format", "row_data_fh", "fh")
+
+    def takes_xml_rows(self) -> bool:
+        """Whether this XlsxWriter has the internals `append_xml` uses, in the state it expects
+        (else every row goes through the cell API: slower, never wrong)."""
+        return (all(hasattr(self, name) for name in self._INTERNALS) and bool(self.constant_memory)
+                and self.fh is not None and self.fh is self.row_data_fh
+                and hasattr(self.default_date_format, "_get_xf_index"))
+
+    def append_xml(self, row: int, xml: str) -> None:
+        if row > self.previous_row:
+            self._write_single_row(row)
+        self._check_dimensions(row, 0)
+        self.fh.write(xml)
 
 
 def _write_text(ws: Worksheet, row: int, col: int, text: str, plain: Format,
@@ -126,7 +272,7 @@ def _write_value(ws: Worksheet, row: int, col: int, value: Any, plain: Format,
                  cell_format: Format | None = None) -> None:
     """One cell typed by XlsxWriter from its value (headers, the summary, mistyped values)."""
     if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        value = _clean_text(value)
         if value.startswith(_RAW_START) and value.endswith(_RAW_END):
             _write_text(ws, row, col, value, plain, cell_format)
             return
@@ -189,6 +335,37 @@ def _write_summary(ws: Worksheet, plain: Format, bold: Format, summary: Summary,
     )
 
 
+class _KindSheet:
+    """One kind's sheet as `_fill` writes it: rows go out as XML when they can, else cell by cell."""
+
+    def __init__(self, ws: _DataSheet, columns: tuple[Column, ...], plain: Format, bold: Format) -> None:
+        self.ws = ws
+        self.columns = columns
+        self.rows = 0
+        index = {c.key: i for i, c in enumerate(COLUMNS)}
+        self.select = itemgetter(*(index[c.key] for c in columns))
+        self.write_cells = _row_writer(ws, columns, plain)
+        self.render: _RowRenderer | None = None
+        if ws.takes_xml_rows():
+            # Style indexes are given out as cells first use a format: the header's bold first,
+            # then the dates (as the cell API would number them), so both paths write the same XML.
+            bold._get_xf_index()
+            self.render = _row_renderer(columns, ws.default_date_format._get_xf_index())
+
+    def append(self, values: Sequence[Any]) -> None:
+        row = self.rows + 1
+        if row > MAX_ROWS:
+            raise ValueError(f"an XLSX sheet holds at most {MAX_ROWS:,} reports of one kind; "
+                             "narrow the export's filters or use CSV")
+        selected = self.select(values)
+        xml = self.render(row, selected) if self.render is not None else None
+        if xml is None:
+            self.write_cells(row, selected)
+        else:
+            self.ws.append_xml(row, xml)
+        self.rows = row
+
+
 def _fill(workbook: Workbook, records: Iterable[Mapping[str, Any]], labels: Labels,
           filters: ExportFilters | None) -> Summary:
     bold = workbook.add_format({"bold": True})
@@ -198,31 +375,27 @@ def _fill(workbook: Workbook, records: Iterable[Mapping[str, Any]], labels: Labe
     summary_ws = workbook.add_worksheet(_sheet_title(labels.word("doc.summary")))
     summary_ws.set_column(0, 0, 32)
     summary_ws.set_column(1, 1, 28)
-    sheets: dict[str, tuple[Worksheet, tuple[Column, ...], _RowWriter]] = {}
-    rows_written: dict[str, int] = {}
+    sheets: dict[str, _KindSheet] = {}
     for kind in KIND_ORDER:
         columns = columns_for(kind)
-        ws = workbook.add_worksheet(_sheet_title(labels.fixed("kind", kind)))
+        ws = workbook.add_worksheet(_sheet_title(labels.fixed("kind", kind)), worksheet_class=_DataSheet)
         ws.freeze_panes(1, 0)
         for index, column in enumerate(columns):
             ws.set_column(index, index, _WIDE.get(column.key, _WIDTHS[column.type]))
         _write_row(ws, 0, [c.header(labels.lang) for c in columns], plain, bold)
-        sheets[kind] = (ws, columns, _row_writer(ws, columns, plain))
-        rows_written[kind] = 0
+        sheets[kind] = _KindSheet(ws, columns, plain, bold)
 
     summary = Summary()
     for record in records:
-        summary.add(record)
+        values = row_values(record, labels)
+        summary.add(record, when=values[_EVENT_TIME])
         kind = record.get("kind")
         if kind not in sheets:
             kind = "incident"  # the schema knows no other kind; never drop a report silently
-        _, _, write = sheets[kind]
-        row = rows_written[kind] + 1
-        write(row, flatten(record, labels))
-        rows_written[kind] = row
+        sheets[kind].append(values)
 
-    for kind, (ws, columns, _) in sheets.items():
-        ws.autofilter(0, 0, rows_written[kind], len(columns) - 1)
+    for sheet in sheets.values():
+        sheet.ws.autofilter(0, 0, sheet.rows, len(sheet.columns) - 1)
     _write_summary(summary_ws, plain, bold, summary, labels, filters)
     return summary
 

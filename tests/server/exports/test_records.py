@@ -9,7 +9,15 @@ from hypothesis import strategies as st
 
 from peacewatch.common.coords import to_mgrs
 from peacewatch.common.timefmt import to_dtg
-from peacewatch.server.exports.records import COLUMNS, Labels, _to_dtg, columns_for, flatten, iso_z
+from peacewatch.server.exports.records import (
+    COLUMNS,
+    Labels,
+    _to_dtg,
+    columns_for,
+    flatten,
+    iso_z,
+    row_values,
+)
 
 
 @given(st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2099, 12, 31),
@@ -70,3 +78,14 @@ def test_synthetic_bodies_carry_mgrs_as_stored_bodies_do() -> None:
     for record in synthetic.records(30, seed=5):
         body = {k: v for k, v in record.items() if k not in server_keys}
         assert report_to_json(parse_report(body))["location"]["mgrs"] == record["location"]["mgrs"]
+
+
+def test_times_in_any_offset_or_none_become_utc_and_rows_follow_the_columns(bare: dict) -> None:
+    labels = Labels("en")
+    record = dict(bare, event_time="2026-05-01T10:00:00+02:00", received_at="2026-05-01T08:00:00",
+                  start_time=datetime(2026, 5, 1, 3, tzinfo=timezone(timedelta(hours=-5))), end_time="")
+    row = flatten(record, labels)
+    for key in ("event_time", "received_at", "start_time"):
+        assert row[key] == datetime(2026, 5, 1, 8, tzinfo=UTC) and row[key].tzinfo is UTC, key
+    assert row["end_time"] is None and row["dtg"] == "010800ZMAY26"
+    assert row_values(record, labels) == [row[c.key] for c in COLUMNS]

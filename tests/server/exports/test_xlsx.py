@@ -131,3 +131,91 @@ def test_more_reports_of_one_kind_than_a_sheet_holds_is_a_clear_error(bare: dict
     write_xlsx([bare] * 3, io.BytesIO())
     with pytest.raises(ValueError, match="at most 3 reports of one kind"):
         write_xlsx([bare] * 4, io.BytesIO())
+
+
+def _tricky(bare: dict) -> list[dict]:
+    """Records whose cells XlsxWriter changes on the way into XML, or that the XML row renderer
+    must hand to the cell API (mistyped, rich-text-like, overlong, dated before March 1900)."""
+    return [
+        dict(bare, title="=1+1", description="bell\x07, tab\t, CR\r\nand LF\n", author="user\x0b1\x1f"),
+        dict(bare, title=" leading space", description="trailing newline\n", place="\u00a0no-break"),
+        dict(bare, title="_x0041_ is not an A", description="\ufffe\uffff & <b> \"q\" 'a'", author=""),
+        dict(bare, title="<r>not rich", description="text</r>", contingent="<r>A</r>"),
+        dict(bare, description="\U0001F600" * 20_000, perpetrator="p" * 20_000),
+        dict(bare, title=42, place=3.5, severity=True, in_conflict=0),
+        dict(bare, id="early-patrol", kind="patrol", route=[{"lat": 4.9, "lon": 31.5}], nil_report=True,
+             start_time="1900-02-10T06:00:00Z", end_time="1900-02-28T23:00:00-03:00"),
+        dict(bare, event_time="2026-05-01T10:00:00.123456+02:00", received_at="2026-05-01T08:00:00",
+             location={"lat": 1e20, "lon": -1e-7, "precision_m": 0.5, "mgrs": "31NAA"}),
+        dict(bare, casualties={"killed": 12_345_678_901_234_567, "injured": 2.5, "abducted": -0.0}),
+    ]
+
+
+def _sheet_parts(data: bytes) -> dict[str, bytes]:
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        # The summary's first rows hold the time of writing; the kinds' sheets are compared whole.
+        return {n: z.read(n) for n in z.namelist() if n.startswith("xl/") and not n.endswith("sheet1.xml")}
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_rows_written_as_xml_are_what_the_cell_api_writes(sample: list[dict], bare: dict, lang: str,
+                                                          monkeypatch) -> None:
+    from peacewatch.server.exports import xlsx
+
+    records = sample[:120] + _tricky(bare) + sample[120:]
+    appended: list[int] = []
+    original = xlsx._DataSheet.append_xml
+
+    def counting(self: xlsx._DataSheet, row: int, xml: str) -> None:
+        appended.append(row)
+        original(self, row, xml)
+
+    monkeypatch.setattr(xlsx._DataSheet, "append_xml", counting)
+    fast = b"".join(iter_xlsx(records, lang=lang))
+    # Every synthetic row and the tricky rows it can render went out as XML; the rest did not.
+    assert len(sample) + 4 <= len(appended) < len(records)
+
+    monkeypatch.setattr(xlsx._DataSheet, "takes_xml_rows", lambda self: False)
+    appended.clear()
+    reference = b"".join(iter_xlsx(records, lang=lang))
+    assert appended == []
+    assert _sheet_parts(fast) == _sheet_parts(reference)
+
+    book = load_workbook(io.BytesIO(fast))
+    ws = book[book.sheetnames[1]]
+    keys = [c.key for c in columns_for("incident")]
+    titles = [ws.cell(row, keys.index("title") + 1).value for row in range(2, ws.max_row + 1)]
+    assert {"=1+1", " leading space", "<r>not rich", 42} <= set(titles)
+    by_title = {ws.cell(row, keys.index("title") + 1).value: row for row in range(2, ws.max_row + 1)}
+    assert ws.cell(by_title["=1+1"], keys.index("author") + 1).value == "user1"
+    assert ws.cell(by_title[" leading space"], keys.index("description") + 1).value == "trailing newline\n"
+    # Excel's own escapes, which openpyxl leaves as they are: "_x005F" keeps a literal "_x0041_"
+    # from being read as "A"; a CR and U+FFFE, which XML cannot carry as they are, are escaped.
+    sheet_xml = _sheet_parts(fast)["xl/worksheets/sheet2.xml"].decode()
+    assert "<t>_x005F_x0041_ is not an A</t>" in sheet_xml
+    assert "CR_x000D_\nand LF" in sheet_xml and "_xFFFE__xFFFF_ &amp; &lt;b&gt;" in sheet_xml
+    patrol = book[book.sheetnames[2]]
+    patrol_keys = [c.key for c in columns_for("patrol")]
+    early = next(row for row in range(2, patrol.max_row + 1) if patrol.cell(row, 1).value == "early-patrol")
+    assert patrol.cell(early, patrol_keys.index("start_time") + 1).value == datetime(1900, 2, 10, 6)
+    assert patrol.cell(early, patrol_keys.index("end_time") + 1).value == datetime(1900, 3, 1, 2)
+
+
+def test_xml_rows_only_where_xlsxwriter_is_in_the_state_they_rely_on(monkeypatch) -> None:
+    from xlsxwriter import Workbook
+
+    from peacewatch.server.exports.xlsx import _WORKBOOK_OPTIONS, _DataSheet
+
+    streamed = Workbook(io.BytesIO(), _WORKBOOK_OPTIONS)
+    ws = streamed.add_worksheet(worksheet_class=_DataSheet)
+    assert ws.takes_xml_rows()
+    monkeypatch.delattr(ws, "row_data_fh")  # as if a later XlsxWriter renamed its internals
+    assert not ws.takes_xml_rows()
+    monkeypatch.undo()
+    streamed.close()
+    # Rows kept until close: nowhere to append XML to.
+    in_memory = Workbook(io.BytesIO(), {**_WORKBOOK_OPTIONS, "constant_memory": False})
+    assert not in_memory.add_worksheet(worksheet_class=_DataSheet).takes_xml_rows()
+    in_memory.close()
