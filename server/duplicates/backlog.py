@@ -41,13 +41,15 @@ CHUNK = 1000  # versions per transaction: bounded lock time, and a crash redoes 
 def watermark(conn: Connection) -> int:
     """The feed sequence up to which every stored version has had its proposals computed."""
     value = conn.execute(select(meta.c.value).where(meta.c.key == WATERMARK_KEY)).scalar_one_or_none()
-    return int(value or 0)
+    return int(value["seq"]) if value else 0
 
 
 def _set_watermark(conn: Connection, seq: int) -> None:
+    # An object, not a bare number: SQLite's JSON column has numeric affinity and would store a
+    # bare number as an integer, which is then no JSON text to read back.
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(meta).values(key=WATERMARK_KEY, value=seq)
-    conn.execute(stmt.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": seq}))
+    stmt = insert(meta).values(key=WATERMARK_KEY, value={"seq": seq})
+    conn.execute(stmt.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": stmt.excluded.value}))
 
 
 def behind(conn: Connection) -> bool:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import gzip
 import json
 
+from peacewatch.server.db.migrate import head_revision
+
 
 def test_health(client) -> None:
     r = client.get("/api/v1/health")
     assert r.status_code == 200
     body = r.json()
-    assert body["status"] == "ok" and body["schema_version"] == "0001"
+    assert body["status"] == "ok" and body["schema_version"] == head_revision()
     assert body["database"] in ("sqlite", "postgresql")
 
 
