@@ -34,7 +34,7 @@ from peacewatch.common.taxonomy import UnknownCategory, load_taxonomy
 from .. import clock, feed
 from ..access import CONFIDENTIALITY_RANK, Principal, can_read, redact, visible_clause
 from ..audit.service import record
-from ..db.tables import contingents, duplicate_proposals, incident_sources, incidents, reports, versions
+from ..db.tables import changes, contingents, duplicate_proposals, incident_sources, incidents, reports
 from ..problems import Code, Problem, forbidden, invalid, not_found
 from .consolidate import InvalidOverride, Source, consolidate
 from .engine import CASUALTY_FIELDS, EARTH_RADIUS_M, DuplicateIndex, Proposal, Rules, explain
@@ -69,18 +69,15 @@ def _iso(v: Any) -> Any:
 
 def _engine_inputs(conn: Connection, where: Any) -> list[dict[str, Any]]:
     """Engine input for the reports matching ``where``: source = contingent + first version's device."""
-    first_device = (
-        select(versions.c.device_id)
-        .where(versions.c.report_id == reports.c.id)
-        .order_by(versions.c.seq)
-        .limit(1)
-        .scalar_subquery()
-    )
+    # The first version's feed entry (its seq is the report's first_seq) names its device: a
+    # primary-key join, where "the report's versions ordered by seq" made PostgreSQL scan.
+    first = changes.alias("first_change")
     rows = conn.execute(
         select(reports.c.id, reports.c.kind, reports.c.category, reports.c.event_time, reports.c.lat, reports.c.lon,
                reports.c.body, reports.c.author_user_id, contingents.c.code.label("contingent"),
-               first_device.label("device_id"))
-        .select_from(reports.join(contingents, reports.c.contingent_id == contingents.c.id))
+               first.c.device_id)
+        .select_from(reports.join(contingents, reports.c.contingent_id == contingents.c.id)
+                     .outerjoin(first, first.c.seq == reports.c.first_seq))
         .where(where, reports.c.lat.is_not(None), reports.c.lon.is_not(None))
         .order_by(reports.c.first_seq)
     ).mappings().all()
