@@ -1,7 +1,8 @@
-"""End-to-end hotspot analyses over report points: points -> H3 cells -> Gi* -> per-cell results.
+"""End-to-end hotspot analyses: report points or per-cell counts -> study area -> Gi* -> results.
 
-The pure entry points the service (and the benchmark) call; they take arrays of coordinates and
-times, never the database.
+The pure entry points the service (and the benchmark) call; they take arrays of coordinates,
+cells, counts and times, never the database. With no ``k`` given, the neighbourhood radius is
+chosen from the data (``grid.choose_k``) and the map records it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from .emerging import EmergingResult, Step, emerging_hotspots
 from .gistar import GiStarResult, gi_star_test
 from .output import feature_collection
 
-__all__ = ["HotspotMap", "emerging_map", "gaps_map", "hotspot_map"]
+__all__ = ["HotspotMap", "counts_map", "emerging_cells_map", "emerging_map", "gaps_map", "hotspot_map"]
 
 
 @dataclass(frozen=True)
@@ -30,20 +31,26 @@ class HotspotMap:
     gi: GiStarResult
     resolution: int
     k: int
+    k_chosen: bool = False  # True when k came from grid.choose_k (the caller set none)
 
     def columns(self) -> dict[str, np.ndarray]:
         return {"count": self.counts, "z": self.gi.z, "p": self.gi.p, "q": self.gi.q, "bin": self.gi.bin}
 
+    def metadata(self) -> dict[str, Any]:
+        """Grid and neighbourhood actually used: ``k`` and whether it was chosen from the data."""
+        n = int(self.cells.size)
+        total = int(self.counts.sum())
+        return {
+            "resolution": self.resolution,
+            "k": self.k,
+            "k_source": "auto" if self.k_chosen else "request",
+            "cells": n,
+            "reports": total,
+            "mean_count": round(total / n, 4) if n else 0.0,
+        }
+
     def geojson(self, *, metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
         return feature_collection(self.cells, self.columns(), metadata=metadata)
-
-
-def _cells_and_weights(
-    lat: np.ndarray, lon: np.ndarray, resolution: int, k: int, area: Mapping[str, Any] | None
-) -> tuple[np.ndarray, np.ndarray, Any]:
-    report_cells = grid.cells_for_points(lat, lon, resolution)
-    cells = grid.study_area(report_cells, k=k, resolution=resolution, area=area)
-    return report_cells, cells, grid.neighbour_matrix(cells, k)
 
 
 def hotspot_map(
@@ -51,15 +58,45 @@ def hotspot_map(
     lon: Sequence[float] | np.ndarray,
     *,
     resolution: int = grid.DEFAULT_RESOLUTION,
-    k: int = grid.DEFAULT_K,
+    k: int | None = None,
     area: Mapping[str, Any] | None = None,
 ) -> HotspotMap:
-    """Gi* hotspot map of report points (counts per cell, every study-area cell included)."""
-    report_cells, cells, w = _cells_and_weights(np.asarray(lat), np.asarray(lon), resolution, k, area)
-    counts = grid.count_per_cell(cells, report_cells)
+    """Gi* hotspot map of report points (counts per cell, every study-area cell included).
+
+    ``k=None`` chooses the neighbourhood radius from the data (:func:`grid.choose_k`).
+    """
+    report_cells = grid.cells_for_points(np.asarray(lat), np.asarray(lon), resolution)
+    cells, counts = np.unique(report_cells, return_counts=True)
+    return counts_map(cells, counts, resolution=resolution, k=k, area=area)
+
+
+def counts_map(
+    report_cells: np.ndarray,
+    report_counts: np.ndarray,
+    *,
+    resolution: int = grid.DEFAULT_RESOLUTION,
+    k: int | None = None,
+    area: Mapping[str, Any] | None = None,
+) -> HotspotMap:
+    """Gi* hotspot map from reports already counted per cell (distinct cells at ``resolution``).
+
+    The service counts in SQL and calls this; :func:`hotspot_map` bins points and calls it too,
+    so both choose k (when ``k`` is None) the same way.
+    """
+    cells, w, k_used = grid.study_area_and_weights(
+        report_cells, k=k, resolution=resolution, area=area, counts=report_counts
+    )
     if cells.size < 2:
         raise ValueError("area: the study area has fewer than 2 cells; use a finer resolution")
-    return HotspotMap(cells=cells, counts=counts, gi=gi_star_test(counts, w), resolution=resolution, k=k)
+    counts = grid.count_per_cell(cells, report_cells, report_counts)
+    return HotspotMap(
+        cells=cells,
+        counts=counts,
+        gi=gi_star_test(counts, w),
+        resolution=resolution,
+        k=k_used,
+        k_chosen=k is None,
+    )
 
 
 def emerging_map(
@@ -76,7 +113,34 @@ def emerging_map(
     neighbourhood_time_step: int = 1,
 ) -> tuple[EmergingResult, dict[str, Any]]:
     """Emerging hotspot categories of report points, and their GeoJSON."""
-    report_cells, cells, w = _cells_and_weights(np.asarray(lat), np.asarray(lon), resolution, k, area)
+    return emerging_cells_map(
+        grid.cells_for_points(np.asarray(lat), np.asarray(lon), resolution),
+        times,
+        resolution=resolution,
+        k=k,
+        area=area,
+        step=step,
+        start=start,
+        end=end,
+        neighbourhood_time_step=neighbourhood_time_step,
+    )
+
+
+def emerging_cells_map(
+    report_cells: np.ndarray,
+    times: Sequence[np.datetime64] | np.ndarray,
+    *,
+    resolution: int = grid.DEFAULT_RESOLUTION,
+    k: int = grid.DEFAULT_K,
+    area: Mapping[str, Any] | None = None,
+    step: Step = "week",
+    start: np.datetime64 | None = None,
+    end: np.datetime64 | None = None,
+    neighbourhood_time_step: int = 1,
+) -> tuple[EmergingResult, dict[str, Any]]:
+    """Emerging hotspot categories of reports given by their cell (one per report) and time."""
+    report_cells = np.asarray(report_cells, dtype=np.uint64)
+    cells, w, k = grid.study_area_and_weights(report_cells, k=k, resolution=resolution, area=area)
     if cells.size < 2:
         raise ValueError("area: the study area has fewer than 2 cells; use a finer resolution")
     result = emerging_hotspots(
@@ -113,5 +177,6 @@ def gaps_map(
     """GeoJSON of the significant (95 %) hot cells that no patrol covered in the last ``days``."""
     gaps = coverage_gaps(hotspots.cells, hotspots.gi.bin, routes, now=now, days=days, buffer_m=buffer_m)
     cols = {name: values[gaps] for name, values in hotspots.columns().items()}
-    meta = {"days": days, "buffer_m": buffer_m, "resolution": hotspots.resolution, "k": hotspots.k}
+    used = hotspots.metadata()
+    meta = {"days": days, "buffer_m": buffer_m, **{key: used[key] for key in ("resolution", "k", "k_source")}}
     return feature_collection(hotspots.cells[gaps], cols, metadata=meta)

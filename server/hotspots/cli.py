@@ -17,7 +17,7 @@ from pathlib import Path
 from ..reports.filters import ReportFilters
 from ..reports.filters_cli import add_filter_arguments, filters_or_exit_code
 from .coverage import DEFAULT_BUFFER_M, DEFAULT_DAYS
-from .grid import DEFAULT_K, DEFAULT_RESOLUTION
+from .grid import DEFAULT_K, DEFAULT_RESOLUTION, SPARSE_K, SPARSE_MEAN
 
 ANALYSES = ("hotspots", "emerging", "coverage-gaps")
 
@@ -31,7 +31,9 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.add_argument("--format", default="geojson", choices=["geojson", "csv"])
     p.add_argument("--out", type=Path, default=None, help="file to write (default: standard output)")
     p.add_argument("--resolution", type=int, default=DEFAULT_RESOLUTION, help="H3 resolution (default 8)")
-    p.add_argument("--k", type=int, default=DEFAULT_K, help="neighbourhood radius in rings (default 1)")
+    p.add_argument("--k", type=int, default=None,
+                   help=f"neighbourhood radius in rings (default: chosen from the data, {DEFAULT_K}, or "
+                        f"{SPARSE_K} below {SPARSE_MEAN:g} reports per cell; emerging: {DEFAULT_K})")
     p.add_argument("--step", default="week", choices=["day", "week", "month"], help="emerging: time step")
     p.add_argument("--time-neighbours", type=int, default=1, help="emerging: previous steps in the neighbourhood")
     p.add_argument("--days", type=int, default=DEFAULT_DAYS, help="coverage-gaps: patrols in the last N days")
@@ -77,5 +79,8 @@ def run(args: argparse.Namespace) -> int:
         args.out.write_text(text, encoding="utf-8")
         cells = len(fc.get("features", []))
         hot = sum(1 for f in fc.get("features", []) if (f["properties"].get("bin") or 0) > 0)
-        print(f"{args.analysis}: {cells} cells ({hot} hot) written to {args.out}", file=sys.stderr)
+        meta = fc.get("metadata") or {}
+        used = f", k={meta['k']}" if "k" in meta else ""
+        used += f" ({meta['k_source']})" if "k_source" in meta else ""
+        print(f"{args.analysis}: {cells} cells ({hot} hot{used}) written to {args.out}", file=sys.stderr)
     return 0

@@ -3,7 +3,11 @@
 Cells are H3 v4 cells held as ``uint64`` integers (``h3.api.basic_int``), sorted, so a cell's row
 in every array is found with ``np.searchsorted``. The study area is every cell the analysis
 covers, zero-count cells included, so the Gi* null is honest: the given mission-area polygon's
-cells, or else every cell within ``k`` rings of a report.
+cells, or else every cell within ``k`` rings of a report. ``grid_disk`` is computed once per cell
+for both the study area and the weights (:func:`study_area_and_weights`), and without an explicit
+``k`` the radius is chosen from the grand total and the study-area size (:func:`choose_k`).
+Reports store their cell at ``STORED_RESOLUTION`` (:func:`report_cell`), so coarser maps only
+need the parents of the distinct stored cells (:func:`coarsen`).
 """
 
 from __future__ import annotations
@@ -22,16 +26,32 @@ from shapely.geometry import shape
 __all__ = [
     "DEFAULT_K",
     "DEFAULT_RESOLUTION",
+    "SPARSE_K",
+    "SPARSE_MEAN",
+    "STORED_RESOLUTION",
     "cell_index",
     "cells_for_points",
     "cells_to_str",
+    "choose_k",
+    "coarsen",
     "count_per_cell",
     "neighbour_matrix",
+    "report_cell",
     "study_area",
+    "study_area_and_weights",
+    "to_resolution",
 ]
 
 DEFAULT_RESOLUTION = 8
 DEFAULT_K = 1
+# Sparse maps (fewer reports than cells) use a wider neighbourhood when the caller sets no k:
+# a 7-cell neighbourhood expecting < 7 reports cannot tell a 3x cluster from noise (see
+# docs/hotspots.md, "Choosing k").
+SPARSE_K = 2
+SPARSE_MEAN = 1.0
+# The resolution of the cell stored with every report (``reports.h3_res8``); maps at this
+# resolution or coarser are counted in SQL from it, finer ones bin the points.
+STORED_RESOLUTION = 8
 # A study area beyond this many cells is refused: its GeoJSON alone would be hundreds of MB.
 MAX_CELLS = 250_000
 _GEOD = Geod(ellps="WGS84")
@@ -47,6 +67,48 @@ def check_k(k: int) -> int:
     if not isinstance(k, int | np.integer) or not 1 <= int(k) <= 10:
         raise ValueError(f"k: must be an integer 1..10, got {k!r}")
     return int(k)
+
+
+def choose_k(total: int, n_cells: int) -> int:
+    """The neighbourhood radius used when the caller sets none: ``SPARSE_K`` below a mean of
+    ``SPARSE_MEAN`` reports per study-area cell, else ``DEFAULT_K``.
+
+    It depends only on the grand total and the study-area size, so the exact tail (conditional on
+    the total) stays exact: given N, k is fixed.
+    """
+    if n_cells <= 0:
+        return DEFAULT_K
+    return SPARSE_K if total / n_cells < SPARSE_MEAN else DEFAULT_K
+
+
+def report_cell(lat: float | None, lon: float | None) -> int | None:
+    """The stored cell of a report position (``STORED_RESOLUTION``), None without a position."""
+    if lat is None or lon is None:
+        return None
+    return int(h3i.latlng_to_cell(lat, lon, STORED_RESOLUTION))
+
+
+def to_resolution(cells: np.ndarray, resolution: int) -> np.ndarray:
+    """Each cell's parent at the coarser (or same) ``resolution``; h3 is called once per distinct cell."""
+    res = check_resolution(resolution)
+    cells = np.asarray(cells, dtype=np.uint64)
+    if cells.size == 0:
+        return cells
+    if h3i.get_resolution(int(cells[0])) == res:
+        return cells
+    distinct, inverse = np.unique(cells, return_inverse=True)
+    parents = np.fromiter(
+        map(h3i.cell_to_parent, distinct.tolist(), itertools.repeat(res)), dtype=np.uint64, count=distinct.size
+    )
+    return parents[inverse]
+
+
+def coarsen(cells: np.ndarray, counts: np.ndarray, resolution: int) -> tuple[np.ndarray, np.ndarray]:
+    """Counts per distinct cell re-aggregated at a coarser (or the same) ``resolution``: sorted
+    unique cells and their counts."""
+    parents = to_resolution(cells, resolution)
+    out, inverse = np.unique(parents, return_inverse=True)
+    return out, np.bincount(inverse, weights=counts, minlength=out.size).astype(np.int64)
 
 
 def cells_for_points(
@@ -74,10 +136,12 @@ def cells_for_points(
     )
 
 
-def _disk_union(cells: np.ndarray, k: int) -> np.ndarray:
+def _disks(cells: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``grid_disk(c, k)`` of every cell, flattened: (disk size per cell, the disk cells)."""
     disks = [h3i.grid_disk(c, k) for c in cells.tolist()]
-    total = sum(map(len, disks))
-    return np.unique(np.fromiter(itertools.chain.from_iterable(disks), dtype=np.uint64, count=total))
+    sizes = np.fromiter(map(len, disks), dtype=np.int64, count=len(disks))
+    flat = np.fromiter(itertools.chain.from_iterable(disks), dtype=np.uint64, count=int(sizes.sum()))
+    return sizes, flat
 
 
 def study_area(
@@ -109,13 +173,58 @@ def study_area(
         except (ValueError, TypeError, h3.H3BaseException) as exc:
             raise ValueError(f"area: not a valid polygon ({exc})") from exc
         return np.unique(cells)
+    return _around_reports(report_cells, k, res)[0]
+
+
+def _around_reports(
+    report_cells: np.ndarray, k: int, resolution: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The cells within ``k`` rings of a report: (study area, occupied cells, their disks)."""
     occupied = np.unique(np.asarray(report_cells, dtype=np.uint64))
-    if occupied.size == 0:
-        return occupied
-    _check_size(occupied.size, res)
-    cells = _disk_union(occupied, k)
-    _check_size(cells.size, res)
-    return cells
+    _check_size(occupied.size, resolution)
+    sizes, flat = _disks(occupied, k)
+    cells = np.unique(flat)
+    _check_size(cells.size, resolution)
+    return cells, occupied, sizes, flat
+
+
+def study_area_and_weights(
+    report_cells: np.ndarray,
+    *,
+    k: int | None = DEFAULT_K,
+    resolution: int = DEFAULT_RESOLUTION,
+    area: Mapping[str, Any] | None = None,
+    counts: np.ndarray | None = None,
+) -> tuple[np.ndarray, sp.csr_array, int]:
+    """Study area, weights and the k used, computing each cell's ``grid_disk`` once.
+
+    ``report_cells`` are the reports' cells (or distinct cells with their ``counts``). With
+    ``k=None`` the radius is :func:`choose_k` of the reports counted in the study area and its
+    size (for a study area drawn around the reports, the one of radius ``DEFAULT_K``).
+    """
+    res = check_resolution(resolution)
+    report_cells = np.asarray(report_cells, dtype=np.uint64)
+    if area is not None:
+        cells = study_area(report_cells, resolution=res, area=area)
+        if k is None:
+            k = choose_k(int(count_per_cell(cells, report_cells, counts).sum()), cells.size)
+        return cells, neighbour_matrix(cells, k), check_k(k)
+    if k is None:
+        cells, occupied, sizes, flat = _around_reports(report_cells, DEFAULT_K, res)
+        total = int(report_cells.size if counts is None else np.sum(counts))
+        k = choose_k(total, cells.size)
+        if k != DEFAULT_K:
+            cells, occupied, sizes, flat = _around_reports(report_cells, k, res)
+    else:
+        cells, occupied, sizes, flat = _around_reports(report_cells, check_k(k), res)
+    # The occupied cells' disks are already known; only the ring cells around them are new.
+    rest = np.setdiff1d(cells, occupied, assume_unique=True)
+    rest_sizes, rest_flat = _disks(rest, k)
+    rows = np.concatenate([
+        np.repeat(cell_index(cells, occupied)[0], sizes),
+        np.repeat(cell_index(cells, rest)[0], rest_sizes),
+    ])
+    return cells, _matrix(cells, rows, np.concatenate([flat, rest_flat])), k
 
 
 def _check_size(n_cells: int, resolution: int) -> None:
@@ -136,10 +245,14 @@ def cell_index(cells: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.nda
     return idx_c, cells[idx_c] == query
 
 
-def count_per_cell(cells: np.ndarray, report_cells: np.ndarray) -> np.ndarray:
-    """Reports per study-area cell (reports outside the study area are dropped)."""
+def count_per_cell(cells: np.ndarray, report_cells: np.ndarray, counts: np.ndarray | None = None) -> np.ndarray:
+    """Reports per study-area cell (reports outside the study area are dropped).
+
+    ``report_cells`` holds one cell per report, or distinct cells with their ``counts``.
+    """
     idx, inside = cell_index(cells, report_cells)
-    return np.bincount(idx[inside], minlength=cells.size).astype(np.int64)
+    weights = None if counts is None else np.asarray(counts, dtype=np.float64)[inside]
+    return np.bincount(idx[inside], weights=weights, minlength=cells.size).astype(np.int64)
 
 
 def neighbour_matrix(cells: np.ndarray, k: int = DEFAULT_K) -> sp.csr_array:
@@ -148,14 +261,16 @@ def neighbour_matrix(cells: np.ndarray, k: int = DEFAULT_K) -> sp.csr_array:
     Neighbours outside the study area are not in the computation and get no weight.
     """
     k = check_k(k)
-    disks = [h3i.grid_disk(c, k) for c in cells.tolist()]
-    sizes = np.fromiter(map(len, disks), dtype=np.int64, count=len(disks))
-    col_cells = np.fromiter(itertools.chain.from_iterable(disks), dtype=np.uint64, count=int(sizes.sum()))
-    row_idx = np.repeat(np.arange(cells.size, dtype=np.int64), sizes)
-    idx, inside = cell_index(cells, col_cells)
+    sizes, flat = _disks(cells, k)
+    return _matrix(cells, np.repeat(np.arange(cells.size, dtype=np.int64), sizes), flat)
+
+
+def _matrix(cells: np.ndarray, rows: np.ndarray, neighbours: np.ndarray) -> sp.csr_array:
+    """Binary CSR weights from (row, neighbour cell) pairs; neighbours outside ``cells`` dropped."""
+    idx, inside = cell_index(cells, neighbours)
     n = cells.size
     data = np.ones(int(inside.sum()), dtype=np.float64)
-    return sp.csr_array((data, (row_idx[inside], idx[inside])), shape=(n, n))
+    return sp.csr_array((data, (rows[inside], idx[inside])), shape=(n, n))
 
 
 def cells_to_str(cells: np.ndarray) -> list[str]:

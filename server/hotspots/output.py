@@ -28,21 +28,33 @@ def hexagon(cell: int) -> dict[str, Any]:
 def _rings(cells: np.ndarray) -> list[list[list[float]]]:
     """Closed lon/lat rings of many cells; rounding and axis swap done once, vectorised.
 
-    Most cells have 6 vertices, pentagons 5, and cells crossing an icosahedron edge up to 10, so
-    the flat vertex array is split by each cell's own vertex count.
+    Most cells have 6 vertices, pentagons 5, and cells crossing an icosahedron edge up to 10:
+    the 6-vertex rings are closed and turned into lists as one (m, 7, 2) array, the others one
+    by one.
     """
     bounds = [h3i.cell_to_boundary(c) for c in cells.tolist()]
     sizes = np.fromiter(map(len, bounds), dtype=np.int64, count=len(bounds))
-    flat = np.array(list(itertools.chain.from_iterable(bounds)), dtype=np.float64).reshape(-1, 2)
+    flat = np.fromiter(
+        itertools.chain.from_iterable(itertools.chain.from_iterable(bounds)),
+        dtype=np.float64,
+        count=2 * int(sizes.sum()),
+    )
     # 7 decimals of a degree is ~1 cm: plenty, and it halves the JSON.
-    lonlat = np.round(flat[:, ::-1], 7).tolist()
-    out: list[list[list[float]]] = []
-    pos = 0
-    for size in sizes.tolist():
-        ring = lonlat[pos : pos + size]
+    lonlat = np.round(flat.reshape(-1, 2)[:, ::-1], 7)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    out: list[Any] = [None] * sizes.size
+    hexagons = np.flatnonzero(sizes == 6)
+    if hexagons.size:
+        vertices = lonlat[starts[hexagons][:, None] + np.arange(6)]
+        closed = np.concatenate([vertices, vertices[:, :1]], axis=1).tolist()
+        if hexagons.size == sizes.size:
+            return closed
+        for i, ring in zip(hexagons.tolist(), closed, strict=True):
+            out[i] = ring
+    for i in np.flatnonzero(sizes != 6).tolist():
+        ring = lonlat[starts[i] : starts[i] + sizes[i]].tolist()
         ring.append(ring[0])
-        out.append(ring)
-        pos += size
+        out[i] = ring
     return out
 
 

@@ -4,6 +4,11 @@ Reads only through ``access.visible_clause`` and the shared ``ReportFilters``, s
 never counts a report its caller could not open. Results are cached per (what the caller may see,
 filters, parameters, change-feed sequence): the map recomputes only when a change arrives.
 
+Counting happens in the database: each report row stores its resolution-8 H3 cell
+(``reports.h3_res8``), and a map at that resolution or coarser is one ``GROUP BY h3_res8`` over a
+covering index; only finer maps, exact polygon filters and emerging hotspots (which need each
+report's time) read rows.
+
 What is counted: incidents and human-rights concerns (patrol logs are coverage, not events),
 unless the caller names ``kind`` explicitly. Coverage routes are the visible ``patrol`` reports'
 ``route`` and ``end_time`` (falling back to ``event_time``), whatever the other filters say.
@@ -20,7 +25,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import shapely
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, func, select
 
 from ..access import Principal, visible_clause
 from ..clock import now as clock_now
@@ -28,7 +33,8 @@ from ..db.tables import reports
 from ..feed import last_seq
 from ..problems import invalid
 from ..reports.filters import ReportFilters
-from .analysis import HotspotMap, emerging_map, gaps_map, hotspot_map
+from . import grid
+from .analysis import HotspotMap, counts_map, emerging_cells_map, gaps_map
 from .coverage import PatrolRoute
 from .emerging import Step
 from .output import write_csv
@@ -41,10 +47,14 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class HotspotParams:
-    """Grid parameters of a request (validated again by the engine, errors name the field)."""
+    """Grid parameters of a request (validated again by the engine, errors name the field).
 
-    resolution: int = 8
-    k: int = 1
+    ``k=None`` (the default) lets the hotspot map choose the radius from the data
+    (``grid.choose_k``); emerging hotspots then use ``grid.DEFAULT_K``.
+    """
+
+    resolution: int = grid.DEFAULT_RESOLUTION
+    k: int | None = None
 
 
 class HotspotCache:
@@ -91,22 +101,71 @@ def _engine_errors(fn: Callable[[], T]) -> T:
         raise invalid(field if message else "query", message or text) from None
 
 
-def _event_points(conn: Connection, principal: Principal, filters: ReportFilters) -> tuple[np.ndarray, ...]:
-    """(lat, lon, event_time) arrays of the visible, located events matching the filters."""
-    stmt = select(reports.c.lat, reports.c.lon, reports.c.event_time).where(
+def _events(principal: Principal, filters: ReportFilters, *columns: Any) -> Select[Any]:
+    """A select of ``columns`` over the visible, located events matching the filters."""
+    stmt = select(*columns).where(
         visible_clause(principal, reports), reports.c.lat.is_not(None), reports.c.lon.is_not(None)
     )
     if not filters.kind:
         stmt = stmt.where(reports.c.kind.in_(EVENT_KINDS))
-    rows_ = conn.execute(filters.apply(stmt)).all()
-    lat = np.fromiter((r[0] for r in rows_), dtype=np.float64, count=len(rows_))
-    lon = np.fromiter((r[1] for r in rows_), dtype=np.float64, count=len(rows_))
-    times = np.array([_utc64(r[2]) for r in rows_], dtype="datetime64[s]")
+    return filters.apply(stmt)
+
+
+def _cells_of_rows(stored: list[Any], lat: np.ndarray, lon: np.ndarray, resolution: int) -> np.ndarray:
+    """Each row's cell at ``resolution``: from the stored cell when it is at least as fine, else
+    (or when a row has none) binned from its position."""
+    if resolution > grid.STORED_RESOLUTION:
+        return grid.cells_for_points(lat, lon, resolution)
+    missing = np.fromiter((c is None for c in stored), dtype=bool, count=len(stored))
+    cells = np.fromiter((c or 0 for c in stored), dtype=np.uint64, count=len(stored))
+    if missing.any():
+        cells[missing] = grid.cells_for_points(lat[missing], lon[missing], grid.STORED_RESOLUTION)
+    return grid.to_resolution(cells, resolution)
+
+
+def _event_rows(
+    conn: Connection, principal: Principal, filters: ReportFilters, resolution: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(cell at ``resolution``, event_time) of each visible, located event matching the filters."""
+    r = reports.c
+    rows_ = conn.execute(_events(principal, filters, r.h3_res8, r.lat, r.lon, r.event_time)).all()
+    lat = np.fromiter((row[1] for row in rows_), dtype=np.float64, count=len(rows_))
+    lon = np.fromiter((row[2] for row in rows_), dtype=np.float64, count=len(rows_))
+    times = np.array([_utc64(row[3]) for row in rows_], dtype="datetime64[s]")
+    stored = [row[0] for row in rows_]
     if filters.needs_exact_area() and lat.size:
-        geom = filters.geometry()
-        keep = shapely.covers_xy(geom, lon, lat)
+        # A point intersects a polygon when it lies inside or on its boundary: ``covers``, as the filters test it.
+        keep = shapely.intersects_xy(filters.geometry(), lon, lat)
         lat, lon, times = lat[keep], lon[keep], times[keep]
-    return lat, lon, times
+        stored = [c for c, kept in zip(stored, keep.tolist(), strict=True) if kept]
+    return _cells_of_rows(stored, lat, lon, resolution), times
+
+
+def _cell_counts(
+    conn: Connection, principal: Principal, filters: ReportFilters, resolution: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct cells at ``resolution`` of the visible, located events, and their counts.
+
+    At the stored resolution or coarser the database counts per stored cell (``GROUP BY
+    h3_res8``) and coarser cells are the parents of those few distinct cells; a finer resolution
+    or an exact polygon test needs every row's position.
+    """
+    if resolution > grid.STORED_RESOLUTION or filters.needs_exact_area():
+        cells, _ = _event_rows(conn, principal, filters, resolution)
+        return np.unique(cells, return_counts=True)
+    stmt = _events(principal, filters, reports.c.h3_res8, func.count()).group_by(reports.c.h3_res8)
+    rows_ = conn.execute(stmt).all()
+    cells = np.fromiter((c for c, _ in rows_ if c is not None), dtype=np.uint64)
+    counts = np.fromiter((n for c, n in rows_ if c is not None), dtype=np.int64)
+    if any(c is None for c, _ in rows_):
+        # Rows stored without a cell (none once migration 0002 has run) are binned from lat/lon.
+        r = reports.c
+        points = conn.execute(_events(principal, filters, r.lat, r.lon).where(r.h3_res8.is_(None))).all()
+        lat = np.array([p[0] for p in points], dtype=np.float64)
+        lon = np.array([p[1] for p in points], dtype=np.float64)
+        cells = np.concatenate([cells, grid.cells_for_points(lat, lon, grid.STORED_RESOLUTION)])
+        counts = np.concatenate([counts, np.ones(lat.size, dtype=np.int64)])
+    return grid.coarsen(cells, counts, resolution)
 
 
 def _utc64(t: datetime) -> np.datetime64:
@@ -127,11 +186,11 @@ def _hotspot_map(
     key = ("map", _visibility_key(principal), _filters_key(filters), params, last_seq(conn))
 
     def compute() -> HotspotMap:
-        lat, lon, _ = _event_points(conn, principal, filters)
-        if lat.size == 0 and filters.geometry() is None:
+        cells, counts = _engine_errors(lambda: _cell_counts(conn, principal, filters, params.resolution))
+        if cells.size == 0 and filters.geometry() is None:
             raise invalid("filters", "no located reports match these filters")
         return _engine_errors(
-            lambda: hotspot_map(lat, lon, resolution=params.resolution, k=params.k, area=_area(filters))
+            lambda: counts_map(cells, counts, resolution=params.resolution, k=params.k, area=_area(filters))
         )
 
     return cache.get_or_compute(key, compute)
@@ -147,14 +206,7 @@ def hotspots(
 ) -> dict[str, Any]:
     """Gi* hotspot GeoJSON of the reports the caller may see."""
     hm = _hotspot_map(conn, principal, filters, params, cache)
-    return hm.geojson(
-        metadata={
-            "resolution": params.resolution,
-            "k": params.k,
-            "cells": int(hm.cells.size),
-            "reports": int(hm.counts.sum()),
-        }
-    )
+    return hm.geojson(metadata=hm.metadata())
 
 
 def emerging(
@@ -179,19 +231,18 @@ def emerging(
     )
 
     def compute() -> dict[str, Any]:
-        lat, lon, times = _event_points(conn, principal, filters)
-        if lat.size == 0:
+        report_cells, times = _engine_errors(lambda: _event_rows(conn, principal, filters, params.resolution))
+        if report_cells.size == 0:
             raise invalid("filters", "no located reports match these filters")
         start = _utc64(filters.start) if filters.start else None
         # ``end`` is exclusive in the filters; the cube's last step is the one holding end - 1 s.
         end = _utc64(filters.end) - np.timedelta64(1, "s") if filters.end else None
         _, fc = _engine_errors(
-            lambda: emerging_map(
-                lat,
-                lon,
+            lambda: emerging_cells_map(
+                report_cells,
                 times,
                 resolution=params.resolution,
-                k=params.k,
+                k=grid.DEFAULT_K if params.k is None else params.k,
                 area=_area(filters),
                 step=step,
                 start=start,
@@ -237,7 +288,15 @@ def coverage_gaps(
 
 
 def to_csv(fc: dict[str, Any]) -> str:
-    """The FeatureCollection's properties as CSV, one line per cell."""
+    """The FeatureCollection's properties as CSV, one line per cell, plus the ``k`` used.
+
+    CSV has no top-level member, so the neighbourhood radius (chosen from the data unless the
+    caller set it) is repeated on every line.
+    """
     props = [f["properties"] for f in fc["features"]]
     fieldnames = list(props[0].keys()) if props else ["h3", "count", "z", "p", "q", "bin"]
+    k = (fc.get("metadata") or {}).get("k")
+    if k is not None:
+        props = [p | {"k": k} for p in props]
+        fieldnames.append("k")
     return write_csv(props, fieldnames)

@@ -12,12 +12,24 @@ from ..deps import Analyst, ReadConn
 from ..reports.filters import ReportFilters
 from . import service
 from .coverage import DEFAULT_BUFFER_M, DEFAULT_DAYS
-from .grid import DEFAULT_K, DEFAULT_RESOLUTION
+from .grid import DEFAULT_K, DEFAULT_RESOLUTION, SPARSE_K, SPARSE_MEAN
 
 router = APIRouter(prefix="/hotspots", tags=["hotspots"])
 
 Resolution = Annotated[int, Query(ge=0, le=15, description="H3 resolution (8: cells ~0.74 km2)")]
 K = Annotated[int, Query(ge=1, le=10, description="Neighbourhood: grid_disk radius, the cell included")]
+AutoK = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        le=10,
+        description=(
+            "Neighbourhood: grid_disk radius, the cell included. Default: chosen from the data, "
+            f"{DEFAULT_K} or {SPARSE_K} when there are fewer than {SPARSE_MEAN:g} reports per cell "
+            "(the k used is in metadata.k)"
+        ),
+    ),
+]
 Format = Annotated[Literal["geojson", "csv"], Query(description="geojson (default) or csv")]
 
 
@@ -47,7 +59,7 @@ def hotspots(
     me: Analyst,
     filters: Annotated[ReportFilters, Query()],
     resolution: Resolution = DEFAULT_RESOLUTION,
-    k: K = DEFAULT_K,
+    k: AutoK = None,
     format: Format = "geojson",
 ) -> Response:
     """Getis-Ord Gi* hotspots (BH FDR, bins at 90/95/99 %) of the reports you may see, one hexagon per cell."""
@@ -91,7 +103,7 @@ def coverage_gaps(
     me: Analyst,
     filters: Annotated[ReportFilters, Query()],
     resolution: Resolution = DEFAULT_RESOLUTION,
-    k: K = DEFAULT_K,
+    k: AutoK = None,
     days: Annotated[
         int, Query(ge=1, le=366, description="Patrols that ended in the last N days count")
     ] = DEFAULT_DAYS,

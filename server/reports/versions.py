@@ -276,6 +276,9 @@ def _projection(newest: dict[str, Any], newest_id: str, seq: int, heads_count: i
     if not loc and newest.get("route"):
         # A patrol without a reported position is placed at its route's start, so maps can show it.
         loc = newest["route"][0]
+    # Imported here so storing a report does not load the hotspot engine's numerical stack at import.
+    from ..hotspots.grid import report_cell
+
     return {
         "kind": newest["kind"],
         "category": newest["category"],
@@ -284,6 +287,7 @@ def _projection(newest: dict[str, Any], newest_id: str, seq: int, heads_count: i
         "event_time": datetime.fromisoformat(newest["event_time"].replace("Z", "+00:00")),
         "lat": loc.get("lat"),
         "lon": loc.get("lon"),
+        "h3_res8": report_cell(loc.get("lat"), loc.get("lon")),
         "title": newest.get("title") or "",
         "body": newest,
         "head_version_id": newest_id,

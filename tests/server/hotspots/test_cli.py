@@ -20,6 +20,9 @@ def test_hotspots_cli_matches_api(client, mission, db_url: str, tmp_path: Path, 
     out = tmp_path / "hot.geojson"
     assert main(["hotspots", "--as", "analyst", "--database-url", db_url, "--out", str(out)]) == 0
     fc = json.loads(out.read_text())
+    # The k used (chosen from the data here) is in the file and on the terminal.
+    assert fc["metadata"]["k_source"] == "auto"
+    assert f"k={fc['metadata']['k']} (auto)" in capsys.readouterr().err
     api = client.get("/api/v1/hotspots", headers=mission.headers("analyst")).json()
     assert {f["properties"]["h3"]: f["properties"]["bin"] for f in fc["features"]} == {
         f["properties"]["h3"]: f["properties"]["bin"] for f in api["features"]}

@@ -171,3 +171,64 @@ def test_planted_clusters_are_found(mean: float, k: int, cell_recall: float, clu
     assert hot[member].mean() >= cell_recall
     found = np.stack([hot[cluster_id == j].any(axis=0) for j in range(5)])
     assert found.mean() >= cluster_recall
+
+
+# ---------------------------------------------------------------------------------------------
+# Default parameters. Without an explicit k the API chooses it from the data (grid.choose_k:
+# k=2 below 1 report per study-area cell, else k=1), from the grand total and the study-area
+# size only. The calibration runs below choose k per map with that same function; the last test
+# checks that the API's code path (analysis.counts_map with the patch as the area, as the
+# service calls it) picks the same k and gives the same bins, map by map.
+# ---------------------------------------------------------------------------------------------
+PATCH_AREA = h3i.cells_to_geo(PATCH.tolist())
+
+
+def _default_k_bins(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ArcGIS bins of every column (map) with k chosen per map as the API does, and those k."""
+    ks = np.array([grid.choose_k(int(total), PATCH.size) for total in y.sum(axis=0)])
+    bins = np.zeros(y.shape, dtype=np.int8)
+    for k in np.unique(ks).tolist():
+        cols = ks == k
+        bins[:, cols] = gi_star_test(y[:, cols], grid.neighbour_matrix(PATCH, k)).bin
+    return bins, ks
+
+
+@pytest.mark.parametrize("mean,expected_k", [(0.5, 2), (2.0, 1), (20.0, 1)])
+def test_null_false_alarm_rate_is_calibrated_with_default_k(mean: float, expected_k: int) -> None:
+    y = np.random.default_rng(int(mean * 10) + 100).poisson(mean, size=(PATCH.size, SEEDS))
+    bins, ks = _default_k_bins(y)
+    assert np.all(ks == expected_k)
+    assert (np.abs(bins) >= 2).any(axis=0).mean() <= 0.07
+
+
+@pytest.mark.parametrize("mean", [0.5, 2.0, 20.0])
+def test_planted_clusters_are_found_with_default_k(mean: float) -> None:
+    member, cluster_id = _planted()
+    lam = np.where(member, 3 * mean, mean)[:, None]
+    y = np.random.default_rng(17).poisson(lam, size=(PATCH.size, SEEDS))
+    bins, _ = _default_k_bins(y)
+    found = np.stack([(bins[cluster_id == j] >= 2).any(axis=0) for j in range(5)])
+    assert found.mean() >= 0.75
+
+
+def test_choose_k_depends_only_on_total_and_study_area_size() -> None:
+    assert grid.choose_k(999, 1000) == grid.SPARSE_K == 2
+    assert grid.choose_k(1000, 1000) == grid.DEFAULT_K == 1
+    assert grid.choose_k(0, 1000) == 2 and grid.choose_k(5, 0) == 1
+
+
+@pytest.mark.parametrize("mean", [0.5, 2.0])
+def test_api_code_path_chooses_the_same_k_and_bins(mean: float) -> None:
+    from peacewatch.server.hotspots.analysis import counts_map
+
+    member, _ = _planted()
+    y = np.random.default_rng(23).poisson(np.where(member, 3 * mean, mean)[:, None], size=(PATCH.size, 4))
+    bins, ks = _default_k_bins(y)
+    for s in range(y.shape[1]):
+        occupied = y[:, s] > 0
+        hm = counts_map(PATCH[occupied], y[occupied, s], area=PATCH_AREA)
+        assert np.array_equal(hm.cells, PATCH)
+        assert hm.k == ks[s] and hm.k_chosen and hm.metadata()["k_source"] == "auto"
+        assert np.array_equal(hm.gi.bin, bins[:, s])
+    # An explicit k is kept, whatever the density.
+    assert counts_map(PATCH[occupied], y[occupied, s], area=PATCH_AREA, k=1).k == 1

@@ -70,3 +70,46 @@ def test_bad_input_names_the_field() -> None:
         grid.cells_for_points([1.0], [np.nan], 8)
     with pytest.raises(ValueError, match="^k:"):
         grid.neighbour_matrix(np.zeros(1, dtype=np.uint64), 0)
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_study_area_and_weights_equal_the_separate_steps(k: int) -> None:
+    # grid_disk is computed once there; the result must not differ from the two-step route.
+    rng = np.random.default_rng(k)
+    report_cells = grid.cells_for_points(rng.uniform(4.8, 4.9, 300), rng.uniform(31.55, 31.65, 300), 8)
+    cells, w, used = grid.study_area_and_weights(report_cells, k=k)
+    assert used == k
+    assert np.array_equal(cells, grid.study_area(report_cells, k=k))
+    assert (w != grid.neighbour_matrix(cells, k)).nnz == 0
+    distinct, counts = np.unique(report_cells, return_counts=True)
+    cells2, w2, _ = grid.study_area_and_weights(distinct, k=k, counts=counts)
+    assert np.array_equal(cells2, cells) and (w2 != w).nnz == 0
+    assert np.array_equal(grid.count_per_cell(cells, distinct, counts), grid.count_per_cell(cells, report_cells))
+
+
+def test_default_k_follows_the_mean_count_of_the_study_area() -> None:
+    c = h3i.latlng_to_cell(*CENTRE, 8)
+    sparse = np.array([c, h3i.grid_ring(c, 5)[0]], dtype=np.uint64)  # 2 reports, 14 cells
+    cells, _, k = grid.study_area_and_weights(sparse, k=None)
+    assert k == 2 and np.array_equal(cells, grid.study_area(sparse, k=2))
+    dense = np.repeat(sparse, 10)  # 20 reports over the 14 cells of radius 1
+    cells, _, k = grid.study_area_and_weights(dense, k=None)
+    assert k == 1 and np.array_equal(cells, grid.study_area(dense, k=1))
+
+
+def test_coarsen_counts_each_report_in_the_ancestor_of_its_stored_cell() -> None:
+    rng = np.random.default_rng(3)
+    lat, lon = rng.uniform(4.5, 5.2, 2000), rng.uniform(31.3, 32.0, 2000)
+    stored = grid.cells_for_points(lat, lon, grid.STORED_RESOLUTION)
+    fine, counts = np.unique(stored, return_counts=True)
+    for res in (8, 6, 4):
+        cells, coarse = grid.coarsen(fine, counts, res)
+        parents = [h3i.cell_to_parent(c, res) for c in stored.tolist()]
+        expected, expected_counts = np.unique(np.array(parents, dtype=np.uint64), return_counts=True)
+        assert np.array_equal(cells, expected) and np.array_equal(coarse, expected_counts)
+        # H3 children only approximately tile their parent: a few reports near a coarse cell's
+        # edge belong to the neighbouring cell when binned directly (documented, ~6-7 %).
+        direct = grid.cells_for_points(lat, lon, res)
+        assert (grid.to_resolution(stored, res) != direct).mean() < (0.12 if res < 8 else 1e-12)
+    assert grid.report_cell(None, 31.0) is None
+    assert grid.report_cell(4.85, 31.6) == h3i.latlng_to_cell(4.85, 31.6, grid.STORED_RESOLUTION)

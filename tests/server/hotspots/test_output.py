@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import shapely.geometry
 
-from peacewatch.server.hotspots.output import feature_collection, hexagon, rows, write_csv
+from peacewatch.server.hotspots.output import _rings, feature_collection, hexagon, rows, write_csv
 
 CELLS = np.unique(np.array(h3i.grid_disk(h3i.latlng_to_cell(4.85, 31.6, 8), 1), dtype=np.uint64))
 
@@ -63,3 +63,14 @@ def test_csv_holds_the_same_properties() -> None:
 def test_length_mismatch_names_the_column() -> None:
     with pytest.raises(ValueError, match="^z:"):
         rows(CELLS, {"z": [1.0]})
+
+
+def test_rings_of_mixed_vertex_counts_keep_cell_order() -> None:
+    # A pentagon (5 vertices) among hexagons: the irregular ring stays in its place.
+    pentagon = h3i.get_pentagons(2)[0]
+    cells = np.array(sorted([pentagon, *h3i.grid_ring(pentagon, 1), *h3i.grid_ring(pentagon, 3)]), dtype=np.uint64)
+    rings = _rings(cells)
+    for cell, ring in zip(cells.tolist(), rings, strict=True):
+        expected = np.round(np.array(h3i.cell_to_boundary(cell))[:, ::-1], 7).tolist()
+        assert ring == [*expected, expected[0]]
+    assert {len(r) - 1 for r in rings} > {6}  # hexagons and others, in one call

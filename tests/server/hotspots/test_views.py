@@ -165,3 +165,24 @@ def test_emerging_categories(seeded: Mission) -> None:
     assert cluster["category"] in {"new_hot", "consecutive_hot", "sporadic_hot"}, cluster
     r = seeded.client.get("/api/v1/hotspots/emerging", params={"step": "fortnight"}, headers=h)
     assert r.status_code == 422 and r.json()["field"] == "step"
+
+
+def test_default_k_is_chosen_from_the_data_and_reported(seeded: Mission) -> None:
+    h = seeded.headers("analyst")
+    auto = seeded.client.get("/api/v1/hotspots", headers=h).json()["metadata"]
+    # 40 reports over a study area of far more cells: sparse, so the wider neighbourhood.
+    assert auto["reports"] == 40 and auto["mean_count"] < 1
+    assert auto["k"] == 2 and auto["k_source"] == "auto"
+    given = seeded.client.get("/api/v1/hotspots", params={"k": 1}, headers=h).json()["metadata"]
+    assert given["k"] == 1 and given["k_source"] == "request"
+    rows = list(csv.DictReader(io.StringIO(
+        seeded.client.get("/api/v1/hotspots", params={"format": "csv"}, headers=h).text)))
+    assert {r["k"] for r in rows} == {"2"}
+    gaps = seeded.client.get("/api/v1/hotspots/coverage-gaps", headers=h).json()["metadata"]
+    assert gaps["k"] == 2 and gaps["k_source"] == "auto"
+    # Dense data keeps k = 1: 30 more reports in each of a few cells.
+    for lat in (CLUSTER[0], CLUSTER[0] + 0.01, CLUSTER[0] - 0.01):
+        for _ in range(30):
+            store(seeded, "patrol_a", report_body(lat=lat, lon=CLUSTER[1], event_time=RECENT))
+    dense = seeded.client.get("/api/v1/hotspots", params={"bbox": "30.23,1.545,30.27,1.59"}, headers=h).json()["metadata"]
+    assert dense["mean_count"] >= 1 and dense["k"] == 1 and dense["k_source"] == "auto"
