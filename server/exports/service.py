@@ -51,9 +51,9 @@ def hotspot_cells(conn: Connection, *, principal: Principal, filters: ExportFilt
     if not principal.may(Permission.ANALYSE):
         return []
     from peacewatch.server.hotspots import service as hotspots
-    from peacewatch.server.hotspots.grid import DEFAULT_K, DEFAULT_RESOLUTION
+    from peacewatch.server.hotspots.grid import DEFAULT_RESOLUTION
 
-    params = hotspots.HotspotParams(resolution=DEFAULT_RESOLUTION, k=DEFAULT_K)
+    params = hotspots.HotspotParams(resolution=DEFAULT_RESOLUTION)  # k chosen from the data, as the API does
     try:
         fc = hotspots.hotspots(conn, principal=principal, filters=filters, params=params,
                                cache=cache if cache is not None else hotspots.HotspotCache())

@@ -32,6 +32,7 @@ class HotspotMap:
     resolution: int
     k: int
     k_chosen: bool = False  # True when k came from grid.choose_k (the caller set none)
+    study_area: str = "around_reports"  # or "filter" / "mission_area": where the cells came from
 
     def columns(self) -> dict[str, np.ndarray]:
         return {"count": self.counts, "z": self.gi.z, "p": self.gi.p, "q": self.gi.q, "bin": self.gi.bin}
@@ -44,6 +45,7 @@ class HotspotMap:
             "resolution": self.resolution,
             "k": self.k,
             "k_source": "auto" if self.k_chosen else "request",
+            "study_area": self.study_area,
             "cells": n,
             "reports": total,
             "mean_count": round(total / n, 4) if n else 0.0,

@@ -144,6 +144,15 @@ def _disks(cells: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return sizes, flat
 
 
+def estimated_cells(area: Mapping[str, Any], resolution: int) -> int:
+    """About how many cells of ``resolution`` cover the GeoJSON polygon ``area`` (from its geodesic area)."""
+    try:
+        km2 = abs(_GEOD.geometry_area_perimeter(shape(area))[0]) / 1e6
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise ValueError(f"area: not a valid polygon ({exc})") from exc
+    return int(km2 / h3.average_hexagon_area(check_resolution(resolution), "km^2"))
+
+
 def study_area(
     report_cells: np.ndarray,
     *,
@@ -162,12 +171,8 @@ def study_area(
     if area is not None:
         if not isinstance(area, Mapping) or area.get("type") not in ("Polygon", "MultiPolygon"):
             raise ValueError("area: expected a GeoJSON Polygon or MultiPolygon geometry")
-        try:
-            km2 = abs(_GEOD.geometry_area_perimeter(shape(area))[0]) / 1e6
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise ValueError(f"area: not a valid polygon ({exc})") from exc
         # Refuse before enumerating: a country-sized polygon at resolution 10 is millions of cells.
-        _check_size(int(km2 / h3.average_hexagon_area(res, "km^2")), res)
+        _check_size(estimated_cells(area, res), res)
         try:
             cells = np.array(h3i.geo_to_cells(area, res), dtype=np.uint64)
         except (ValueError, TypeError, h3.H3BaseException) as exc:

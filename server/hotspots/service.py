@@ -16,6 +16,7 @@ unless the caller names ``kind`` explicitly. Coverage routes are the visible ``p
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -29,7 +30,7 @@ from sqlalchemy import Connection, Select, func, select
 
 from ..access import Principal, visible_clause
 from ..clock import now as clock_now
-from ..db.tables import reports
+from ..db.tables import reference_items, reports
 from ..feed import last_seq
 from ..problems import invalid
 from ..reports.filters import ReportFilters
@@ -180,6 +181,30 @@ def _area(filters: ReportFilters) -> dict[str, Any] | None:
     return shapely.geometry.mapping(geom) if geom is not None else None
 
 
+def _mission_area(conn: Connection) -> dict[str, Any] | None:
+    """The mission's area of operations from reference data (several items: their union)."""
+    shapes = [shapely.geometry.shape(g) for g in conn.execute(
+        select(reference_items.c.geometry).where(reference_items.c.kind == "mission_area")
+        .order_by(reference_items.c.id)).scalars()]
+    if not shapes:
+        return None
+    return dict(shapely.geometry.mapping(shapely.union_all(shapes)))
+
+
+def _study_area(conn: Connection, filters: ReportFilters, resolution: int) -> tuple[dict[str, Any] | None, str]:
+    """The Gi* study area and where it comes from: the filter's area, else the mission's area from
+    reference data, else (none defined, or too many cells at this resolution) the cells around
+    the reports. Around the reports the outer ring is empty by construction, which lowers the
+    global mean; a defined mission area gives the honest null (docs/hotspots.md)."""
+    area = _area(filters)
+    if area is not None:
+        return area, "filter"
+    mission = _mission_area(conn)
+    if mission is not None and grid.estimated_cells(mission, resolution) <= grid.MAX_CELLS:
+        return mission, "mission_area"
+    return None, "around_reports"
+
+
 def _hotspot_map(
     conn: Connection, principal: Principal, filters: ReportFilters, params: HotspotParams, cache: HotspotCache
 ) -> HotspotMap:
@@ -189,9 +214,9 @@ def _hotspot_map(
         cells, counts = _engine_errors(lambda: _cell_counts(conn, principal, filters, params.resolution))
         if cells.size == 0 and filters.geometry() is None:
             raise invalid("filters", "no located reports match these filters")
-        return _engine_errors(
-            lambda: counts_map(cells, counts, resolution=params.resolution, k=params.k, area=_area(filters))
-        )
+        area, source = _study_area(conn, filters, params.resolution)
+        hm = _engine_errors(lambda: counts_map(cells, counts, resolution=params.resolution, k=params.k, area=area))
+        return dataclasses.replace(hm, study_area=source)
 
     return cache.get_or_compute(key, compute)
 

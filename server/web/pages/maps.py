@@ -89,7 +89,7 @@ def hotspot_layer(request: Request, conn: ReadConn, me: AnalystPage,
                   layer: Literal["hotspots", "emerging", "coverage-gaps"] = "hotspots",
                   resolution: Annotated[int, Query(ge=0, le=15)] = 7) -> Response:
     """Gi* hexagons, emerging categories or coverage gaps; a problem (e.g. no reports) answers as JSON 422."""
-    params = hotspots.HotspotParams(resolution=resolution, k=1)
+    params = hotspots.HotspotParams(resolution=resolution)  # k chosen from the data, as the API does
     cache = _cache(request)
     if layer == "emerging":
         fc = hotspots.emerging(conn, principal=me, filters=filters, params=params, step="week",

@@ -232,3 +232,19 @@ def test_api_code_path_chooses_the_same_k_and_bins(mean: float) -> None:
         assert np.array_equal(hm.gi.bin, bins[:, s])
     # An explicit k is kept, whatever the density.
     assert counts_map(PATCH[occupied], y[occupied, s], area=PATCH_AREA, k=1).k == 1
+
+
+def test_a_defined_area_keeps_a_dense_map_honest_where_the_ring_around_reports_does_not() -> None:
+    """Uniform reports over a patch at mean 20: the study area drawn around them adds an empty ring
+    that lowers the global mean and makes the interior look hot; the patch itself as the study area
+    (as a mission area from reference data is) raises no false alarm."""
+    from peacewatch.server.hotspots.analysis import counts_map
+
+    rng = np.random.default_rng(20)
+    maps = [rng.poisson(20.0, PATCH.size) for _ in range(20)]
+    patch_area = h3i.cells_to_geo(PATCH.tolist())  # the union of the patch's hexagons, as GeoJSON
+    around = [(counts_map(PATCH, y, k=1).gi.bin >= 2).any() for y in maps]
+    assert counts_map(PATCH, maps[0], k=1, area=patch_area).cells.size == PATCH.size
+    defined = [(counts_map(PATCH, y, k=1, area=patch_area).gi.bin >= 2).any() for y in maps]
+    assert np.mean(defined) <= 0.1
+    assert np.mean(around) > 0.3  # so the test has teeth

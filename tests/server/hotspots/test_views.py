@@ -186,3 +186,27 @@ def test_default_k_is_chosen_from_the_data_and_reported(seeded: Mission) -> None
             store(seeded, "patrol_a", report_body(lat=lat, lon=CLUSTER[1], event_time=RECENT))
     dense = seeded.client.get("/api/v1/hotspots", params={"bbox": "30.23,1.545,30.27,1.59"}, headers=h).json()["metadata"]
     assert dense["mean_count"] >= 1 and dense["k"] == 1 and dense["k_source"] == "auto"
+
+
+def test_the_mission_area_from_reference_data_is_the_default_study_area(seeded: Mission) -> None:
+    around = seeded.client.get("/api/v1/hotspots", headers=seeded.headers("analyst")).json()
+    assert around["metadata"]["study_area"] == "around_reports"
+    lat, lon = CLUSTER
+    square = [[lon - 0.3, lat - 0.3], [lon + 0.3, lat - 0.3], [lon + 0.3, lat + 0.3], [lon - 0.3, lat + 0.3],
+              [lon - 0.3, lat - 0.3]]
+    r = seeded.client.put("/api/v1/admin/reference/area-of-operations", headers=seeded.headers("admin"),
+                          json={"kind": "mission_area", "names": {"en": "Area of operations"},
+                                "geometry": {"type": "Polygon", "coordinates": [square]}})
+    assert r.status_code in (200, 201), r.text
+    fc = seeded.client.get("/api/v1/hotspots", headers=seeded.headers("analyst")).json()  # the feed moved: recomputed
+    expected = h3.h3shape_to_cells(h3.LatLngPoly([(y, x) for x, y in square]), 8)
+    assert fc["metadata"]["study_area"] == "mission_area"
+    assert {f["properties"]["h3"] for f in fc["features"]} == set(expected)
+    assert sum(f["properties"]["count"] for f in fc["features"]) == 40
+    assert _cell(fc, CLUSTER_CELL)["bin"] == 3
+    # A study area given by the caller still wins; one too big for the grid falls back with a note.
+    box = seeded.client.get("/api/v1/hotspots", headers=seeded.headers("analyst"),
+                            params={"bbox": f"{lon - 0.2},{lat - 0.2},{lon + 0.2},{lat + 0.2}"}).json()
+    assert box["metadata"]["study_area"] == "filter"
+    fine = seeded.client.get("/api/v1/hotspots", headers=seeded.headers("analyst"), params={"resolution": 11}).json()
+    assert fine["metadata"]["study_area"] == "around_reports"
