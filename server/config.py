@@ -43,9 +43,10 @@ class Settings(BaseSettings):
     # A sync-only server facing the field network can leave the HQ dashboard off.
     serve_dashboard: bool = True
     # Duplicate proposals are computed in the background once pushes pause for this long (and at
-    # the latest after the max delay); readers of proposals always catch up first anyway.
+    # the latest after the max delay, so a server never idle still catches up); readers of
+    # proposals always catch up first anyway, so the delay never shows.
     proposals_quiet_s: float = 0.5
-    proposals_max_delay_s: float = 5.0
+    proposals_max_delay_s: float = 30.0
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

@@ -99,7 +99,7 @@ def ensure_current(engine: Engine) -> int:
 class ProposalWorker:
     """A daemon thread that catches up after pushes pause, so proposals never slow a push down."""
 
-    def __init__(self, engine: Engine, *, quiet_s: float = 0.5, max_delay_s: float = 5.0) -> None:
+    def __init__(self, engine: Engine, *, quiet_s: float = 0.5, max_delay_s: float = 30.0) -> None:
         self.engine = engine
         self.quiet_s = quiet_s
         self.max_delay_s = max_delay_s
