@@ -243,6 +243,31 @@ def free_port() -> int:
 
 
 @contextmanager
+def background_server(name: str, cmd: list[str], probe_url: str, *, cwd: Path | None = None) -> Iterator[None]:
+    """Run ``cmd`` until the block ends, once ``probe_url`` answers (bounded: 60 s)."""
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(probe_url, timeout=1).ok:
+                    break
+            except requests.RequestException:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"{name} did not start")
+            time.sleep(0.1)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@contextmanager
 def pouchdb_server(workdir: Path) -> Iterator[str]:
     if not POUCH_BIN.exists():
         raise SystemExit(f"pouchdb-server is not installed: run npm install --prefix bench/.node pouchdb-server "
@@ -250,29 +275,11 @@ def pouchdb_server(workdir: Path) -> Iterator[str]:
     port = free_port()
     home = workdir / "pouch"
     home.mkdir()
-    # It writes config.json and log.txt into its working directory: keep them in the scratch dir.
-    proc = subprocess.Popen([str(POUCH_BIN), "--host", "127.0.0.1", "--port", str(port), "--dir", str(home)],
-                            cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(url, timeout=1).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("pouchdb-server did not start")
-            time.sleep(0.2)
+    # It writes config.json and log.txt into its working directory: keep them in the scratch dir.
+    with background_server("pouchdb-server", [str(POUCH_BIN), "--host", "127.0.0.1", "--port", str(port),
+                                              "--dir", str(home)], url, cwd=home):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 def pouch_push_rate(url: str, rows: list[Pending], batch: int) -> float:
@@ -390,28 +397,11 @@ def server_process(settings: Settings) -> Iterator[tuple[str, int]]:
     """``peacewatch server`` in its own process, as a mission runs it (pouchdb-server runs alone too)."""
     port = free_port()
     cli = Path(sys.executable).with_name("peacewatch")
-    proc = subprocess.Popen([str(cli), "server", "--data-dir", str(settings.data_dir), "--database-url",
-                             settings.database_url, "--port", str(port), "--log-level", "warning"],
-                            stdout=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("peacewatch server did not start")
-            time.sleep(0.1)
+    with background_server("peacewatch server", [str(cli), "server", "--data-dir", str(settings.data_dir),
+                                                 "--database-url", settings.database_url, "--port", str(port),
+                                                 "--log-level", "warning"],
+                           f"http://127.0.0.1:{port}/api/v1/health"):
         yield "127.0.0.1", port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 def bench_backend(backend: str, n: int, lossy_reports: int, seed: int) -> BackendFigures:
