@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import h3
 import h3.api.basic_int as h3i
 import numpy as np
+import orjson
 import scipy.sparse as sp
 from pyproj import Geod
 from shapely.geometry import shape
@@ -210,10 +212,11 @@ def study_area_and_weights(
     res = check_resolution(resolution)
     report_cells = np.asarray(report_cells, dtype=np.uint64)
     if area is not None:
-        cells = study_area(report_cells, resolution=res, area=area)
+        key = orjson.dumps(area, option=orjson.OPT_SORT_KEYS)
+        cells = _area_cells(key, res)
         if k is None:
             k = choose_k(int(count_per_cell(cells, report_cells, counts).sum()), cells.size)
-        return cells, neighbour_matrix(cells, k), check_k(k)
+        return cells, _area_weights(key, res, check_k(k)), k
     if k is None:
         cells, occupied, sizes, flat = _around_reports(report_cells, DEFAULT_K, res)
         total = int(report_cells.size if counts is None else np.sum(counts))
@@ -230,6 +233,20 @@ def study_area_and_weights(
         np.repeat(cell_index(cells, rest)[0], rest_sizes),
     ])
     return cells, _matrix(cells, rows, np.concatenate([flat, rest_flat])), k
+
+
+# A fixed study area's cells and weights do not depend on the reports, so a map recomputed because
+# a report arrived reuses them (a mission area is ~80k cells at resolution 8). Callers only read them.
+@lru_cache(maxsize=16)
+def _area_cells(area_json: bytes, resolution: int) -> np.ndarray:
+    cells = study_area(np.empty(0, dtype=np.uint64), resolution=resolution, area=orjson.loads(area_json))
+    cells.flags.writeable = False
+    return cells
+
+
+@lru_cache(maxsize=16)
+def _area_weights(area_json: bytes, resolution: int, k: int) -> sp.csr_array:
+    return neighbour_matrix(_area_cells(area_json, resolution), k)
 
 
 def _check_size(n_cells: int, resolution: int) -> None:
