@@ -34,6 +34,7 @@ from ..reports.versions import REJECTED, STORED, NewVersion, store_versions
 MAX_BATCH = 500
 DEFAULT_PULL_LIMIT = 200
 MAX_PULL_LIMIT = 1000
+SCAN_PAGES = 4  # feed entries examined per pull request: at most this many pages' worth
 # Refusals the client can cure by sending something else first; everything else needs a person.
 RETRYABLE_CODES = frozenset({"missing_parent"})
 REPORT_KINDS = ("version", "review", "comment")
@@ -149,6 +150,10 @@ def pull(conn: Connection, principal: Principal, *, since: int, limit: int) -> d
     # Read the upper bound first: every change at or below it is committed (feed lock), so
     # answering ``next = upto`` on a short page can never skip a change that commits later.
     upto = feed.last_seq(conn)
+    # Examine at most SCAN_PAGES pages' worth of the feed per request: the cost of a page stays
+    # bounded however far behind the caller is and however much of the feed it may not see
+    # (PostgreSQL otherwise sorted everything up to ``upto`` for every page of a long catch-up).
+    window_end = min(upto, since + limit * SCAN_PAGES)
     stmt = (
         select(changes, versions.c.parents.label("v_parents"), versions.c.body.label("v_body"),
                versions.c.device_id.label("v_device_id"), versions.c.received_at.label("v_received_at"),
@@ -158,12 +163,14 @@ def pull(conn: Connection, principal: Principal, *, since: int, limit: int) -> d
             .outerjoin(versions, and_(changes.c.kind == "version", versions.c.version_id == changes.c.ref))
             .outerjoin(users, users.c.id == versions.c.author_user_id)
         )
-        .where(changes.c.seq > since, changes.c.seq <= upto, _feed_filter(principal))
+        .where(changes.c.seq > since, changes.c.seq <= window_end, _feed_filter(principal))
         .order_by(changes.c.seq)
         .limit(limit + 1)
     )
     rows = conn.execute(stmt).mappings().all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    nxt = rows[-1]["seq"] if more else max(upto, since)
+    if len(rows) > limit:
+        rows, nxt, more = rows[:limit], rows[limit - 1]["seq"], True
+    else:
+        # The window was examined whole: a short (even empty) page, with more to come past it.
+        nxt, more = max(window_end, since), window_end < upto
     return {"changes": [_change_out(principal, r) for r in rows], "next": int(nxt), "more": more}

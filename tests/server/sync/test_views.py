@@ -15,6 +15,7 @@ from peacewatch.server import feed
 from peacewatch.server.db.engine import WRITE
 from peacewatch.server.db.tables import versions
 from peacewatch.server.duplicates import backlog
+from peacewatch.server.sync import service as sync_service
 
 PUSH = "/api/v1/sync/push"
 PULL = "/api/v1/sync/pull"
@@ -293,6 +294,23 @@ def test_pull_pages_cover_every_change_exactly_once(mission: Mission) -> None:
                                      "status": "verified", "comment": "ok", "by": "commander_a", "at": None}
     comment = next(c for c in whole if c["kind"] == "comment")
     assert (comment["text"], comment["by"]) == ("seen", "analyst")
+
+
+def test_a_pull_page_examines_a_bounded_stretch_of_the_feed(mission: Mission) -> None:
+    """Far behind, with a long stretch the caller may not see: short (empty) pages that still
+    advance, each examining at most SCAN_PAGES pages' worth of the feed, and nothing missed."""
+    for _ in range(5):
+        push(mission, "patrol_b", chain(mission, "patrol_b", 4, contingent="BRAVO", author="patrol_b"))
+    mine = chain(mission, "patrol_a", 1)
+    push(mission, "patrol_a", mine)
+    headers = mission.headers("commander_a")  # ALPHA: BRAVO's mission-level reports are not its to see
+    first = mission.client.get(PULL, params={"since": 0, "limit": 2}, headers=headers).json()
+    assert first == {"changes": [], "next": 2 * sync_service.SCAN_PAGES, "more": True}
+    got, end = pull_all(mission, headers, limit=2)
+    assert [c["version_id"] for c in got] == [mine[0]["version_id"]] and end == 21
+    # A page with more visible changes than its limit ends at the last one it returns.
+    page = mission.client.get(PULL, params={"since": 0, "limit": 3}, headers=mission.headers("analyst")).json()
+    assert [c["seq"] for c in page["changes"]] == [1, 2, 3] and page["next"] == 3 and page["more"]
 
 
 def test_pull_skips_own_device_versions_but_moves_past_them(mission: Mission) -> None:
