@@ -19,6 +19,7 @@ from .api import build_router
 from .config import Settings
 from .db.engine import make_engine
 from .duplicates.backlog import ProposalWorker
+from .hotspots.service import HotspotCache
 from .middleware import BodyLimitMiddleware, InFlightLimitMiddleware, SecurityHeadersMiddleware
 from .problems import Problem, handle_http, handle_problem, handle_validation
 
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.proposal_worker = None  # started by the lifespan; without it readers catch up themselves
+    app.state.hotspot_cache = HotspotCache()  # one per app: the API, the dashboard map and PDF exports share it
     app.state.engine = engine or make_engine(settings.database_url)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app.include_router(build_router())

@@ -17,6 +17,7 @@ from peacewatch.server.deps import Exporter, WriteConn
 from peacewatch.server.exports import service
 from peacewatch.server.exports.filters import ExportFilters
 from peacewatch.server.exports.formats import FORMATS
+from peacewatch.server.hotspots.views import CacheDep
 
 router = APIRouter(prefix="/exports", tags=["exports"])
 
@@ -25,18 +26,13 @@ LangParam = Annotated[Literal["en", "fr", "ar"], Query(description="language of 
 BomParam = Annotated[bool, Query(description="CSV only: start with a UTF-8 byte-order mark for spreadsheets")]
 
 
-def _hotspot_cache(request: Request) -> object | None:
-    # The hotspots domain keeps one cache per app on app.state; reuse it when it exists so an
-    # export right after viewing hotspots does not recompute them.
-    return getattr(request.app.state, "hotspot_cache", None)
-
-
 @router.get("/{fmt}")
 def export(
     fmt: FormatParam,
     request: Request,
     conn: WriteConn,
     me: Exporter,
+    cache: CacheDep,
     filters: Annotated[ExportFilters, Query()],
     lang: LangParam = "en",
     bom: BomParam = False,
@@ -44,7 +40,7 @@ def export(
     """The reports you may see, filtered, as a PDF summary, XLSX, CSV with HXL hashtags, GeoJSON or KML."""
     places = service.place_names(conn, lang=lang) if fmt == "pdf" else []
     hexagons = service.hotspot_cells(conn, principal=me, filters=filters,
-                                     cache=_hotspot_cache(request)) if fmt == "pdf" else []
+                                     cache=cache) if fmt == "pdf" else []
     service.audit_export(conn, principal=me, fmt=fmt, filters=filters, lang=lang)
     info = FORMATS[fmt]
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%MZ")

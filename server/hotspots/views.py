@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from ..deps import Analyst, ReadConn
@@ -33,12 +33,12 @@ AutoK = Annotated[
 Format = Annotated[Literal["geojson", "csv"], Query(description="geojson (default) or csv")]
 
 
-def _cache(request: Request) -> service.HotspotCache:
-    # One cache per app (per database), created on first use.
-    cache = getattr(request.app.state, "hotspot_cache", None)
-    if cache is None:
-        cache = request.app.state.hotspot_cache = service.HotspotCache()
-    return cache
+def _app_cache(request: Request) -> service.HotspotCache:
+    return request.app.state.hotspot_cache
+
+
+# The app's one hotspot cache (made by create_app), for every route that computes hotspots.
+CacheDep = Annotated[service.HotspotCache, Depends(_app_cache)]
 
 
 def _respond(fc: dict, fmt: str, name: str) -> Response:
@@ -54,7 +54,7 @@ def _respond(fc: dict, fmt: str, name: str) -> Response:
 
 @router.get("")
 def hotspots(
-    request: Request,
+    cache: CacheDep,
     conn: ReadConn,
     me: Analyst,
     filters: Annotated[ReportFilters, Query()],
@@ -64,13 +64,13 @@ def hotspots(
 ) -> Response:
     """Getis-Ord Gi* hotspots (BH FDR, bins at 90/95/99 %) of the reports you may see, one hexagon per cell."""
     params = service.HotspotParams(resolution=resolution, k=k)
-    fc = service.hotspots(conn, principal=me, filters=filters, params=params, cache=_cache(request))
+    fc = service.hotspots(conn, principal=me, filters=filters, params=params, cache=cache)
     return _respond(fc, format, "hotspots")
 
 
 @router.get("/emerging")
 def emerging(
-    request: Request,
+    cache: CacheDep,
     conn: ReadConn,
     me: Analyst,
     filters: Annotated[ReportFilters, Query()],
@@ -91,14 +91,14 @@ def emerging(
         params=params,
         step=step,
         neighbourhood_time_step=time_neighbours,
-        cache=_cache(request),
+        cache=cache,
     )
     return _respond(fc, format, "emerging-hotspots")
 
 
 @router.get("/coverage-gaps")
 def coverage_gaps(
-    request: Request,
+    cache: CacheDep,
     conn: ReadConn,
     me: Analyst,
     filters: Annotated[ReportFilters, Query()],
@@ -121,6 +121,6 @@ def coverage_gaps(
         params=params,
         days=days,
         buffer_m=buffer_m,
-        cache=_cache(request),
+        cache=cache,
     )
     return _respond(fc, format, "coverage-gaps")

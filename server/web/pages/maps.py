@@ -17,6 +17,7 @@ from fastapi.responses import Response
 
 from ...deps import ReadConn
 from ...hotspots import service as hotspots
+from ...hotspots.views import CacheDep
 from ...reports.filters import ReportFilters
 from ...reports.service import iter_records
 from ..i18n import request_language
@@ -32,14 +33,6 @@ MAX_POINTS = 50_000  # beyond this the browser would struggle; the page says the
 
 def _geojson(fc: dict[str, Any]) -> Response:
     return Response(json.dumps(fc, separators=(",", ":"), allow_nan=False), media_type="application/geo+json")
-
-
-def _cache(request: Request) -> hotspots.HotspotCache:
-    # Shared with the API's hotspot routes (same attribute), so both hit one cache per app.
-    cache = getattr(request.app.state, "hotspot_cache", None)
-    if cache is None:
-        cache = request.app.state.hotspot_cache = hotspots.HotspotCache()
-    return cache
 
 
 @router.get("/map")
@@ -84,13 +77,12 @@ def patrol_routes(conn: ReadConn, me: AnalystPage, filters: Annotated[ReportFilt
 
 
 @router.get("/map/data/hotspots.geojson")
-def hotspot_layer(request: Request, conn: ReadConn, me: AnalystPage,
+def hotspot_layer(cache: CacheDep, conn: ReadConn, me: AnalystPage,
                   filters: Annotated[ReportFilters, Query()],
                   layer: Literal["hotspots", "emerging", "coverage-gaps"] = "hotspots",
                   resolution: Annotated[int, Query(ge=0, le=15)] = 7) -> Response:
     """Gi* hexagons, emerging categories or coverage gaps; a problem (e.g. no reports) answers as JSON 422."""
     params = hotspots.HotspotParams(resolution=resolution)  # k chosen from the data, as the API does
-    cache = _cache(request)
     if layer == "emerging":
         fc = hotspots.emerging(conn, principal=me, filters=filters, params=params, step="week",
                                neighbourhood_time_step=1, cache=cache)
