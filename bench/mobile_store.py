@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
 import statistics
 import tempfile
@@ -96,7 +95,7 @@ def populate(store: Store, n: int) -> None:
                     conn,
                     version_id=version_id(body, [], device),
                     report_id=str(body["id"]),
-                    body_json=json.dumps(body, sort_keys=True),
+                    body=body,
                     parents=[],
                     device_id=device,
                     origin="local",

@@ -8,6 +8,9 @@ version whose parents are all the heads resolves it.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import sqlcipher3
 
 
@@ -36,7 +39,7 @@ def add_version(
     *,
     version_id: str,
     report_id: str,
-    body_json: str,
+    body: dict[str, Any],
     parents: list[str],
     device_id: str,
     origin: str,
@@ -44,6 +47,7 @@ def add_version(
     created_at: str,
 ) -> bool:
     """Insert a version and its parent edges if absent (version ids are content hashes); True if new."""
+    body_json = json.dumps(body, ensure_ascii=False, sort_keys=True)
     cur = conn.execute(
         "INSERT OR IGNORE INTO versions (version_id, report_id, body, parents, device_id, origin, state, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -88,6 +92,4 @@ def refresh_report(conn: sqlcipher3.Connection, report_id: str) -> None:
 
 def encode_parents(items: list[str]) -> str:
     """A version's parent list as stored (sorted JSON)."""
-    import json
-
     return json.dumps(sorted(items))

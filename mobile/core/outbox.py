@@ -236,7 +236,7 @@ class Outbox:
             conn,
             version_id=vid,
             report_id=report_id,
-            body_json=json.dumps(body, ensure_ascii=False, sort_keys=True),
+            body=body,
             parents=parents,
             device_id=device,
             origin="remote",
