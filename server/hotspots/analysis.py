@@ -107,25 +107,11 @@ def emerging_map(
     times: Sequence[np.datetime64] | np.ndarray,
     *,
     resolution: int = grid.DEFAULT_RESOLUTION,
-    k: int = grid.DEFAULT_K,
-    area: Mapping[str, Any] | None = None,
-    step: Step = "week",
-    start: np.datetime64 | None = None,
-    end: np.datetime64 | None = None,
-    neighbourhood_time_step: int = 1,
+    **options: Any,
 ) -> tuple[EmergingResult, dict[str, Any]]:
-    """Emerging hotspot categories of report points, and their GeoJSON."""
-    return emerging_cells_map(
-        grid.cells_for_points(np.asarray(lat), np.asarray(lon), resolution),
-        times,
-        resolution=resolution,
-        k=k,
-        area=area,
-        step=step,
-        start=start,
-        end=end,
-        neighbourhood_time_step=neighbourhood_time_step,
-    )
+    """Emerging hotspot categories of report points, and their GeoJSON (options: ``emerging_cells_map``)."""
+    cells = grid.cells_for_points(np.asarray(lat), np.asarray(lon), resolution)
+    return emerging_cells_map(cells, times, resolution=resolution, **options)
 
 
 def emerging_cells_map(
