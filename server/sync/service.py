@@ -34,7 +34,7 @@ from ..reports.versions import REJECTED, STORED, NewVersion, store_versions
 MAX_BATCH = 500
 DEFAULT_PULL_LIMIT = 200
 MAX_PULL_LIMIT = 1000
-SCAN_PAGES = 4  # feed entries examined per pull request: at most this many pages' worth
+SCAN_PAGES = 2  # feed entries examined per pull request: at most this many pages' worth
 # Refusals the client can cure by sending something else first; everything else needs a person.
 RETRYABLE_CODES = frozenset({"missing_parent"})
 REPORT_KINDS = ("version", "review", "comment")
