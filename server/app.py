@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -45,9 +44,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                             max_delay_s=settings.proposals_max_delay_s)
     worker.start()
     app.state.proposal_worker = worker
-    # Everything built so far (modules, schemas, routes) lives as long as the process: keep it out
-    # of the garbage collector's full passes, which a push's many small objects trigger often.
-    gc.freeze()
     try:
         yield
     finally:

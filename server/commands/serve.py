@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 
 from ..db.engine import make_engine
 from ..db.migrate import upgrade
@@ -29,6 +30,10 @@ def run(args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     app = create_app(settings, engine)
+    # Everything built so far (modules, schemas, routes) lives as long as the process: keep it out
+    # of the garbage collector's full passes, which a push's many small objects trigger often.
+    gc.collect()
+    gc.freeze()
     scheme = "https" if args.tls_cert else "http"
     print(f"peacewatch server on {scheme}://{args.host}:{args.port}/ ({engine.dialect.name}; data in {settings.data_dir})",
           flush=True)
