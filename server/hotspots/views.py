@@ -41,6 +41,11 @@ def _app_cache(request: Request) -> service.HotspotCache:
 CacheDep = Annotated[service.HotspotCache, Depends(_app_cache)]
 
 
+def geojson_response(fc: dict) -> Response:
+    """A FeatureCollection as compact RFC 7946 JSON (NaN refused: it is not JSON)."""
+    return Response(json.dumps(fc, separators=(",", ":"), allow_nan=False), media_type="application/geo+json")
+
+
 def _respond(fc: dict, fmt: str, name: str) -> Response:
     if fmt == "csv":
         return Response(
@@ -48,8 +53,7 @@ def _respond(fc: dict, fmt: str, name: str) -> Response:
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
-    body = json.dumps(fc, separators=(",", ":"), allow_nan=False).encode()
-    return Response(body, media_type="application/geo+json")
+    return geojson_response(fc)
 
 
 @router.get("")

@@ -9,7 +9,6 @@ caller's own view: reports through ``reports.service.iter_records`` and hotspots
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -17,7 +16,7 @@ from fastapi.responses import Response
 
 from ...deps import ReadConn
 from ...hotspots import service as hotspots
-from ...hotspots.views import CacheDep
+from ...hotspots.views import CacheDep, geojson_response
 from ...reports.filters import ReportFilters
 from ...reports.service import iter_records
 from ..i18n import request_language
@@ -29,10 +28,6 @@ from ..vendor import vendor_installed
 router = APIRouter(include_in_schema=False)
 
 MAX_POINTS = 50_000  # beyond this the browser would struggle; the page says the layer is capped
-
-
-def _geojson(fc: dict[str, Any]) -> Response:
-    return Response(json.dumps(fc, separators=(",", ":"), allow_nan=False), media_type="application/geo+json")
 
 
 @router.get("/map")
@@ -58,7 +53,7 @@ def report_points(conn: ReadConn, me: AnalystPage, filters: Annotated[ReportFilt
                                         "category": rec["category"], "event_time": rec["event_time"],
                                         "review_status": rec["review_status"], "contingent": rec["contingent"],
                                         "severity": rec.get("severity")}})
-    return _geojson({"type": "FeatureCollection", "features": features, "capped": capped})
+    return geojson_response({"type": "FeatureCollection", "features": features, "capped": capped})
 
 
 @router.get("/map/data/patrols.geojson")
@@ -73,7 +68,7 @@ def patrol_routes(conn: ReadConn, me: AnalystPage, filters: Annotated[ReportFilt
                         "end_time": rec.get("end_time")}}
         for rec in iter_records(conn, me, only_patrols) if len(rec.get("route") or []) >= 2
     ]
-    return _geojson({"type": "FeatureCollection", "features": features})
+    return geojson_response({"type": "FeatureCollection", "features": features})
 
 
 @router.get("/map/data/hotspots.geojson")
@@ -94,10 +89,10 @@ def hotspot_layer(cache: CacheDep, conn: ReadConn, me: AnalystPage,
     # The map draws only significant cells and patterns; sending the rest would multiply the payload.
     keep = [f for f in fc["features"] if f["properties"].get("bin") or
             f["properties"].get("category", "no_pattern") != "no_pattern" or layer == "coverage-gaps"]
-    return _geojson(fc | {"features": keep})
+    return geojson_response(fc | {"features": keep})
 
 
 @router.get("/map/data/reference.geojson")
 def reference_layer(request: Request, conn: ReadConn, me: AnalystPage) -> Response:
     """Place names, sensitive sites and the mission area, named in the visitor's language."""
-    return _geojson(reference_features(conn, request_language(request)))
+    return geojson_response(reference_features(conn, request_language(request)))
