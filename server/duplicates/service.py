@@ -37,7 +37,7 @@ from ..audit.service import record
 from ..db.tables import changes, contingents, duplicate_proposals, incident_sources, incidents, reports
 from ..problems import Code, Problem, forbidden, invalid, not_found
 from .consolidate import InvalidOverride, Source, consolidate
-from .engine import CASUALTY_FIELDS, EARTH_RADIUS_M, DuplicateIndex, Proposal, Rules, explain
+from .engine import CASUALTY_FIELDS, EARTH_RADIUS_M, DuplicateIndex, Proposal, Rules, english
 
 RULES = Rules()
 
@@ -249,10 +249,14 @@ def _readable(principal: Principal, row: dict[str, Any] | None) -> bool:
 
 
 def _proposal_out(row: Any, a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    words = english(row["reasons"])
     return {
         "id": row["id"], "report_a": row["report_a"], "report_b": row["report_b"], "status": row["status"],
         "score": row["score"], "reasons": row["reasons"],
-        "explanations": explain(row["reasons"]), "incident_id": row["incident_id"],
+        # What argues for the pair being one event, then what argues against (English; the dashboard
+        # translates the same list, see reasons.py).
+        "explanations": words["for"] + words["against"], "reasons_for": words["for"],
+        "reasons_against": words["against"], "incident_id": row["incident_id"],
         "created_at": _iso(row["created_at"]), "decided_at": _iso(row["decided_at"]),
         "reports": [_summary(a), _summary(b)],
     }

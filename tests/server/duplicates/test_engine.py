@@ -1,4 +1,4 @@
-"""Tests of server/duplicates/engine.py: limits, sources, scoring, reasons, index vs all pairs."""
+"""Tests of the duplicates engine (server/duplicates/): limits, sources, scoring, reasons, index vs all pairs."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from peacewatch.server.duplicates.engine import (
     Rules,
     all_pairs,
     choose_resolution,
+    english,
     haversine_m,
     report_from_body,
     tokens,
@@ -35,22 +36,24 @@ def answers(proposals):
 def test_planted_pair_is_proposed_with_measured_reasons():
     index = DuplicateIndex(related=related)
     assert index.add(report("a")) == []
-    [p] = index.add(moved("b", bearing=45, distance_m=740, minutes=95))
+    [p] = index.add(moved("b", bearing=45, distance_m=740, minutes=35))
     assert (p.report_id, p.other_id, p.pair) == ("b", "a", ("a", "b"))
     assert 0.0 <= p.score <= 1.0
     r = p.reasons
     assert abs(r["distance_m"] - 740) <= 1
-    assert r["time_gap_min"] == 95
+    assert r["time_gap_min"] == 35
     assert r["category"] == "same" and r["categories"] == ["attack_on_civilians"]
     assert r["casualties"] == "agree"
     assert r["text_similarity"] == 1.0  # same text
     assert r["sources"] == "contingent" and r["contingents"] == ["NEPBAT", "BANBAT"]
     text = p.explanations
     assert f"{r['distance_m']} m apart" in text
-    assert "event times 1 h 35 min apart" in text
+    assert "event times 35 min apart" in text
     assert "same category (attack_on_civilians)" in text
     assert "casualty counts agree" in text
     assert "reported by different contingents (NEPBAT, BANBAT)" in text
+    assert english(r)["against"] == []  # nothing argues against this one
+    assert p.score >= 0.9
 
 
 def test_same_source_pairs_are_ignored_other_devices_or_contingents_are_not():
@@ -63,7 +66,8 @@ def test_same_source_pairs_are_ignored_other_devices_or_contingents_are_not():
     # Same contingent, another device: another source.
     [p] = [p for p in index.add(report("d", device_id="tab-2")) if p.other_id == "a"]
     assert p.reasons["sources"] == "device"
-    assert "reported from different devices" in p.explanations
+    assert english(p.reasons)["against"] == [
+        "both from contingent BANBAT (two devices): a contingent seldom reports one event twice"]
     # Another contingent, even with the same device id and no device at all: another source.
     assert {p.other_id for p in index.add(report("e", contingent="NEPBAT", device_id=None))} == {"a", "b", "c", "d"}
 
@@ -102,29 +106,33 @@ def test_category_same_or_related_only_and_related_read_both_ways():
 
 
 def test_score_prefers_same_category_agreeing_casualties_and_similar_text():
+    # 1.2 km and 1 h 40 min apart: far enough that no score is saturated at 1.0.
     base = DuplicateIndex(related=related, rules=ANY_SCORE)
     base.add(report("a"))
-    same = base.add(moved("s", 90, 500, 30))[0].score
+    same = base.add(moved("s", 90, 1200, 100))[0].score
     base.remove("s")
-    related_cat = base.add(moved("r", 90, 500, 30, category="killing"))[0].score
+    related_cat = base.add(moved("r", 90, 1200, 100, category="killing"))[0].score
     base.remove("r")
-    other_counts = base.add(moved("c", 90, 500, 30, casualties={"killed": 40, "injured": 0}))[0]
+    other_counts = base.add(moved("c", 90, 1200, 100, casualties={"killed": 40, "injured": 0}))[0]
     base.remove("c")
-    close_counts = base.add(moved("k", 90, 500, 30, casualties={"killed": 3, "injured": 6}))[0]
+    close_counts = base.add(moved("k", 90, 1200, 100, casualties={"killed": 3, "injured": 6}))[0]
     base.remove("k")
-    no_counts = base.add(moved("n", 90, 500, 30, casualties=None))[0]
+    no_counts = base.add(moved("n", 90, 1200, 100, casualties=None))[0]
     base.remove("n")
-    other_text = base.add(moved("t", 90, 500, 30, title="Cattle raid", description="Herders lost cattle"))[0]
+    other_text = base.add(moved("t", 90, 1200, 100, title="Cattle raid", description="Herders lost cattle"))[0]
     base.remove("t")
-    farther = base.add(moved("f", 90, 1500, 30))[0].score
+    farther = base.add(moved("f", 90, 1700, 100))[0].score
     base.remove("f")
-    later = base.add(moved("l", 90, 500, 300))[0].score
+    later = base.add(moved("l", 90, 1200, 220))[0].score
     assert same > related_cat
     assert other_counts.reasons["casualties"] == "differ" and other_counts.score < same
     assert close_counts.reasons["casualties"] == "close" and other_counts.score < close_counts.score < same
     assert no_counts.reasons["casualties"] == "unknown" and other_counts.score < no_counts.score < same
     assert other_text.reasons["text_similarity"] == 0.0 and other_text.score < same
     assert farther < same and later < same
+    base.remove("l")
+    one_contingent = base.add(moved("o", 90, 1200, 100, contingent="BANBAT"))[0]
+    assert one_contingent.reasons["sources"] == "device" and one_contingent.score < same
     assert all(0.0 <= s <= 1.0 for s in (same, related_cat, farther, later))
 
 
@@ -318,7 +326,7 @@ def test_rules_refuse_nonsense():
 
 
 def test_bulk_checks_fast_and_report_by_report_alike():
-    # Plain dicts take the column-wise check; any other mapping the report-by-report one.
+    # Plain dicts and any other mapping go through the one validator and come out alike.
     reports = scatter(300, seed=4)
     reports[7]["casualties"] = None
     reports[8]["device_id"] = None
