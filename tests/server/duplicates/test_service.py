@@ -214,3 +214,23 @@ def test_unmerge_by_confirmed_proposal_as_the_dashboard_does(mission: Mission):
         out = service.unmerge(conn, me, proposal_id=p["id"])
     assert out["id"] == inc["id"] and out["status"] == "unmerged"
     assert get(mission, "analyst", f"/reports/{a['id']}")["incident_id"] is None
+
+
+def test_proposal_names_what_argues_for_and_against(mission: Mission):
+    _a, _b, p = pair(mission, casualties={"killed": 9, "injured": 3, "abducted": 0, "displaced": 40})
+    assert p["reasons"]["casualties"] == "differ"
+    assert "casualty counts differ" in p["reasons_against"]
+    assert "reported by different contingents (BRAVO, ALPHA)" in p["reasons_for"]
+    assert "same category (attack_on_civilians)" in p["reasons_for"]
+    assert p["explanations"] == p["reasons_for"] + p["reasons_against"]
+    assert get(mission, "analyst", f"/duplicates/{p['id']}")["reasons_against"] == p["reasons_against"]
+
+
+def test_a_second_attack_hours_later_nearby_is_not_proposed_even_with_the_same_title(mission: Mission):
+    # The hard negative: same category, same title and counts, 1.5 km and 5 h from the first.
+    push(mission, "patrol_a", report_body(event_time=WHEN))
+    push(mission, "patrol_b", near(1500, 300))
+    assert get(mission, "analyst", "/duplicates")["total"] == 0
+    # The same second report 600 m and 40 min away is the same event reported twice.
+    push(mission, "patrol_b", near(600, 40))
+    assert get(mission, "analyst", "/duplicates")["total"] == 1
