@@ -47,8 +47,8 @@ from peacewatch.server.duplicates.engine import (  # noqa: E402
 )
 from peacewatch.server.duplicates.scoring import FEATURES, PARAMS_PATH, SIGNS, SPACE_TIME_FEATURES  # noqa: E402
 
-FIT_SEEDS = (1, 2, 3, 4)
-CALIBRATION_SEEDS = (5, 6)
+FIT_SEEDS = (1, 2, 3, 4, 5, 6, 7, 8)
+CALIBRATION_SEEDS = (9, 10, 11, 12)
 EVAL_SEEDS = (101, 102, 103, 104, 105, 106)
 BANDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0001)
 L2 = 1e-3  # ridge on the shared coefficients (features are on unit-ish scales)

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+import pytest
 
 from peacewatch.server.duplicates.engine import DuplicateIndex, all_pairs, haversine_m
 from peacewatch.server.duplicates.scoring import PARAMS_PATH
@@ -41,7 +42,26 @@ def test_held_out_missions_with_hard_negatives_meet_the_targets_with_calibrated_
 def test_the_shipped_parameters_are_what_the_fitting_script_writes(tmp_path: Path):
     bench = _bench()
     bench.fit(tmp_path / "params.json")
-    assert json.loads((tmp_path / "params.json").read_text()) == json.loads(PARAMS_PATH.read_text())
+    refit, shipped = json.loads((tmp_path / "params.json").read_text()), json.loads(PARAMS_PATH.read_text())
+    # Equal up to the last digits an optimiser may land differently on another BLAS.
+    assert _numbers(refit) == pytest.approx(_numbers(shipped), rel=1e-3, abs=1e-4)
+    assert _shape(refit) == _shape(shipped)
+
+
+def _numbers(tree: object) -> list[float]:
+    if isinstance(tree, dict):
+        return [x for key in sorted(tree) for x in _numbers(tree[key])]
+    if isinstance(tree, list):
+        return [x for item in tree for x in _numbers(item)]
+    return [float(tree)] if isinstance(tree, int | float) else []
+
+
+def _shape(tree: object) -> object:
+    if isinstance(tree, dict):
+        return {key: _shape(value) for key, value in tree.items()}
+    if isinstance(tree, list):
+        return len(tree)
+    return tree if isinstance(tree, str) else type(tree).__name__
 
 
 def test_generated_hard_negatives_are_the_same_category_nearby_hours_apart():
