@@ -338,3 +338,43 @@ def test_bulk_checks_fast_and_report_by_report_alike():
     assert [(p.report_id, p.other_id, p.score, p.reasons) for p in fast] == [
         (p.report_id, p.other_id, p.score, p.reasons) for p in careful
     ]
+
+
+def test_a_hard_negative_is_not_proposed_and_its_explanation_says_why_not():
+    # Same category, title and counts; 1.2 km and 2 h 10 min apart: more likely a second event.
+    index = DuplicateIndex(related=related, rules=ANY_SCORE)
+    index.add(report("a", category="looting"))
+    [p] = index.add(moved("b", 90, 1200, 130, category="looting"))
+    assert p.score < 0.9 and p.reasons["distinct_share"] >= 0.5
+    against = english(p.reasons)["against"]
+    assert against[0] == "1200 m apart: farther than 99 % of labelled duplicates"
+    assert against[1].startswith("event times 2 h 10 min apart: longer than ")
+    assert against[2] == (f"1200 m and 2 h 10 min apart: {round(100 * p.reasons['distinct_share'])} % of labelled "
+                          "looting pairs this close were two different events")
+    # Five hours apart it is not proposed at all.
+    strict = DuplicateIndex(related=related)
+    strict.add(report("a", category="looting"))
+    assert strict.add(moved("b", 90, 1200, 300, category="looting")) == []
+
+
+def test_time_gap_weighs_differently_by_category():
+    """The fitted model has per-category terms: at one distance and gap, lootings (which come in
+    bursts) are more often two events than killings."""
+    from peacewatch.server.duplicates.engine import Evidence, load_model
+
+    cats = ["looting", "killing", "abduction"]
+    ev = Evidence(np.full(3, 1200.0), np.full(3, 2.5 * 3600), np.ones(3, dtype=bool), cats,
+                  np.ones(3, dtype=np.int64), np.full(3, 0.3), np.zeros(3, dtype=bool))
+    distinct = dict(zip(cats, load_model().distinct_share(ev).tolist(), strict=True))
+    assert distinct["looting"] > distinct["killing"] + 0.03 and distinct["looting"] > distinct["abduction"] + 0.03
+
+
+def test_reasons_render_in_another_language():
+    from peacewatch.server.duplicates.engine import Reason, render
+
+    french = {"event times {gap} apart": "heures des faits à {gap} d'écart", "{hours} h {minutes} min": "{hours} h {minutes}"}
+    reason = Reason("for", "event times {gap} apart", {"gap_min": 130})
+    assert render(reason) == "event times 2 h 10 min apart"
+    assert render(reason, lambda m: french.get(m, m)) == "heures des faits à 2 h 10 d'écart"
+    labelled = render(Reason("for", "same category ({category})", {"category": "looting"}), category_label=str.upper)
+    assert labelled == "same category (LOOTING)"
