@@ -378,3 +378,11 @@ def test_reasons_render_in_another_language():
     assert render(reason, lambda m: french.get(m, m)) == "heures des faits à 2 h 10 d'écart"
     labelled = render(Reason("for", "same category ({category})", {"category": "looting"}), category_label=str.upper)
     assert labelled == "same category (LOOTING)"
+
+
+def test_reasons_stored_before_the_against_evidence_still_explain():
+    old = {"distance_m": 420, "time_gap_min": 75, "category": "related", "categories": ["killing", "attack_on_civilians"],
+           "casualties": "close", "text_similarity": 0.31, "sources": "contingent", "contingents": ["NEPBAT", "BANBAT"]}
+    words = english(old)
+    assert words["for"][:2] == ["420 m apart", "event times 1 h 15 min apart"]
+    assert "related categories (killing / attack_on_civilians)" in words["for"] and words["against"] == []
