@@ -229,3 +229,22 @@ def true_pairs(ds: Dataset) -> set[tuple[str, str]]:
 def related(code: str) -> list[str]:
     """The taxonomy's related categories (what the server uses)."""
     return sorted(load_taxonomy().related(code) - {code})
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Describe one generated mission (``make bench`` runs every bench/*.py; this one only describes)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seed", type=int, default=1)
+    args, _other = parser.parse_known_args(argv)  # make bench passes the benchmarks' size flags too
+    ds = generate(seed=args.seed)
+    events = len(set(ds.event_of))
+    multi = len({e for e in ds.event_of if ds.event_of.count(e) > 1})
+    print(f"seed {args.seed}: {events:,} events, {len(ds.reports):,} reports, {multi:,} events reported more than once, "
+          f"{len(ds.truth):,} true duplicate pairs, {len(ds.hard_negatives):,} hard-negative report pairs")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
