@@ -172,6 +172,12 @@ class _Logistic:
                    {c: (float(v["intercept"]), float(v["gap_h"])) for c, v in data.get("categories", {}).items()})
 
 
+@cache
+def _levels(n: int) -> np.ndarray:
+    """The quantile levels of ``n`` quantiles (built once: this runs for every added report)."""
+    return np.linspace(0.0, 1.0, n)
+
+
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * z))  # overflow-free logistic
 
@@ -198,11 +204,11 @@ class Model:
 
     def duplicates_closer(self, distance_m: np.ndarray) -> np.ndarray:
         """Share of labelled true duplicates that were closer than ``distance_m``."""
-        return np.interp(distance_m, self.duplicate_distance_m, np.linspace(0.0, 1.0, len(self.duplicate_distance_m)))
+        return np.interp(distance_m, self.duplicate_distance_m, _levels(len(self.duplicate_distance_m)))
 
     def duplicates_sooner(self, gap_min: np.ndarray) -> np.ndarray:
         """Share of labelled true duplicates whose time gap was shorter than ``gap_min``."""
-        return np.interp(gap_min, self.duplicate_gap_min, np.linspace(0.0, 1.0, len(self.duplicate_gap_min)))
+        return np.interp(gap_min, self.duplicate_gap_min, _levels(len(self.duplicate_gap_min)))
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Model:
