@@ -48,6 +48,10 @@ MESSAGES: tuple[str, ...] = (
     "both from contingent {contingent} (two devices): a contingent seldom reports one event twice",
     "{hours} h {minutes} min",
     "{minutes} min",
+    "at least {gap} apart: analysts found {different} of {decided} such {category} pairs in this mission to be "
+    "different events",
+    "at least {gap} apart: analysts confirmed {confirmed} of {decided} such {category} pairs in this mission as "
+    "one event",
 )
 
 
@@ -64,8 +68,14 @@ def _pct(share: float) -> int:
     return round(100 * float(share))
 
 
-def explain(reasons: Mapping[str, Any]) -> list[Reason]:
-    """The sentences for and against a proposal, from its stored ``reasons``."""
+def explain(reasons: Mapping[str, Any], history: Mapping[str, int] | None = None) -> list[Reason]:
+    """The sentences for and against a proposal, from its stored ``reasons``.
+
+    ``history`` (``{"decided": n, "different": k}``) is what analysts decided in this mission about
+    pairs of the same categories at least this far apart in time (``service`` counts it, among the
+    proposals the reader may see); it argues against when at least ``DISTINCT_SHARE`` of them were
+    different events, for otherwise.
+    """
     out: list[Reason] = []
     distance, gap = int(reasons["distance_m"]), int(reasons["time_gap_min"])
     closer, sooner = reasons.get("duplicates_closer"), reasons.get("duplicates_sooner")
@@ -86,6 +96,15 @@ def explain(reasons: Mapping[str, Any]) -> list[Reason]:
             out.append(Reason("against", MESSAGES[4], joint | {"category": cats[0]}))
         else:
             out.append(Reason("against", MESSAGES[5], joint))
+    if history and history.get("decided"):
+        decided, different = int(history["decided"]), int(history["different"])
+        label = list(cats) or ["?"]  # each category labelled in the reader's language by render()
+        if different / decided >= DISTINCT_SHARE:
+            out.append(Reason("against", MESSAGES[18], {"gap_min": gap, "different": different, "decided": decided,
+                                                         "category": label}))
+        else:
+            out.append(Reason("for", MESSAGES[19], {"gap_min": gap, "confirmed": decided - different,
+                                                     "decided": decided, "category": label}))
     if same:
         out.append(Reason("for", MESSAGES[6], {"category": cats[0] if cats else "?"}))
     else:
@@ -122,15 +141,16 @@ def render(reason: Reason, translate: Callable[[str], str] = _same,
             values["gap"] = (translate(MESSAGES[16]).format(hours=hours, minutes=f"{minutes:02d}") if hours
                              else translate(MESSAGES[17]).format(minutes=minutes))
         elif key.startswith("category"):
-            values[key] = category_label(str(value))
+            names = value if isinstance(value, list | tuple) else [value]
+            values[key] = " / ".join(category_label(str(v)) for v in names)
         else:
             values[key] = value
     return translate(reason.msgid).format(**values)
 
 
-def english(reasons: Mapping[str, Any]) -> dict[str, list[str]]:
+def english(reasons: Mapping[str, Any], history: Mapping[str, int] | None = None) -> dict[str, list[str]]:
     """``{"for": [...], "against": [...]}`` English sentences of a proposal."""
     out: dict[str, list[str]] = {"for": [], "against": []}
-    for reason in explain(reasons):
+    for reason in explain(reasons, history):
         out[reason.side].append(render(reason))
     return out

@@ -42,7 +42,7 @@ def duplicates_page(request: Request, conn: WriteTx, me: AnalystPage) -> Respons
             a = reports.get_report(conn, me, p["report_a"])
             b = reports.get_report(conn, me, p["report_b"])
             # What argues for and against, translated by the page (reasons.render) into the visitor's language.
-            pairs.append({"proposal": p, "a": a, "b": b, "reasons": explain(p["reasons"])})
+            pairs.append({"proposal": p, "a": a, "b": b, "reasons": explain(p["reasons"], p["history"])})
         merged = duplicates.list_proposals(conn, me, status="confirmed", limit=QUEUE_LIMIT, offset=0)["items"]
     return page(request, "duplicates.html", me, pairs=pairs, merged=merged,
                 total=listing.get("total", len(pairs)), done=request.query_params.get("done", ""))
