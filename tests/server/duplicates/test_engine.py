@@ -19,6 +19,7 @@ from peacewatch.server.duplicates.engine import (
     all_pairs,
     choose_resolution,
     english,
+    explain,
     haversine_m,
     report_from_body,
     tokens,
@@ -378,6 +379,18 @@ def test_reasons_render_in_another_language():
     assert render(reason, lambda m: french.get(m, m)) == "heures des faits à 2 h 10 d'écart"
     labelled = render(Reason("for", "same category ({category})", {"category": "looting"}), category_label=str.upper)
     assert labelled == "same category (LOOTING)"
+    # The mission's decisions about pairs like this one, each category labelled.
+    [history] = [r for r in explain(REASONS_2H, {"decided": 4, "different": 1}) if "analysts" in r.msgid]
+    assert history.side == "for"
+    assert render(history, category_label=str.upper) == (
+        "at least 2 h 10 min apart: analysts confirmed 3 of 4 such KILLING / ATTACK_ON_CIVILIANS pairs in this "
+        "mission as one event")
+    [history] = [r for r in explain(REASONS_2H, {"decided": 4, "different": 2}) if "analysts" in r.msgid]
+    assert history.side == "against"
+
+
+REASONS_2H = {"distance_m": 420, "time_gap_min": 130, "category": "related", "categories": ["killing", "attack_on_civilians"],
+              "casualties": "close", "text_similarity": 0.31, "sources": "contingent", "contingents": ["NEPBAT", "BANBAT"]}
 
 
 def test_reasons_stored_before_the_against_evidence_still_explain():
