@@ -39,9 +39,11 @@ class UnknownCategory(KeyError):
 class Category:
     code: str
     labels: Mapping[str, str]
-    kinds: frozenset[str]
+    # Sorted tuples, not sets: the API answers them as lists, and a set's order changes with every
+    # interpreter start (string hashing is salted), so the same taxonomy would read differently.
+    kinds: tuple[str, ...]
     default_confidentiality: str
-    related: frozenset[str]
+    related: tuple[str, ...]
     hxl: str | None = None
 
     @property
@@ -120,9 +122,9 @@ def _category(raw: Any, index: int) -> Category:
     return Category(
         code=code,
         labels=dict(labels),
-        kinds=frozenset(kinds),
+        kinds=tuple(sorted(set(kinds))),
         default_confidentiality=conf,
-        related=frozenset(related),
+        related=tuple(sorted(set(related))),
         hxl=hxl,
     )
 

@@ -1,9 +1,10 @@
 """Duplicate proposals and consolidated incidents in the database.
 
-* ``propose_for_report`` runs on ingest (the sync hook): the database narrows candidates to a
-  bounding box and time range around the report, the engine applies the exact limits and scores,
-  and the ``duplicate_proposals`` rows are inserted, refreshed, or withdrawn when a new version of
-  the report no longer matches. A dismissed or confirmed pair is never proposed again.
+* ``propose_for_reports`` recomputes the proposals of reports with new versions (``backlog`` calls it
+  after pushes): the database narrows candidates to a bounding box and time range around the
+  reports, the engine applies the exact limits and scores, and the ``duplicate_proposals`` rows are
+  inserted, refreshed, or withdrawn when a new version of a report no longer matches. A dismissed or
+  confirmed pair is never proposed again.
 * ``confirm`` makes (or extends) a consolidated incident that keeps every source report untouched;
   ``unmerge`` restores exactly the state before: sources out of the incident, their proposals back
   to ``proposed``. ``dismiss`` closes a pair for good. Each is one ``incident`` change in the feed
@@ -11,7 +12,9 @@
 * Reading follows ``access``: a proposal is listed only if the caller may read both reports; an
   incident shows only the sources the caller may read, and its consolidated values are computed
   from those alone (an override taken from, or typed over, a source hidden from the caller is left
-  out), so a restricted source never leaks through the consolidated view.
+  out), so a restricted source never leaks through the consolidated view. A proposal quotes what
+  analysts decided about pairs like it (``history``) counting only decided proposals whose two
+  reports the caller may read.
 
 Proposal statuses: ``proposed`` -> ``confirmed`` | ``dismissed`` | ``withdrawn`` (the reports no
 longer match); ``confirmed`` -> ``proposed`` on unmerge. Incident statuses: ``active``, ``unmerged``.
@@ -37,7 +40,7 @@ from ..audit.service import record
 from ..db.tables import changes, contingents, duplicate_proposals, incident_sources, incidents, reports
 from ..problems import Code, Problem, forbidden, invalid, not_found
 from .consolidate import InvalidOverride, Source, consolidate
-from .engine import CASUALTY_FIELDS, EARTH_RADIUS_M, DuplicateIndex, Proposal, Rules, explain
+from .engine import CASUALTY_FIELDS, EARTH_RADIUS_M, DuplicateIndex, Proposal, Rules, english
 
 RULES = Rules()
 
@@ -151,11 +154,6 @@ def _candidate_ids(conn: Connection, points: Sequence[dict[str, Any]], exclude: 
     return [r.id for r, keep in zip(rows, inside, strict=True) if keep]
 
 
-def propose_for_report(conn: Connection, report_id: str) -> list[int]:
-    """Recompute the proposals of one report after a new version; returns the live proposal ids."""
-    return propose_for_reports(conn, [report_id])[report_id]
-
-
 def propose_for_reports(conn: Connection, report_ids: Sequence[str]) -> dict[str, list[int]]:
     """Recompute the proposals of reports that just got new versions (a pushed batch) at once.
 
@@ -248,11 +246,51 @@ def _readable(principal: Principal, row: dict[str, Any] | None) -> bool:
                                         confidentiality=row["confidentiality"], author_user_id=row["author_user_id"])
 
 
-def _proposal_out(row: Any, a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+# A mission's own decisions are quoted once they say something: pairs at least an hour apart (closer
+# ones are not in doubt), and at least three decided pairs alike.
+HISTORY_MIN_GAP_MIN = 60
+HISTORY_MIN_DECIDED = 3
+HISTORY_LIMIT = 5000  # the most recent decisions: bounded work per listing
+
+_Decided = tuple[int, tuple[str, ...], int, bool]  # proposal id, categories, time gap (min), confirmed
+
+
+def _decided(conn: Connection, principal: Principal) -> list[_Decided]:
+    """Confirmed and dismissed proposals whose two reports the caller may read, most recent first."""
+    ra, rb = reports.alias("ra"), reports.alias("rb")
+    rows = conn.execute(
+        select(_pa.c.id, _pa.c.reasons, _pa.c.status)
+        .select_from(_pa.join(ra, ra.c.id == _pa.c.report_a).join(rb, rb.c.id == _pa.c.report_b))
+        .where(_pa.c.status.in_(("confirmed", "dismissed")), visible_clause(principal, ra),  # type: ignore[arg-type]
+               visible_clause(principal, rb))  # type: ignore[arg-type]
+        .order_by(_pa.c.decided_at.desc(), _pa.c.id.desc()).limit(HISTORY_LIMIT)
+    ).all()
+    return [(r.id, tuple(sorted(r.reasons.get("categories") or [])), int(r.reasons["time_gap_min"]),
+             r.status == "confirmed") for r in rows]
+
+
+def _history(decided: Sequence[_Decided], proposal_id: int, reasons: dict[str, Any]) -> dict[str, int] | None:
+    """What analysts decided about pairs of these categories at least this far apart in time."""
+    gap = int(reasons["time_gap_min"])
+    if gap < HISTORY_MIN_GAP_MIN:
+        return None
+    key = tuple(sorted(reasons.get("categories") or []))
+    alike = [confirmed for pid, cats, g, confirmed in decided if cats == key and g >= gap and pid != proposal_id]
+    if len(alike) < HISTORY_MIN_DECIDED:
+        return None
+    return {"decided": len(alike), "different": alike.count(False)}
+
+
+def _proposal_out(row: Any, a: dict[str, Any], b: dict[str, Any], decided: Sequence[_Decided]) -> dict[str, Any]:
+    history = _history(decided, row["id"], row["reasons"])
+    words = english(row["reasons"], history)
     return {
         "id": row["id"], "report_a": row["report_a"], "report_b": row["report_b"], "status": row["status"],
         "score": row["score"], "reasons": row["reasons"],
-        "explanations": explain(row["reasons"]), "incident_id": row["incident_id"],
+        # What argues for the pair being one event, then what argues against (English; the dashboard
+        # translates the same list, see reasons.py).
+        "explanations": words["for"] + words["against"], "reasons_for": words["for"],
+        "reasons_against": words["against"], "history": history, "incident_id": row["incident_id"],
         "created_at": _iso(row["created_at"]), "decided_at": _iso(row["decided_at"]),
         "reports": [_summary(a), _summary(b)],
     }
@@ -271,7 +309,8 @@ def list_proposals(conn: Connection, principal: Principal, *, status: str = "pro
     ids = list(conn.execute(base.order_by(_pa.c.score.desc(), _pa.c.id).limit(limit).offset(offset)).scalars())
     rows = {r["id"]: r for r in conn.execute(select(_pa).where(_pa.c.id.in_(ids))).mappings()}
     reps = _report_rows(conn, {x for r in rows.values() for x in (r["report_a"], r["report_b"])})
-    items = [_proposal_out(rows[i], reps[rows[i]["report_a"]], reps[rows[i]["report_b"]]) for i in ids]
+    decided = _decided(conn, principal) if ids else []
+    items = [_proposal_out(rows[i], reps[rows[i]["report_a"]], reps[rows[i]["report_b"]], decided) for i in ids]
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
@@ -289,7 +328,7 @@ def _load_proposal(conn: Connection, principal: Principal, proposal_id: int) -> 
 
 def get_proposal(conn: Connection, principal: Principal, proposal_id: int) -> dict[str, Any]:
     row, a, b = _load_proposal(conn, principal, proposal_id)
-    return _proposal_out(row, a, b)
+    return _proposal_out(row, a, b, _decided(conn, principal))
 
 
 def _incident_sources(conn: Connection, incident_id: str) -> dict[str, dict[str, Any]]:

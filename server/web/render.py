@@ -1,7 +1,8 @@
 """Rendering dashboard pages: one Jinja2 environment, the navigation a role may see, error pages.
 
 Templates get ``_`` (translate into the visitor's language), ``csrf`` (the token for forms),
-``me`` (the principal or ``None``), ``nav`` (only the pages the role may open: the same
+``me`` (the principal or ``None``), ``reason_text`` (a duplicate proposal's reason in the
+visitor's language), ``nav`` (only the pages the role may open: the same
 ``Principal.may`` the API uses) and small formatting helpers (category labels, DTG, MGRS).
 """
 
@@ -20,6 +21,7 @@ from ...common.coords import to_mgrs
 from ...common.taxonomy import UnknownCategory, load_taxonomy
 from ...common.timefmt import to_dtg
 from ..access import Permission, Principal
+from ..duplicates.reasons import render as render_reason
 from .i18n import LANGUAGES, direction, request_language, translate
 from .session import csrf_token
 
@@ -113,6 +115,8 @@ def page(request: Request, template: str, me: Principal | None, status_code: int
         request=request, me=me, lang=lang, dir=direction(lang), languages=LANGUAGES, _=_, nav=nav,
         csrf=csrf_token(request), path=request.url.path, category_label=lambda c: category_label(c, lang),
         when=_when, dtg=_dtg, mgrs=_mgrs, may=lambda name: me is not None and me.may(Permission(name)),
+        reason_text=lambda reason: render_reason(reason, lambda m: translate(m, lang),
+                                                 lambda c: category_label(c, lang)),
         **context,
     )
     return HTMLResponse(html, status_code=status_code)

@@ -108,3 +108,29 @@ def test_loader_refuses_broken_data(breakage):
     breakage(data)
     with pytest.raises(TaxonomyError):
         parse_taxonomy(data)
+
+
+_DUMP_TAXONOMY = """
+import dataclasses, json
+from peacewatch.common.taxonomy import load_taxonomy
+t = load_taxonomy()
+print(json.dumps([dataclasses.asdict(t.get(c)) for c in t.codes], default=list))
+"""
+
+
+def test_lists_keep_one_order_whatever_the_hash_seed():
+    """``related`` and ``kinds`` are answered as lists by the API: sorted, never in a set's order."""
+    import os
+    import subprocess
+    import sys
+
+    dumps = set()
+    for seed in ("1", "2", "3"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        out = subprocess.run([sys.executable, "-c", _DUMP_TAXONOMY], env=env, capture_output=True, text=True,
+                             check=True, timeout=60)
+        dumps.add(out.stdout)
+    assert len(dumps) == 1
+    for cat in json.loads(dumps.pop()):
+        assert cat["related"] == sorted(cat["related"]) and cat["kinds"] == sorted(cat["kinds"]), cat["code"]
+    assert any(len(cat.related) > 1 for cat in (load_taxonomy().get(c) for c in load_taxonomy().codes))

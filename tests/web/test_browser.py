@@ -149,11 +149,13 @@ def test_resolve_a_conflict_field_by_field(live_server: LiveServer, open_as: Any
 
 
 def test_confirm_a_duplicate(live_server: LiveServer, open_as: Any) -> None:
-    pytest.importorskip("peacewatch.server.duplicates.service", reason="the duplicates service is not built yet")
     page = open_as("analyst")
     page.goto(f"{live_server.url}/duplicates")
     proposals = page.locator("section.proposal")
     assert proposals.count() > 0, "the demo mission reports some events from two contingents"
+    # What argues for and against the merge is on the card the analyst decides on.
+    assert proposals.first.locator("p.reasons-for .badge.for").count() >= 3
+    assert proposals.first.locator("p.reasons-against").is_visible()
     screenshot(page, "duplicates")
     proposal_id = proposals.first.get_attribute("data-proposal")
     merged_before = page.locator("#merged button.unmerge").count()

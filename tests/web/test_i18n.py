@@ -42,3 +42,14 @@ def test_codes_have_english_labels_and_placeholders_survive() -> None:
 
 def test_arabic_is_right_to_left() -> None:
     assert i18n.direction("ar") == "rtl" and i18n.direction("fr") == "ltr"
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_every_duplicate_reason_is_translated(lang: str) -> None:
+    """The reasons for and against a duplicate proposal are shown in the visitor's language."""
+    from peacewatch.server.duplicates.reasons import MESSAGES
+
+    catalog = i18n._catalog(lang)
+    assert [m for m in MESSAGES if m not in catalog] == []
+    # Units that read the same in French ("{minutes} min") are the only texts left as they are.
+    assert {m for m in MESSAGES if catalog[m] == m} <= {"{hours} h {minutes} min", "{minutes} min"}

@@ -223,6 +223,31 @@ def test_duplicates_dismiss_confirm_and_unmerge(client: TestClient, mission: Mis
     assert client.post(f"/duplicates/{proposals[1]}/explode", data={"csrf": token}).status_code == 422
 
 
+def test_duplicates_page_shows_reasons_for_and_against_in_the_visitors_language(
+        client: TestClient, mission: Mission) -> None:
+    a = report_body(contingent="ALPHA", author="patrol_a", lat=1.40, lon=30.25)
+    b = report_body(contingent="BRAVO", author="patrol_b", lat=1.401, lon=30.25,
+                    casualties={"killed": 9, "injured": 3, "abducted": 0, "displaced": 40})
+    store(mission, "patrol_a", a)
+    store(mission, "patrol_b", b)
+    sign_in(client, "analyst", PASSWORD)
+    page = client.get("/duplicates").text
+    assert len(_queue_item(page, "data-proposal")) == 1
+    against = re.search(r'<p class="reasons-against">(.*?)</p>', page, re.S)
+    for_ = re.search(r'<p class="reasons-for">(.*?)</p>', page, re.S)
+    assert against and for_
+    assert '<span class="badge against">casualty counts differ</span>' in against.group(1)
+    assert '<span class="badge for">same category (Attack on civilians)</span>' in for_.group(1)
+    assert "casualty counts differ" not in for_.group(1)
+    client.cookies.set("pw_lang", "fr")
+    page = client.get("/duplicates").text
+    against = re.search(r'<p class="reasons-against">(.*?)</p>', page, re.S)
+    assert against and "bilans des victimes différents" in against.group(1)
+    assert "Contre :" in page and "Pour le même événement :" in page
+    assert "même catégorie (Attaque contre des civils)" in page
+    assert "casualty counts differ" not in page
+
+
 def test_resolve_a_conflict_by_choosing_each_field(client: TestClient, mission: Mission) -> None:
     base = report_body(title="Original title", severity=2)
     v1 = store(mission, "patrol_a", base)

@@ -17,6 +17,7 @@ from ...conflicts import service as conflicts
 from ...deps import ReadConn
 from ...duplicates import service as duplicates
 from ...duplicates.backlog import catch_up
+from ...duplicates.reasons import explain
 from ...problems import invalid
 from ...reports import service as reports
 from ..render import page
@@ -40,7 +41,8 @@ def duplicates_page(request: Request, conn: WriteTx, me: AnalystPage) -> Respons
             # Both sides as the caller may read them (restricted ones are audited by get_report).
             a = reports.get_report(conn, me, p["report_a"])
             b = reports.get_report(conn, me, p["report_b"])
-            pairs.append({"proposal": p, "a": a, "b": b})
+            # What argues for and against, translated by the page (reasons.render) into the visitor's language.
+            pairs.append({"proposal": p, "a": a, "b": b, "reasons": explain(p["reasons"], p["history"])})
         merged = duplicates.list_proposals(conn, me, status="confirmed", limit=QUEUE_LIMIT, offset=0)["items"]
     return page(request, "duplicates.html", me, pairs=pairs, merged=merged,
                 total=listing.get("total", len(pairs)), done=request.query_params.get("done", ""))

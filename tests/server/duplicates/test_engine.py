@@ -1,4 +1,4 @@
-"""Tests of server/duplicates/engine.py: limits, sources, scoring, reasons, index vs all pairs."""
+"""Tests of the duplicates engine (server/duplicates/): limits, sources, scoring, reasons, index vs all pairs."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from peacewatch.server.duplicates.engine import (
     Rules,
     all_pairs,
     choose_resolution,
+    english,
+    explain,
     haversine_m,
     report_from_body,
     tokens,
@@ -35,22 +37,24 @@ def answers(proposals):
 def test_planted_pair_is_proposed_with_measured_reasons():
     index = DuplicateIndex(related=related)
     assert index.add(report("a")) == []
-    [p] = index.add(moved("b", bearing=45, distance_m=740, minutes=95))
+    [p] = index.add(moved("b", bearing=45, distance_m=740, minutes=35))
     assert (p.report_id, p.other_id, p.pair) == ("b", "a", ("a", "b"))
     assert 0.0 <= p.score <= 1.0
     r = p.reasons
     assert abs(r["distance_m"] - 740) <= 1
-    assert r["time_gap_min"] == 95
+    assert r["time_gap_min"] == 35
     assert r["category"] == "same" and r["categories"] == ["attack_on_civilians"]
     assert r["casualties"] == "agree"
     assert r["text_similarity"] == 1.0  # same text
     assert r["sources"] == "contingent" and r["contingents"] == ["NEPBAT", "BANBAT"]
     text = p.explanations
     assert f"{r['distance_m']} m apart" in text
-    assert "event times 1 h 35 min apart" in text
+    assert "event times 35 min apart" in text
     assert "same category (attack_on_civilians)" in text
     assert "casualty counts agree" in text
     assert "reported by different contingents (NEPBAT, BANBAT)" in text
+    assert english(r)["against"] == []  # nothing argues against this one
+    assert p.score >= 0.9
 
 
 def test_same_source_pairs_are_ignored_other_devices_or_contingents_are_not():
@@ -63,7 +67,8 @@ def test_same_source_pairs_are_ignored_other_devices_or_contingents_are_not():
     # Same contingent, another device: another source.
     [p] = [p for p in index.add(report("d", device_id="tab-2")) if p.other_id == "a"]
     assert p.reasons["sources"] == "device"
-    assert "reported from different devices" in p.explanations
+    assert english(p.reasons)["against"] == [
+        "both from contingent BANBAT (two devices): a contingent seldom reports one event twice"]
     # Another contingent, even with the same device id and no device at all: another source.
     assert {p.other_id for p in index.add(report("e", contingent="NEPBAT", device_id=None))} == {"a", "b", "c", "d"}
 
@@ -102,29 +107,33 @@ def test_category_same_or_related_only_and_related_read_both_ways():
 
 
 def test_score_prefers_same_category_agreeing_casualties_and_similar_text():
+    # 1.2 km and 1 h 40 min apart: far enough that no score is saturated at 1.0.
     base = DuplicateIndex(related=related, rules=ANY_SCORE)
     base.add(report("a"))
-    same = base.add(moved("s", 90, 500, 30))[0].score
+    same = base.add(moved("s", 90, 1200, 100))[0].score
     base.remove("s")
-    related_cat = base.add(moved("r", 90, 500, 30, category="killing"))[0].score
+    related_cat = base.add(moved("r", 90, 1200, 100, category="killing"))[0].score
     base.remove("r")
-    other_counts = base.add(moved("c", 90, 500, 30, casualties={"killed": 40, "injured": 0}))[0]
+    other_counts = base.add(moved("c", 90, 1200, 100, casualties={"killed": 40, "injured": 0}))[0]
     base.remove("c")
-    close_counts = base.add(moved("k", 90, 500, 30, casualties={"killed": 3, "injured": 6}))[0]
+    close_counts = base.add(moved("k", 90, 1200, 100, casualties={"killed": 3, "injured": 6}))[0]
     base.remove("k")
-    no_counts = base.add(moved("n", 90, 500, 30, casualties=None))[0]
+    no_counts = base.add(moved("n", 90, 1200, 100, casualties=None))[0]
     base.remove("n")
-    other_text = base.add(moved("t", 90, 500, 30, title="Cattle raid", description="Herders lost cattle"))[0]
+    other_text = base.add(moved("t", 90, 1200, 100, title="Cattle raid", description="Herders lost cattle"))[0]
     base.remove("t")
-    farther = base.add(moved("f", 90, 1500, 30))[0].score
+    farther = base.add(moved("f", 90, 1700, 100))[0].score
     base.remove("f")
-    later = base.add(moved("l", 90, 500, 300))[0].score
+    later = base.add(moved("l", 90, 1200, 220))[0].score
     assert same > related_cat
     assert other_counts.reasons["casualties"] == "differ" and other_counts.score < same
     assert close_counts.reasons["casualties"] == "close" and other_counts.score < close_counts.score < same
     assert no_counts.reasons["casualties"] == "unknown" and other_counts.score < no_counts.score < same
     assert other_text.reasons["text_similarity"] == 0.0 and other_text.score < same
     assert farther < same and later < same
+    base.remove("l")
+    one_contingent = base.add(moved("o", 90, 1200, 100, contingent="BANBAT"))[0]
+    assert one_contingent.reasons["sources"] == "device" and one_contingent.score < same
     assert all(0.0 <= s <= 1.0 for s in (same, related_cat, farther, later))
 
 
@@ -318,7 +327,7 @@ def test_rules_refuse_nonsense():
 
 
 def test_bulk_checks_fast_and_report_by_report_alike():
-    # Plain dicts take the column-wise check; any other mapping the report-by-report one.
+    # Plain dicts and any other mapping go through the one validator and come out alike.
     reports = scatter(300, seed=4)
     reports[7]["casualties"] = None
     reports[8]["device_id"] = None
@@ -330,3 +339,63 @@ def test_bulk_checks_fast_and_report_by_report_alike():
     assert [(p.report_id, p.other_id, p.score, p.reasons) for p in fast] == [
         (p.report_id, p.other_id, p.score, p.reasons) for p in careful
     ]
+
+
+def test_a_hard_negative_is_not_proposed_and_its_explanation_says_why_not():
+    # Same category, title and counts; 1.2 km and 2 h 10 min apart: more likely a second event.
+    index = DuplicateIndex(related=related, rules=ANY_SCORE)
+    index.add(report("a", category="looting"))
+    [p] = index.add(moved("b", 90, 1200, 130, category="looting"))
+    assert p.score < 0.9 and p.reasons["distinct_share"] >= 0.5
+    against = english(p.reasons)["against"]
+    assert against[0] == "1200 m apart: farther than 99 % of labelled duplicates"
+    assert against[1].startswith("event times 2 h 10 min apart: longer than ")
+    assert against[2] == (f"1200 m and 2 h 10 min apart: {round(100 * p.reasons['distinct_share'])} % of labelled "
+                          "looting pairs this close were two different events")
+    # Five hours apart it is not proposed at all.
+    strict = DuplicateIndex(related=related)
+    strict.add(report("a", category="looting"))
+    assert strict.add(moved("b", 90, 1200, 300, category="looting")) == []
+
+
+def test_time_gap_weighs_differently_by_category():
+    """The fitted model has per-category terms: at one distance and gap, lootings (which come in
+    bursts) are more often two events than killings."""
+    from peacewatch.server.duplicates.engine import Evidence, load_model
+
+    cats = ["looting", "killing", "abduction"]
+    ev = Evidence(np.full(3, 1200.0), np.full(3, 2.5 * 3600), np.ones(3, dtype=bool), cats,
+                  np.ones(3, dtype=np.int64), np.full(3, 0.3), np.zeros(3, dtype=bool))
+    distinct = dict(zip(cats, load_model().distinct_share(ev).tolist(), strict=True))
+    assert distinct["looting"] > distinct["killing"] + 0.03 and distinct["looting"] > distinct["abduction"] + 0.03
+
+
+def test_reasons_render_in_another_language():
+    from peacewatch.server.duplicates.engine import Reason, render
+
+    french = {"event times {gap} apart": "heures des faits à {gap} d'écart", "{hours} h {minutes} min": "{hours} h {minutes}"}
+    reason = Reason("for", "event times {gap} apart", {"gap_min": 130})
+    assert render(reason) == "event times 2 h 10 min apart"
+    assert render(reason, lambda m: french.get(m, m)) == "heures des faits à 2 h 10 d'écart"
+    labelled = render(Reason("for", "same category ({category})", {"category": "looting"}), category_label=str.upper)
+    assert labelled == "same category (LOOTING)"
+    # The mission's decisions about pairs like this one, each category labelled.
+    [history] = [r for r in explain(REASONS_2H, {"decided": 4, "different": 1}) if "analysts" in r.msgid]
+    assert history.side == "for"
+    assert render(history, category_label=str.upper) == (
+        "at least 2 h 10 min apart: analysts confirmed 3 of 4 such KILLING / ATTACK_ON_CIVILIANS pairs in this "
+        "mission as one event")
+    [history] = [r for r in explain(REASONS_2H, {"decided": 4, "different": 2}) if "analysts" in r.msgid]
+    assert history.side == "against"
+
+
+REASONS_2H = {"distance_m": 420, "time_gap_min": 130, "category": "related", "categories": ["killing", "attack_on_civilians"],
+              "casualties": "close", "text_similarity": 0.31, "sources": "contingent", "contingents": ["NEPBAT", "BANBAT"]}
+
+
+def test_reasons_stored_before_the_against_evidence_still_explain():
+    old = {"distance_m": 420, "time_gap_min": 75, "category": "related", "categories": ["killing", "attack_on_civilians"],
+           "casualties": "close", "text_similarity": 0.31, "sources": "contingent", "contingents": ["NEPBAT", "BANBAT"]}
+    words = english(old)
+    assert words["for"][:2] == ["420 m apart", "event times 1 h 15 min apart"]
+    assert "related categories (killing / attack_on_civilians)" in words["for"] and words["against"] == []

@@ -1,7 +1,7 @@
 """Tests of server/duplicates/service.py and views.py through the API, on SQLite and PostgreSQL.
 
-Reports arrive by the real sync push, so the ingest hook (``propose_for_report``) is what creates
-the proposals under test.
+Reports arrive by the real sync push, so the proposals under test are made as the server makes
+them after a push (``propose_for_reports``, through ``backlog``).
 """
 
 from __future__ import annotations
@@ -214,3 +214,54 @@ def test_unmerge_by_confirmed_proposal_as_the_dashboard_does(mission: Mission):
         out = service.unmerge(conn, me, proposal_id=p["id"])
     assert out["id"] == inc["id"] and out["status"] == "unmerged"
     assert get(mission, "analyst", f"/reports/{a['id']}")["incident_id"] is None
+
+
+def test_proposal_names_what_argues_for_and_against(mission: Mission):
+    _a, _b, p = pair(mission, casualties={"killed": 9, "injured": 3, "abducted": 0, "displaced": 40})
+    assert p["reasons"]["casualties"] == "differ"
+    assert "casualty counts differ" in p["reasons_against"]
+    assert "reported by different contingents (BRAVO, ALPHA)" in p["reasons_for"]
+    assert "same category (attack_on_civilians)" in p["reasons_for"]
+    assert p["explanations"] == p["reasons_for"] + p["reasons_against"]
+    assert get(mission, "analyst", f"/duplicates/{p['id']}")["reasons_against"] == p["reasons_against"]
+
+
+def test_a_second_attack_hours_later_nearby_is_not_proposed_even_with_the_same_title(mission: Mission):
+    # The hard negative: same category, same title and counts, 1.5 km and 5 h from the first.
+    push(mission, "patrol_a", report_body(event_time=WHEN))
+    push(mission, "patrol_b", near(1500, 300))
+    assert get(mission, "analyst", "/duplicates")["total"] == 0
+    # The same second report 600 m and 40 min away is the same event reported twice.
+    push(mission, "patrol_b", near(600, 40))
+    assert get(mission, "analyst", "/duplicates")["total"] == 1
+
+
+def _pair_at(mission: Mission, day: int, gap_min: int, **b_extra: Any) -> dict[str, Any]:
+    """ALPHA and BRAVO report one place (its own per ``day``) ``gap_min`` apart; the pair's proposal."""
+    lat, when = 1.0 + 0.2 * day, WHEN + timedelta(days=day)
+    a = report_body(lat=lat, event_time=when)
+    b = report_body(contingent="BRAVO", author="patrol_b", lat=lat + 0.0009, event_time=when + timedelta(minutes=gap_min),
+                    **b_extra)
+    push(mission, "patrol_a", a)
+    push(mission, "patrol_b", b)
+    [p] = [p for p in get(mission, "protection", "/duplicates")["items"] if {r["id"] for r in p["reports"]} == {a["id"], b["id"]}]
+    return p
+
+
+def test_proposal_quotes_what_analysts_decided_about_pairs_like_it_and_only_those_the_reader_may_see(mission: Mission):
+    # Three attacks each reported twice 2 h 30 min apart, dismissed by the protection team as different
+    # events; one source of each is restricted, so the HQ analyst cannot read those pairs.
+    for day in range(3):
+        p = _pair_at(mission, day, 150, confidentiality="restricted")
+        post(mission, "protection", f"/duplicates/{p['id']}/dismiss")
+    fresh = _pair_at(mission, 5, 120)
+    assert fresh["history"] == {"decided": 3, "different": 3}
+    assert ("at least 2 h 00 min apart: analysts found 3 of 3 such attack_on_civilians pairs in this mission to be "
+            "different events") in fresh["reasons_against"]
+    assert get(mission, "protection", f"/duplicates/{fresh['id']}")["history"] == fresh["history"]
+    # The analyst may read the fresh pair but none of the decided ones: no history, nothing about them.
+    [seen] = get(mission, "analyst", "/duplicates")["items"]
+    assert seen["id"] == fresh["id"] and seen["history"] is None
+    assert not any("analysts" in r for r in seen["explanations"])
+    # A pair closer in time than an hour is not in doubt: no history quoted.
+    assert _pair_at(mission, 7, 30)["history"] is None

@@ -28,6 +28,9 @@ def test_taxonomy_has_three_languages(client) -> None:
     crsv = next(c for c in cats if c["code"] == "conflict_related_sexual_violence")
     assert set(crsv["labels"]) == {"en", "fr", "ar"}
     assert crsv["default_confidentiality"] == "restricted"
+    # Lists the taxonomy holds as sets are answered sorted: one order on every server start.
+    assert all(c["related"] == sorted(c["related"]) and c["kinds"] == sorted(c["kinds"]) for c in cats)
+    assert crsv["related"] == ["abduction", "attack_on_civilians", "torture_ill_treatment"]
 
 
 def test_security_headers(client) -> None:
