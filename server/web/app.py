@@ -1,13 +1,12 @@
 """Mounts the HQ dashboard on the API's FastAPI app: page routers, static assets, page error handling.
 
 Everything the browser loads is served from here: our templates, CSS and scripts under
-``/static``, and the front-end libraries installed by the project's set-up (``npm ci`` in
-``server/web/frontend``) under ``/static/vendor`` -- no CDN, tiles or web fonts.
+``/static``, and the front-end libraries that Python packages ship (``vendor.py``) under
+``/static/vendor`` -- no CDN, external tiles or web fonts.
 """
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -18,9 +17,7 @@ from .pages import admin, auth, exports, maps, queues, reports
 from .render import page
 from .services import PageProblem
 from .session import SESSION_COOKIE, LoginRequired, PageForbidden, login_url
-from .vendor import INSTALL_COMMAND, VENDOR, vendor_installed
-
-log = logging.getLogger("peacewatch.server.web")
+from .vendor import VENDOR
 
 HERE = Path(__file__).parent
 
@@ -53,8 +50,5 @@ def mount_web(app: FastAPI) -> None:
     app.add_exception_handler(PageForbidden, _forbidden)
     app.add_exception_handler(PageProblem, _problem)
     app.mount("/static/app", StaticFiles(directory=HERE / "static"), name="web-static")
-    if not vendor_installed():
-        # The pages still work; the map shows a notice naming the install command instead of a map.
-        log.warning("dashboard front-end libraries missing: run '%s'", INSTALL_COMMAND)
     for name, folder in VENDOR.items():
-        app.mount(f"/static/vendor/{name}", StaticFiles(directory=folder, check_dir=False), name=f"vendor-{name}")
+        app.mount(f"/static/vendor/{name}", StaticFiles(directory=folder), name=f"vendor-{name}")
