@@ -128,3 +128,21 @@ def test_roles_without_export_are_refused_and_bad_input_is_named(mission: Missio
     response = _get(mission, "analyst", "docx")
     assert response.status_code == 422
     assert "fmt" in json.dumps(response.json())
+
+
+@pytest.mark.parametrize("fmt", ["csv", "geojson", "kml", "xlsx"])
+def test_exports_name_no_username_but_a_stable_pseudonymous_reporter(mission: Mission, reports: dict, fmt: str) -> None:
+    first = _get(mission, "analyst", fmt)
+    assert first.status_code == 200
+    data = first.content
+    text = data.decode("utf-8", "replace") if fmt != "xlsx" else ""
+    if fmt == "xlsx":
+        book = load_workbook(io.BytesIO(data), read_only=True)
+        text = "\n".join(str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row)
+    assert "patrol_a" not in text and "patrol_b" not in text
+    if fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))[1:]  # row 2 holds the HXL hashtags
+        by_contingent = {r["Contingent"]: r["Reporter (pseudonym)"] for r in rows}
+        assert by_contingent["ALPHA"].startswith("R-") and by_contingent["ALPHA"] != by_contingent["BRAVO"]
+        again = list(csv.DictReader(io.StringIO(_get(mission, "commander_a", fmt).content.decode("utf-8-sig"))))[1:]
+        assert {r["Reporter (pseudonym)"] for r in again if r["Contingent"] == "ALPHA"} == {by_contingent["ALPHA"]}
