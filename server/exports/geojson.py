@@ -21,10 +21,11 @@ from peacewatch.server.exports.records import Labels
 
 CHUNK_FEATURES = 500
 
-__all__ = ["CHUNK_FEATURES", "feature", "flat_properties", "iter_geojson", "write_geojson"]
+__all__ = ["CHUNK_FEATURES", "feature", "flat_properties", "geometry_of", "iter_geojson", "write_geojson"]
 
 
-def _geometry(record: Mapping[str, Any]) -> dict[str, Any] | None:
+def geometry_of(record: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The report's GeoJSON geometry: its route, its location, or None."""
     route = record.get("route") or []
     if record.get("kind") == "patrol" and len(route) >= 2:
         return {"type": "LineString", "coordinates": [[p["lon"], p["lat"]] for p in route]}
@@ -55,7 +56,7 @@ def flat_properties(record: Mapping[str, Any], labels: Labels) -> dict[str, Any]
 def feature(record: Mapping[str, Any], labels: Labels) -> dict[str, Any]:
     """The GeoJSON Feature of one report record."""
     properties = flat_properties(record, labels)
-    out: dict[str, Any] = {"type": "Feature", "geometry": _geometry(record), "properties": properties}
+    out: dict[str, Any] = {"type": "Feature", "geometry": geometry_of(record), "properties": properties}
     if record.get("id") is not None:
         out["id"] = record["id"]
     return out

@@ -160,6 +160,7 @@ def test_csv_export_holds_the_filtered_visible_reports(client: TestClient, missi
     sign_in(client, "commander_a", PASSWORD)
     r = client.get("/exports/download?format=csv&kind=incident")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert r.content.startswith(b"\xef\xbb\xbf")  # a spreadsheet reads French and Arabic right
     assert re.search(r'filename="peacewatch-\d{8}T\d{4}Z\.csv"', r.headers["content-disposition"])
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert len(rows) == 2 + 3  # header, HXL hashtags, three incidents

@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import warnings
 
+import pyogrio
 import pytest
 from lxml import etree
 from openpyxl import load_workbook
@@ -69,12 +71,22 @@ def test_csv_holds_only_what_each_role_may_read(mission: Mission, reports: dict)
             assert (reports[key]["id"] in ids) is visible, (user, key)
 
 
+def _gpkg(data: bytes) -> tuple[dict, list]:
+    with warnings.catch_warnings():  # GDAL notes that an in-memory file has no .gpkg extension
+        warnings.simplefilter("ignore", RuntimeWarning)
+        meta, _fids, _geometry, fields = pyogrio.raw.read(data)
+    return meta, fields
+
+
 def _ids(fmt: str, data: bytes) -> set[str]:
     if fmt == "geojson":
         return {f["id"] for f in json.loads(data)["features"]}
     if fmt == "kml":
         tree = etree.fromstring(data)
         return {d.findtext("{*}value") for d in tree.iter("{*}Data") if d.get("name") == "id"}
+    if fmt == "gpkg":
+        meta, fields = _gpkg(data)
+        return set(fields[list(meta["fields"]).index("id")])
     book = load_workbook(io.BytesIO(data))
     return {row[0] for ws in book.worksheets[1:] for row in ws.iter_rows(min_row=2, values_only=True)}
 
@@ -86,12 +98,14 @@ def _text(fmt: str, data: bytes) -> str:
     if fmt == "xlsx":
         book = load_workbook(io.BytesIO(data), read_only=True)
         return "\n".join(str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row)
+    if fmt == "gpkg":
+        return "\n".join(str(v) for column in _gpkg(data)[1] for v in column)
     return data.decode("utf-8-sig")
 
 
 def test_no_format_leaks_the_restricted_case(mission: Mission, reports: dict) -> None:
     secret = reports["alpha_restricted"]["id"]
-    for fmt in ("geojson", "kml", "xlsx"):
+    for fmt in ("geojson", "kml", "xlsx", "gpkg"):
         for user in ("analyst", "commander_a", "protection"):
             response = _get(mission, user, fmt)
             assert response.status_code == 200, response.text
@@ -103,7 +117,7 @@ def test_no_format_leaks_the_restricted_case(mission: Mission, reports: dict) ->
         assert ("Conflict-related sexual violence" in text) is EXPECTED[user]["alpha_restricted"], user
 
 
-@pytest.mark.parametrize("fmt", ["csv", "geojson", "kml", "xlsx", "pdf"])
+@pytest.mark.parametrize("fmt", ["csv", "geojson", "kml", "xlsx", "gpkg", "pdf"])
 def test_no_export_names_a_victim_even_for_the_protection_team(mission: Mission, reports: dict, fmt: str) -> None:
     """Identities never leave in exports (PRODUCT.md): people are counted, never named."""
     hr_id = reports["alpha_hr"]["id"]
@@ -142,7 +156,7 @@ def test_roles_without_export_are_refused_and_bad_input_is_named(mission: Missio
     assert "fmt" in json.dumps(response.json())
 
 
-@pytest.mark.parametrize("fmt", ["csv", "geojson", "kml", "xlsx"])
+@pytest.mark.parametrize("fmt", ["csv", "geojson", "kml", "xlsx", "gpkg"])
 def test_exports_name_no_username_but_a_stable_pseudonymous_reporter(mission: Mission, reports: dict, fmt: str) -> None:
     first = _get(mission, "analyst", fmt)
     assert first.status_code == 200

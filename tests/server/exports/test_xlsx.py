@@ -219,3 +219,9 @@ def test_xml_rows_only_where_xlsxwriter_is_in_the_state_they_rely_on(monkeypatch
     in_memory = Workbook(io.BytesIO(), {**_WORKBOOK_OPTIONS, "constant_memory": False})
     assert not in_memory.add_worksheet(worksheet_class=_DataSheet).takes_xml_rows()
     in_memory.close()
+
+
+@pytest.mark.parametrize(("lang", "rtl"), [("ar", True), ("fr", False), ("en", False)])
+def test_arabic_sheets_read_right_to_left(sample: list[dict], lang: str, rtl: bool) -> None:
+    book = load_workbook(io.BytesIO(b"".join(iter_xlsx(sample[:20], lang=lang))))
+    assert [bool(ws.sheet_view.rightToLeft) for ws in book.worksheets] == [rtl] * len(book.worksheets)
