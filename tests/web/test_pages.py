@@ -67,7 +67,7 @@ def test_sign_in_without_csrf_or_to_another_site_is_refused(client: TestClient, 
     form = client.get("/login")
     r = client.post("/login", data={"username": "analyst", "password": PASSWORD, "csrf": csrf_of(form.text),
                                     "next": "//evil.example/phish"})
-    assert r.status_code == 303 and r.headers["location"] == "/reports"  # not an open redirect
+    assert r.status_code == 303 and r.headers["location"] == "/overview"  # home, not an open redirect
 
 
 def test_review_needs_a_csrf_token_bound_to_the_session(client: TestClient, mission: Mission) -> None:
@@ -288,3 +288,25 @@ def test_map_libraries_come_from_an_installed_python_package() -> None:
     for folder in VENDOR.values():
         assert any(folder.glob("*.js")) and any(folder.glob("*.css")), folder
         assert "site-packages" in folder.resolve().parts, f"{folder} is not inside an installed package"
+
+
+def test_overview_counts_only_what_the_visitor_may_read(client: TestClient, mission: Mission) -> None:
+    severe = {"severity": 5, "casualties": {"killed": 3, "injured": 0, "abducted": 0, "displaced": 0},
+              "event_time": clock.now() - timedelta(hours=2)}
+    store(mission, "patrol_a", report_body(contingent="ALPHA", **severe))
+    store(mission, "patrol_b", report_body(contingent="BRAVO", **severe))
+    store(mission, "patrol_a", report_body(kind="hr_concern", category="conflict_related_sexual_violence",
+                                           confidentiality="restricted", contingent="ALPHA", **severe))
+
+    def figures(username: str) -> tuple[int, int, int]:
+        browser = TestClient(client.app, follow_redirects=False)
+        sign_in(browser, username, PASSWORD)
+        html = browser.get("/overview").text
+        new = int(re.search(r'id="tile-new"><a [^>]*>\s*<b><bdi>(\d+)', html).group(1))
+        critical = int(re.search(r'id="tile-critical-24h">\s*<a [^>]*><b><bdi>(\d+)', html).group(1))
+        killed = int(re.search(r'id="tile-critical-24h">.*?class="killed">(\d+)', html, re.S).group(1))
+        return new, critical, killed
+
+    assert figures("commander_a") == (1, 1, 3)  # ALPHA's own; neither BRAVO's nor the restricted case
+    assert figures("analyst") == (2, 2, 6)
+    assert figures("protection") == (3, 3, 9)

@@ -29,7 +29,7 @@ from ..session import CSRF, ReaderPage, ReviewerPage
 router = APIRouter(include_in_schema=False)
 
 LIST_FIELDS = ("category", "kind", "contingent", "review_status")
-SCALAR_FIELDS = ("start", "end", "bbox", "q", "severity_min", "severity_max")
+SCALAR_FIELDS = ("start", "end", "received_start", "received_end", "bbox", "q", "severity_min", "severity_max")
 PAGE_SIZES = (25, 50, 100)
 
 
