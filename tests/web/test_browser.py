@@ -110,11 +110,12 @@ def test_verify_a_report_with_a_comment(live_server: LiveServer, open_as: Any) -
     page = open_as("analyst")
     page.goto(f"{live_server.url}/reports?kind=incident&review_status=unreviewed")
     page.click("#reports-table tbody tr:first-child td:nth-child(3) a")
-    report_id = page.url.rsplit("/", 1)[1]
+    report_id = page.url.rsplit("/", 1)[1].split("?")[0]
     assert page.get_attribute("#review-status", "data-status") == "unreviewed"
     assert page.inner_text("#review-status") == "Unreviewed"
     assert page.locator("#versions tbody tr").count() >= 1
     page.fill("#review-form textarea[name=comment]", "Confirmed by the Drodro CIMIC team.")
+    page.uncheck("#review-form input[name=then]")  # stay on this report rather than go on to the next
     page.click("#review-form button[value=verified]")
     page.wait_for_url(re.compile(r"done=verified"))
     assert page.get_attribute("#review-status", "data-status") == "verified"
@@ -261,3 +262,31 @@ def test_overview_shows_what_is_new_and_critical_and_links_to_it(live_server: Li
     severities = {int(t) for t in page.locator("#reports-table tbody td:nth-child(7)").all_inner_texts()}
     assert severities <= {4, 5}
     assert page.locator("#reports-table tbody td.severity-5, #reports-table tbody td.severity-4").count() > 0
+
+
+def test_review_queue_with_keyboard_and_bulk_decisions(live_server: LiveServer, open_as: Any) -> None:
+    page = open_as("analyst")
+    page.goto(f"{live_server.url}/reports?kind=incident&review_status=unreviewed")
+    before = _total(page)
+    page.click("#start-queue")
+    page.wait_for_url(re.compile(r"/reports/[0-9a-f-]{36}\?list="))
+    first = page.url.split("/reports/")[1].split("?")[0]
+    page.keyboard.press("v")  # verify, then the next unreviewed report of the same list opens
+    page.wait_for_url(lambda url: first not in url and "/reports/" in url)
+    with live_server.engine.connect() as conn:
+        assert conn.execute(select(reports.c.review_status).where(reports.c.id == first)).scalar_one() == "verified"
+    # Bulk: select two rows, reject both with one comment.
+    page.goto(f"{live_server.url}/reports?kind=incident&review_status=unreviewed")
+    assert _total(page) == before - 1
+    boxes = page.locator("#reports-table tbody input[name=ids]")
+    chosen = [boxes.nth(i).get_attribute("value") for i in range(2)]
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    page.fill("#bulk-actions input[name=comment]", "Duplicate entries from a training exercise.")
+    screenshot(page, "review-queue")
+    page.click("#bulk-actions button[value=rejected]")
+    page.wait_for_url(re.compile(r"done=rejected"))
+    assert _total(page) == before - 3
+    with live_server.engine.connect() as conn:
+        statuses = conn.execute(select(reports.c.review_status).where(reports.c.id.in_(chosen))).scalars().all()
+    assert statuses == ["rejected", "rejected"]

@@ -310,3 +310,54 @@ def test_overview_counts_only_what_the_visitor_may_read(client: TestClient, miss
     assert figures("commander_a") == (1, 1, 3)  # ALPHA's own; neither BRAVO's nor the restricted case
     assert figures("analyst") == (2, 2, 6)
     assert figures("protection") == (3, 3, 9)
+
+
+def _reviewer(client: TestClient, username: str) -> tuple[TestClient, str]:
+    browser = TestClient(client.app, follow_redirects=False)
+    sign_in(browser, username, PASSWORD)
+    return browser, csrf_of(browser.get("/reports").text)
+
+
+def test_bulk_review_is_all_or_nothing_and_names_the_refused_report(client: TestClient, mission: Mission) -> None:
+    own = [report_body(contingent="ALPHA", title=f"alpha {i}") for i in range(3)]
+    other = report_body(contingent="BRAVO", title="bravo", confidentiality="public")
+    for body in own:
+        store(mission, "patrol_a", body)
+    store(mission, "patrol_b", other)
+    browser, token = _reviewer(client, "commander_a")
+    # BRAVO's public report is readable by ALPHA's commander, but not reviewable: nothing is stored.
+    r = browser.post("/reports/bulk-review", data={"csrf": token, "status": "verified", "comment": "checked",
+                                                   "ids": [own[0]["id"], other["id"]]})
+    assert r.status_code == 403
+    with mission.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(reviews)).scalar_one() == 0
+    r = browser.post("/reports/bulk-review", data={"csrf": token, "status": "verified", "comment": "checked",
+                                                   "ids": [b["id"] for b in own], "list": "kind=incident"})
+    assert r.status_code == 303 and r.headers["location"] == "/reports?kind=incident&done=verified&n=3"
+    with mission.engine.connect() as conn:
+        rows = conn.execute(select(reviews.c.report_id, reviews.c.comment)).all()
+    assert sorted(rows) == sorted((b["id"], "checked") for b in own)
+    nothing = browser.post("/reports/bulk-review", data={"csrf": token, "status": "verified", "ids": [""]})
+    assert nothing.status_code == 422 and "select at least one report" in nothing.text
+
+
+def test_the_review_queue_goes_oldest_received_first_within_the_filters(client: TestClient, mission: Mission) -> None:
+    bodies = []
+    for i in range(3):
+        body = report_body(contingent="ALPHA", title=f"queue {i}")
+        store(mission, "patrol_a", body)
+        bodies.append(body)
+        clock.advance(timedelta(minutes=5))
+    store(mission, "patrol_a", report_body(kind="patrol", contingent="ALPHA"))  # outside the filter
+    browser, token = _reviewer(client, "commander_a")
+    r = browser.get("/reports/next-unreviewed?kind=incident")
+    assert r.headers["location"] == f"/reports/{bodies[0]['id']}?list=kind%3Dincident"
+    r = browser.post(f"/reports/{bodies[0]['id']}/review", data={"csrf": token, "status": "verified",
+                                                                 "list": "kind=incident", "then": "next"})
+    r = browser.get(r.headers["location"])
+    assert r.headers["location"].startswith(f"/reports/{bodies[1]['id']}?")
+    for body in bodies[1:]:
+        browser.post(f"/reports/{body['id']}/review", data={"csrf": token, "status": "rejected"})
+    r = browser.get("/reports/next-unreviewed?kind=incident")
+    assert r.headers["location"] == "/reports?kind=incident&done=queue_empty"
+    assert "No unreviewed report is left" in browser.get(r.headers["location"]).text
