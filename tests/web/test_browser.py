@@ -89,14 +89,17 @@ def test_filter_search_and_page_reports(live_server: LiveServer, open_as: Any) -
     statuses = rows.locator("td:nth-child(9) span").evaluate_all("els => els.map(e => e.dataset.status)")
     assert set(statuses) == {"unreviewed"}
     assert set(rows.locator("td:nth-child(4)").all_inner_texts()) == {"Incident"}
-    # Sorting by severity orders the rows of the page.
-    page.click("#reports-table th:nth-child(7)")
+    # Sorting by severity is done by the server over every page, not just the one shown.
+    page.click("#reports-table a[data-order=severity]")
+    page.wait_for_url(re.compile(r"sort=-severity"))
     severities = [int(t) for t in rows.locator("td:nth-child(7)").all_inner_texts()]
-    assert severities == sorted(severities)
+    assert severities == sorted(severities, reverse=True)
     screenshot(page, "reports")
     if filtered > 50:
         page.click("a[rel=next]")
         assert page.locator("#reports-table tbody tr").count() == min(filtered - 50, 50)
+        later = [int(t) for t in rows.locator("td:nth-child(7)").all_inner_texts()]
+        assert later == sorted(later, reverse=True) and max(later) <= min(severities)
     page.goto(f"{live_server.url}/reports?kind=incident")
     assert _total(page) == sum(counts.values())
     # Text search narrows further, and a bad filter is a message naming the field, not a crash.

@@ -70,15 +70,16 @@ def list_page(request: Request, conn: ReadConn, me: ReaderPage) -> Response:
     filters, raw, error = filters_from(request)
     limit = _limit(request)
     cursor = request.query_params.get("cursor") or None
+    sort = request.query_params.get("sort") or service.DEFAULT_SORT
     with as_page(me):
-        result = service.list_reports(conn, me, filters, cursor=cursor, limit=limit)
+        result = service.list_reports(conn, me, filters, cursor=cursor, limit=limit, sort=sort)
         # Counts per review status under the same filters (the status filter itself aside).
         counts = {s: service.list_reports(conn, me, filters.model_copy(update={"review_status": [s]}),
                                           cursor=None, limit=1)["total"] for s in REVIEW_STATUSES}
     return page(request, "reports.html", me, result=result, raw=raw, error=error, counts=counts,
                 statuses=REVIEW_STATUSES, kinds=("incident", "patrol", "hr_concern"), categories=category_codes(),
                 contingents=[c["code"] for c in list_contingents(conn)], query=filter_query(raw), limit=limit,
-                page_sizes=PAGE_SIZES, cursor=cursor, decisions=DECISIONS, done=request.query_params.get("done", ""),
+                page_sizes=PAGE_SIZES, cursor=cursor, decisions=DECISIONS, sort=sort, sorts=tuple(service.SORTS), done=request.query_params.get("done", ""),
                 done_count=request.query_params.get("n", ""))
 
 
