@@ -110,10 +110,16 @@ def page(request: Request, template: str, me: Principal | None, status_code: int
         return text.format(**values) if values else text
 
     nav = [(path, _(label)) for path, label, perm in NAV if me is not None and me.may(perm)]
+
+    def field_label(path: str) -> str:
+        """A body field's dotted path (``casualties.killed``) in words of the visitor's language."""
+        return " · ".join(_(part) for part in path.split("."))
+
     html = _env().get_template(template).render(
         request=request, me=me, lang=lang, dir=direction(lang), languages=LANGUAGES, _=_, nav=nav,
         csrf=csrf_token(request), path=request.url.path, category_label=lambda c: category_label(c, lang),
         when=_when, dtg=_dtg, mgrs=_mgrs, may=lambda name: me is not None and me.may(Permission(name)),
+        field_label=field_label,
         **context,
     )
     return HTMLResponse(html, status_code=status_code)

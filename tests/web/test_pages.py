@@ -233,10 +233,18 @@ def test_resolve_a_conflict_by_choosing_each_field(client: TestClient, mission: 
     page = client.get("/conflicts")
     assert _queue_item(page.text, "data-report") == [base["id"]]
     assert 'name="field:title"' in page.text and 'name="field:severity"' in page.text
+    # Fields by their names in words, and what they were before both edits (the common ancestor).
+    assert '<th scope="row" data-field="severity">Severity</th>' in page.text
+    assert re.search(r'<td class="ancestor">Original title</td>', page.text)
+    client.get("/lang/fr?next=/conflicts")
+    fr = client.get("/conflicts").text
+    assert '<th scope="row" data-field="severity">Gravité</th>' in fr and "Avant les deux modifications" in fr
+    client.get("/lang/en?next=/conflicts")
     parents = ",".join(sorted([va, vb]))
     r = client.post(f"/conflicts/{base['id']}/resolve", data={
         "csrf": csrf_of(page.text), "parents": parents, "field:title": va, "field:severity": vb})
     assert r.status_code == 303 and "merged" in r.headers["location"]
+    assert "a new version combines the fields you chose" in client.get(r.headers["location"]).text
     detail = client.get(f"/reports/{base['id']}").text
     assert "Title from the tablet" in detail and "in conflict" not in detail
     assert re.search(r"<dt>Severity</dt><dd>5</dd>", detail)
