@@ -117,6 +117,7 @@ def test_verify_a_report_with_a_comment(live_server: LiveServer, open_as: Any) -
     assert page.get_attribute("#review-status", "data-status") == "unreviewed"
     assert page.inner_text("#review-status") == "Unreviewed"
     assert page.locator("#versions tbody tr").count() >= 1
+    page.wait_for_selector("#report-map[data-ready='1'] .leaflet-interactive")  # its point on a small map
     page.fill("#review-form textarea[name=comment]", "Confirmed by the Drodro CIMIC team.")
     page.uncheck("#review-form input[name=then]")  # stay on this report rather than go on to the next
     page.click("#review-form button[value=verified]")

@@ -369,3 +369,28 @@ def test_the_review_queue_goes_oldest_received_first_within_the_filters(client: 
     r = browser.get("/reports/next-unreviewed?kind=incident")
     assert r.headers["location"] == "/reports?kind=incident&done=queue_empty"
     assert "No unreviewed report is left" in browser.get(r.headers["location"]).text
+
+
+def test_report_page_shows_its_duplicate_candidates_that_the_visitor_may_read(client: TestClient,
+                                                                              mission: Mission) -> None:
+    from peacewatch.server.db.tables import duplicate_proposals
+    from peacewatch.server.duplicates.backlog import ensure_current
+
+    # Far apart, so the duplicates engine proposes nothing itself: the proposals are the test's.
+    target = report_body(contingent="ALPHA", title="Target report", lat=1.0, lon=29.0)
+    twin = report_body(contingent="BRAVO", title="Twin seen by BRAVO", lat=2.0, lon=30.0)
+    secret = report_body(kind="hr_concern", category="conflict_related_sexual_violence", contingent="BRAVO",
+                         confidentiality="restricted", title="Secret case", lat=3.0, lon=31.0)
+    store(mission, "patrol_a", target)
+    store(mission, "patrol_b", twin)
+    store(mission, "patrol_b", secret)
+    ensure_current(mission.engine)  # the engine's own proposals first (it proposes none for these)
+    with mission.engine.begin() as conn:
+        for other, score in ((twin, 0.91), (secret, 0.95)):
+            conn.execute(duplicate_proposals.insert().values(report_a=target["id"], report_b=other["id"], score=score,
+                                                             reasons=[], created_at=clock.now()))
+    sign_in(client, "analyst", PASSWORD)
+    page = client.get(f"/reports/{target['id']}").text
+    assert 'id="duplicate-candidates"' in page and "Twin seen by BRAVO" in page and "91 %" in page
+    assert "Secret case" not in page and secret["id"] not in page  # a proposal reveals nothing unreadable
+    assert 'id="report-map"' in page

@@ -9,13 +9,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
-from ...access import can_review
+from ...access import Permission, can_review
 from ...attachments import service as attachments
 from ...deps import ReadConn, SettingsDep
+from ...duplicates.backlog import current_proposals
+from ...duplicates.candidates import candidates_for
 from ...problems import invalid
 from ...reports import review as review_service
 from ...reports import service
@@ -119,18 +121,20 @@ def bulk_review(request: Request, conn: WriteTx, me: ReviewerPage, _csrf: CSRF,
 
 
 @router.get("/reports/{report_id}")
-def detail_page(report_id: str, request: Request, conn: WriteTx, me: ReaderPage) -> Response:
+def detail_page(report_id: str, request: Request, conn: WriteTx, me: ReaderPage,
+                _proposals: Annotated[None, Depends(current_proposals)]) -> Response:
     """One report: current state, heads, version history (who, when, device), sources, reviews, comments."""
     # A write transaction: reading a restricted report is itself audited by the service.
     with as_page(me):
         report = service.get_report(conn, me, report_id)
         history = service.version_history(conn, me, report_id)
         row = service.load_readable(conn, me, report_id)
+        candidates = candidates_for(conn, me, report_id) if me.may(Permission.ANALYSE) else []
     may_review = can_review(me, contingent_id=row["contingent_id"], confidentiality=row["confidentiality"],
                             author_user_id=row["author_user_id"])
     return page(request, "report.html", me, report=report, history=list(reversed(history)),
                 may_review=may_review, decisions=DECISIONS, done=request.query_params.get("done", ""),
-                list_query=request.query_params.get("list", ""))
+                list_query=request.query_params.get("list", ""), candidates=candidates)
 
 
 @router.post("/reports/{report_id}/review")
