@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test test-fast test-ha test-load bench lint venv system-deps postgres frontend clean help
+.PHONY: demo test test-fast test-ha test-load bench lint venv system-deps postgres clean help
 
 help:
 	@echo "make demo   - set up, seed a demo mission into ./$(DATA) (SQLite) and serve it on http://$(HOST):$(PORT)"
@@ -20,10 +20,12 @@ help:
 	@echo "make test-ha - PostgreSQL fail-over proof (primary + synchronous replica)"
 
 $(STAMP): pyproject.toml setup.py
-	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
-	$(BIN)/pip install --quiet -e '.[app,test]'
-	touch $(STAMP)
+	@echo "setting up $(VENV) (log: $(VENV)/install.log)"
+	@$(PY) -m venv $(VENV)
+	@# Quiet unless it fails: setuptools' editable build prints hundreds of warning lines.
+	@{ $(BIN)/pip install --upgrade pip setuptools wheel && $(BIN)/pip install -e '.[app,test]'; } \
+		> $(VENV)/install.log 2>&1 || { tail -40 $(VENV)/install.log; exit 1; }
+	@touch $(STAMP)
 
 venv: $(STAMP)
 
@@ -33,23 +35,20 @@ system-deps:
 postgres:
 	@bash scripts/ensure-postgres.sh
 
-frontend:
-	@bash scripts/frontend.sh
-
-demo: venv frontend
+demo: venv
 	@if [ ! -f $(DATA)/.seeded ]; then \
 		$(BIN)/peacewatch seed --data-dir $(DATA) --reports $(REPORTS) && touch $(DATA)/.seeded; \
 	fi
 	$(BIN)/peacewatch server --data-dir $(DATA) --host $(HOST) --port $(PORT)
 
-test: venv system-deps postgres frontend
+test: venv system-deps postgres
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -p no:cacheprovider $(PYTEST_ARGS)
 
 test-fast: venv postgres
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not slow and not browser and not window" -p no:cacheprovider $(PYTEST_ARGS)
 
 BENCH_ARGS ?= --quick
-bench: venv postgres frontend
+bench: venv postgres
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b $(BENCH_ARGS) || exit 1; done
 
 lint: venv

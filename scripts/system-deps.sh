@@ -15,7 +15,6 @@ dpkg -s libgl1-mesa-dri >/dev/null 2>&1 || need+=(libgl1-mesa-dri libgl1 libegl1
 dpkg -s libmtdev1 >/dev/null 2>&1 || need+=(libmtdev1)
 dpkg -s libsdl2-2.0-0 >/dev/null 2>&1 || need+=(libsdl2-2.0-0)
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
-command -v node >/dev/null || need+=(nodejs npm)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from peacewatch.server.exports.filters import ExportFilters
 from peacewatch.server.exports.records import Labels
 
-FormatName = Literal["pdf", "xlsx", "csv", "geojson", "kml"]
+FormatName = Literal["pdf", "xlsx", "csv", "geojson", "kml", "gpkg"]
 
 __all__ = ["FORMATS", "ExportFormat", "FormatName", "render"]
 
@@ -32,6 +32,8 @@ FORMATS: dict[str, ExportFormat] = {
     "csv": ExportFormat("csv", "text/csv; charset=utf-8; header=present", "csv", True),
     "geojson": ExportFormat("geojson", "application/geo+json", "geojson", True),
     "kml": ExportFormat("kml", "application/vnd.google-earth.kml+xml", "kml", False),
+    # OGC's registered media type for GeoPackage (a SQLite file).
+    "gpkg": ExportFormat("gpkg", "application/geopackage+sqlite3", "gpkg", False),
 }
 
 
@@ -64,6 +66,10 @@ def render(
         from peacewatch.server.exports.kml import iter_kml
 
         return (chunk.encode("utf-8") for chunk in iter_kml(records, labels=labels))
+    if fmt == "gpkg":
+        from peacewatch.server.exports.gpkg import iter_gpkg
+
+        return iter_gpkg(records, labels=labels)
     if fmt == "xlsx":
         from peacewatch.server.exports.xlsx import iter_xlsx
 

@@ -3,9 +3,12 @@
 One Feature per report: a Point at the report's location for incidents and human-rights concerns,
 a LineString along the route for patrols with two route points or more (a Point otherwise), and a
 ``null`` geometry for a report without any position (RFC 7946 §3.2 allows it; dropping the report
-would silently lose it). Coordinates are [lon, lat] in WGS 84 as RFC 7946 requires. Properties
-are the record itself (already redacted by the access policy) minus the geometry, plus
-``category_label`` in the export language, so the file is complete on its own.
+would silently lose it). Coordinates are [lon, lat] in WGS 84 as RFC 7946 requires.
+
+Properties are flat (`flat_properties`), as GIS tools and the GeoPackage export need: a nested
+object becomes prefixed keys (``casualties_killed``, ``location_place``), a list becomes its count
+(``victims_count``, ``route_count``), so no name of a victim, witness or suspect ever leaves in the
+file, plus ``category_label`` in the export language so the file is complete on its own.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from peacewatch.server.exports.records import Labels
 
 CHUNK_FEATURES = 500
 
-__all__ = ["CHUNK_FEATURES", "feature", "iter_geojson", "write_geojson"]
+__all__ = ["CHUNK_FEATURES", "feature", "flat_properties", "geometry_of", "iter_geojson", "write_geojson"]
 
 
-def _geometry(record: Mapping[str, Any]) -> dict[str, Any] | None:
+def geometry_of(record: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The report's GeoJSON geometry: its route, its location, or None."""
     route = record.get("route") or []
     if record.get("kind") == "patrol" and len(route) >= 2:
         return {"type": "LineString", "coordinates": [[p["lon"], p["lat"]] for p in route]}
@@ -33,11 +37,26 @@ def _geometry(record: Mapping[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def flat_properties(record: Mapping[str, Any], labels: Labels) -> dict[str, Any]:
+    """The record as one level of scalar properties (see the module docstring), in a stable order."""
+    properties: dict[str, Any] = {}
+    for key, value in record.items():
+        if isinstance(value, Mapping):
+            for sub, inner in value.items():
+                if not isinstance(inner, Mapping | list):
+                    properties[f"{key}_{sub}"] = inner
+        elif isinstance(value, list):
+            properties[f"{key}_count"] = len(value)
+        else:
+            properties[key] = value
+    properties["category_label"] = labels.category(record.get("category"))
+    return properties
+
+
 def feature(record: Mapping[str, Any], labels: Labels) -> dict[str, Any]:
     """The GeoJSON Feature of one report record."""
-    properties = {key: value for key, value in record.items() if key != "route"}
-    properties["category_label"] = labels.category(record.get("category"))
-    out: dict[str, Any] = {"type": "Feature", "geometry": _geometry(record), "properties": properties}
+    properties = flat_properties(record, labels)
+    out: dict[str, Any] = {"type": "Feature", "geometry": geometry_of(record), "properties": properties}
     if record.get("id") is not None:
         out["id"] = record["id"]
     return out

@@ -37,7 +37,7 @@ _CATALOG: dict[str, tuple[str, str, str]] = {
     "col.abducted": ("Abducted", "Enlevés", "المختطفون"),
     "col.displaced": ("Displaced", "Déplacés", "النازحون"),
     "col.contingent": ("Contingent", "Contingent", "الوحدة"),
-    "col.author": ("Author", "Auteur", "المُبلِّغ"),
+    "col.reporter": ("Reporter (pseudonym)", "Rapporteur (pseudonyme)", "المُبلِّغ (اسم مستعار)"),
     "col.perpetrator": ("Perpetrator", "Auteur présumé", "الجاني"),
     "col.patrol_type": ("Patrol type", "Type de patrouille", "نوع الدورية"),
     "col.start_time": ("Start (UTC)", "Début (UTC)", "البداية (UTC)"),

@@ -5,6 +5,12 @@ Every text that reaches the file is escaped here and simplekml's own escaping is
 (`parsetext(False)`): simplekml leaves anything inside ``<![CDATA[`` unescaped, so a report title
 typed in the field could otherwise break or inject into the document. KML is an XML tree built in
 memory by simplekml, so this format is not constant-memory like CSV and GeoJSON.
+
+Two fixes on simplekml's text make the file valid against the KML 2.2 schema (fastkml's default
+validation) and self-contained: simplekml numbers its elements (``id="7"``), but ``xs:ID`` must
+not start with a digit, so every id gets a prefix; and its default icon points to an internet
+host, which a mission network cannot reach and a partner should not be sent to, so the ``Icon``
+element is dropped (viewers then draw their built-in pin in the style's colour).
 """
 
 from __future__ import annotations
@@ -14,24 +20,16 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 
 import simplekml
+from lxml import etree
 
+from peacewatch.common.colours import category_colour
 from peacewatch.server.exports.records import KIND_ORDER, Labels, event_datetime, iso_z
 
-__all__ = ["CATEGORY_COLOURS", "build_kml", "category_colour", "iter_kml", "write_kml"]
-
-# Tableau 10 (colour-blind-aware, distinct on satellite imagery), as RGB hex.
-CATEGORY_COLOURS = (
-    "1f77b4", "ff7f0e", "2ca02c", "d62728", "9467bd", "8c564b", "e377c2", "7f7f7f", "bcbd22", "17becf",
-)
-
-
-def category_colour(index: int) -> str:
-    """RGB hex of the n-th category seen (stable within one file)."""
-    return CATEGORY_COLOURS[index % len(CATEGORY_COLOURS)]
-
+__all__ = ["build_kml", "iter_kml", "write_kml"]
 
 def _kml_colour(rgb: str, alpha: str = "ff") -> str:
-    # KML colours are aabbggrr.
+    # KML colours are aabbggrr; ours are #rrggbb.
+    rgb = rgb.lstrip("#")
     return f"{alpha}{rgb[4:6]}{rgb[2:4]}{rgb[0:2]}"
 
 
@@ -79,7 +77,7 @@ def build_kml(records: Iterable[Mapping[str, Any]], *, lang: str = "en", labels:
     def style_for(code: str) -> simplekml.Style:
         style = styles.get(code)
         if style is None:
-            colour = _kml_colour(category_colour(len(styles)))
+            colour = _kml_colour(category_colour(code))
             style = simplekml.Style()
             style.iconstyle.color = colour
             style.iconstyle.scale = 1.1
@@ -117,9 +115,39 @@ def build_kml(records: Iterable[Mapping[str, Any]], *, lang: str = "en", labels:
     return doc
 
 
+_KML = "{http://www.opengis.net/kml/2.2}"
+# Children of a Document that the schema places after the feature's own elements (name, description...)
+_DOCUMENT_BODY = {f"{_KML}Folder", f"{_KML}Placemark", f"{_KML}Schema"}
+
+
+def _valid_kml(text: str) -> str:
+    """simplekml's output made schema-valid and self-contained (see the module docstring).
+
+    simplekml also writes a Document's shared styles before its ``name``, where the schema wants
+    them after the feature's own elements and before its folders."""
+    root = etree.fromstring(text.encode("utf-8"), parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    for element in root.iter():
+        ident = element.get("id")
+        if ident is not None and ident[:1].isdigit():
+            element.set("id", f"pw-{ident}")
+        if element.tag == f"{_KML}styleUrl" and element.text and element.text[1:2].isdigit():
+            element.text = f"#pw-{element.text[1:]}"
+    for icon in root.findall(f".//{_KML}Icon"):
+        icon.getparent().remove(icon)
+    document = root.find(f"{_KML}Document")
+    if document is not None:
+        styles = document.findall(f"{_KML}Style")
+        for style in styles:
+            document.remove(style)
+        at = next((i for i, child in enumerate(document) if child.tag in _DOCUMENT_BODY), len(document))
+        for style in reversed(styles):
+            document.insert(at, style)
+    return etree.tostring(root, encoding="unicode", xml_declaration=False)
+
+
 def iter_kml(records: Iterable[Mapping[str, Any]], **options: Any) -> Iterator[str]:
     """The KML text as one chunk (simplekml renders the whole tree at once)."""
-    yield build_kml(records, **options).kml(format=False)
+    yield _valid_kml(build_kml(records, **options).kml(format=False))
 
 
 def write_kml(records: Iterable[Mapping[str, Any]], out: IO[bytes], **options: Any) -> int:

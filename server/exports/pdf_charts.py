@@ -26,6 +26,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
+from peacewatch.common.colours import category_colour
 from peacewatch.server.exports.pdf_text import font_path
 from peacewatch.server.exports.summary import Summary
 
@@ -33,9 +34,6 @@ __all__ = ["BIN_COLOURS", "map_png", "nice_scale_km", "trend_png"]
 
 # Diverging red/blue (ColorBrewer RdBu), hot = red.
 BIN_COLOURS = {3: "#b2182b", 2: "#ef8a62", 1: "#fddbc7", -1: "#d1e5f0", -2: "#67a9cf", -3: "#2166ac"}
-CATEGORY_PALETTE = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-)
 _KM_PER_DEG_LAT = 111.32
 _BACKGROUND = "#f3efe6"
 
@@ -185,7 +183,8 @@ def map_png(
         ax.add_collection(PolyCollection(polygons, facecolors=colours, edgecolors="#888888", linewidths=0.3, alpha=0.75, zorder=1))
 
     categories = summary.categories
-    palette = {i: CATEGORY_PALETTE[i % len(CATEGORY_PALETTE)] for i in range(len(categories))}
+    # The taxonomy's colour for each category, as in every other map, chart and export.
+    palette = {i: category_colour(code) for i, code in enumerate(categories)}
     if summary.route_lines:
         segments = [np.frombuffer(line, dtype=np.float64).reshape(-1, 2) for line in summary.route_lines]
         ax.add_collection(LineCollection(segments, colors="#4d4d4d", linewidths=0.9, alpha=0.7, zorder=2))
@@ -212,8 +211,7 @@ def map_png(
                                   pad=0.5, sep=3, frameon=True, size_vertical=(maxlat - minlat) / 200))
 
     handles: list[Any] = []
-    for code in categories[: len(CATEGORY_PALETTE)]:
-        i = categories.index(code)
+    for i, code in enumerate(categories):
         handles.append(Line2D([], [], marker="o", linestyle="", color=palette[i], label=category_label(code)))
     for bin_value in sorted(bins_seen, reverse=True):
         word = hot if bin_value > 0 else cold

@@ -1,7 +1,8 @@
 """Exports from the database for one principal: what they may see, filtered, audited, streamed.
 
 The records come from ``reports.service.iter_records`` (the access policy's ``visible_clause`` in
-SQL and ``redact`` on every body), so an export never holds more than the caller may read. The
+SQL and ``redact`` on every body), so an export never holds more than the caller may read, and
+authors become pseudonymous reporter ids (``pseudonyms``): a file that leaves names no patrol member. The
 PDF's map also gets the mission's place names (reference data) and, for roles that may analyse,
 the Gi* hotspot hexagons of the same visible, filtered reports.
 
@@ -22,6 +23,7 @@ from peacewatch.server.audit.service import record
 from peacewatch.server.exports.filters import ExportFilters
 from peacewatch.server.exports.formats import FORMATS, render
 from peacewatch.server.exports.i18n import check_lang
+from peacewatch.server.exports.pseudonyms import mission_key, pseudonymise
 from peacewatch.server.problems import Problem, forbidden
 from peacewatch.server.reports.service import iter_records
 
@@ -92,8 +94,9 @@ def stream(
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     check_may_export(principal)
     check_lang(lang)
+    key = mission_key(engine)
     with engine.connect() as conn, conn.begin():
-        records: Iterator[dict[str, Any]] = iter_records(conn, principal, filters)
+        records: Iterator[dict[str, Any]] = pseudonymise(iter_records(conn, principal, filters), key)
         if progress is not None:
             records = _counting(records, progress)
         yield from render(fmt, records, lang=lang, filters=filters, places=places, hexagons=hexagons, bom=bom)

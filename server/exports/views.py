@@ -1,4 +1,4 @@
-"""Route: ``GET /api/v1/exports/{pdf|xlsx|csv|geojson|kml}?filters`` streams what the caller may see.
+"""Route: ``GET /api/v1/exports/{pdf|xlsx|csv|geojson|kml|gpkg}?filters`` streams what the caller may see.
 
 Thin: validate, audit, hand the stream to `service.stream`. The audit entry is written (and
 committed) in the request's own transaction before the first byte is sent, so an export that is
@@ -21,7 +21,7 @@ from peacewatch.server.hotspots.views import CacheDep
 
 router = APIRouter(prefix="/exports", tags=["exports"])
 
-FormatParam = Annotated[Literal["pdf", "xlsx", "csv", "geojson", "kml"], Path(description="export format")]
+FormatParam = Annotated[Literal["pdf", "xlsx", "csv", "geojson", "kml", "gpkg"], Path(description="export format")]
 LangParam = Annotated[Literal["en", "fr", "ar"], Query(description="language of headers, labels and the PDF")]
 BomParam = Annotated[bool, Query(description="CSV only: start with a UTF-8 byte-order mark for spreadsheets")]
 
@@ -37,7 +37,7 @@ def export(
     lang: LangParam = "en",
     bom: BomParam = False,
 ) -> StreamingResponse:
-    """The reports you may see, filtered, as a PDF summary, XLSX, CSV with HXL hashtags, GeoJSON or KML."""
+    """The reports you may see, filtered, as a PDF summary, XLSX, CSV with HXL hashtags, GeoJSON, KML or GeoPackage."""
     places = service.place_names(conn, lang=lang) if fmt == "pdf" else []
     hexagons = service.hotspot_cells(conn, principal=me, filters=filters,
                                      cache=cache) if fmt == "pdf" else []

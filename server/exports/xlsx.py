@@ -50,6 +50,7 @@ from xlsxwriter import Workbook
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from peacewatch.common.i18n import is_rtl
 from peacewatch.server.exports.filters import ExportFilters
 from peacewatch.server.exports.records import (
     COLUMNS,
@@ -373,12 +374,17 @@ def _fill(workbook: Workbook, records: Iterable[Mapping[str, Any]], labels: Labe
     # The summary is the first sheet but is written last: in constant-memory mode each sheet
     # streams to its own temporary file, so sheets may be filled in any order.
     summary_ws = workbook.add_worksheet(_sheet_title(labels.word("doc.summary")))
+    rtl = is_rtl(labels.lang)  # Arabic sheets read right to left, first column on the right
+    if rtl:
+        summary_ws.right_to_left()
     summary_ws.set_column(0, 0, 32)
     summary_ws.set_column(1, 1, 28)
     sheets: dict[str, _KindSheet] = {}
     for kind in KIND_ORDER:
         columns = columns_for(kind)
         ws = workbook.add_worksheet(_sheet_title(labels.fixed("kind", kind)), worksheet_class=_DataSheet)
+        if rtl:
+            ws.right_to_left()
         ws.freeze_panes(1, 0)
         for index, column in enumerate(columns):
             ws.set_column(index, index, _WIDE.get(column.key, _WIDTHS[column.type]))

@@ -1,6 +1,6 @@
 """One set of report filters shared by the reports list, exports and hotspots.
 
-Time range, area (bbox or GeoJSON polygon), category, kind, contingent, review status and
+Event-time and receipt-time ranges, area (bbox or GeoJSON polygon), category, kind, contingent, review status and
 severity. ``apply`` narrows a query on the ``reports`` projection in SQL; a polygon is first
 narrowed by its bounding box in SQL and then tested exactly with shapely (``matches_area``).
 """
@@ -27,6 +27,8 @@ class ReportFilters(BaseModel):
 
     start: datetime | None = Field(default=None, description="Event time from (ISO 8601, inclusive)")
     end: datetime | None = Field(default=None, description="Event time until (ISO 8601, exclusive)")
+    received_start: datetime | None = Field(default=None, description="Received by the server from (ISO 8601, inclusive)")
+    received_end: datetime | None = Field(default=None, description="Received by the server until (ISO 8601, exclusive)")
     bbox: str | None = Field(default=None, description="minlon,minlat,maxlon,maxlat")
     area: str | None = Field(default=None, description="A GeoJSON Polygon or MultiPolygon (JSON text)")
     category: list[str] = Field(default_factory=list, description="Category codes (any of)")
@@ -37,7 +39,7 @@ class ReportFilters(BaseModel):
     severity_max: int | None = Field(default=None, ge=1, le=5)
     q: str | None = Field(default=None, max_length=200, description="Text search in title and description")
 
-    @field_validator("start", "end")
+    @field_validator("start", "end", "received_start", "received_end")
     @classmethod
     def _utc(cls, v: datetime | None) -> datetime | None:
         return v.replace(tzinfo=UTC) if v is not None and v.tzinfo is None else v
@@ -80,6 +82,8 @@ class ReportFilters(BaseModel):
     def _ranges(self) -> ReportFilters:
         if self.start and self.end and self.end <= self.start:
             raise ValueError("end must be after start")
+        if self.received_start and self.received_end and self.received_end <= self.received_start:
+            raise ValueError("received_end must be after received_start")
         if self.severity_min and self.severity_max and self.severity_max < self.severity_min:
             raise ValueError("severity_max must be at least severity_min")
         return self
@@ -99,6 +103,10 @@ class ReportFilters(BaseModel):
             stmt = stmt.where(r.event_time >= self.start)
         if self.end:
             stmt = stmt.where(r.event_time < self.end)
+        if self.received_start:
+            stmt = stmt.where(r.received_at >= self.received_start)
+        if self.received_end:
+            stmt = stmt.where(r.received_at < self.received_end)
         geom = self.geometry()
         if geom is not None:
             minlon, minlat, maxlon, maxlat = geom.bounds

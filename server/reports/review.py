@@ -11,7 +11,8 @@ from ..access import Principal, can_review
 from ..audit.service import record
 from ..db.tables import comments, reports, reviews
 from ..problems import forbidden
-from .service import load_readable
+from .filters import ReportFilters
+from .service import load_readable, visible_reports
 
 DECISIONS = ("verified", "rejected", "needs_information")
 
@@ -37,6 +38,22 @@ def review(conn: Connection, principal: Principal, *, report_id: str, status: st
     record(conn, action="report_reviewed", actor=principal.username, actor_user_id=principal.user_id,
            target=report_id, detail={"status": status})
     return {"report_id": report_id, "status": status, "comment": comment, "seq": seq, "by": principal.username}
+
+
+def next_unreviewed(conn: Connection, principal: Principal, filters: ReportFilters, *,
+                    after: str | None = None) -> str | None:
+    """The review queue's next report: unreviewed, in ``filters``, reviewable by ``principal``,
+    oldest received first (first in, first out), skipping ``after`` (the one just decided)."""
+    stmt = (visible_reports(conn, principal, filters)
+            .where(reports.c.review_status == "unreviewed")
+            .order_by(reports.c.received_at, reports.c.id).limit(200))
+    if after:
+        stmt = stmt.where(reports.c.id != after)
+    for row in conn.execute(stmt).mappings():
+        if can_review(principal, contingent_id=row["contingent_id"], confidentiality=row["confidentiality"],
+                      author_user_id=row["author_user_id"]):
+            return str(row["id"])
+    return None
 
 
 def add_comment(conn: Connection, principal: Principal, *, report_id: str, text: str) -> dict[str, Any]:

@@ -48,16 +48,42 @@ def _summary(row: Any) -> dict[str, Any]:
     return d
 
 
-def _encode_cursor(event_time: datetime, report_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([event_time.isoformat(), report_id]).encode()).decode()
+# The orders the reports list offers: a key -> its column. A leading "-" means descending.
+SORTS: dict[str, Any] = {"event_time": reports.c.event_time, "received_at": reports.c.received_at,
+                         "severity": reports.c.severity}
+DEFAULT_SORT = "-event_time"
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+def parse_sort(sort: str | None) -> tuple[str, bool]:
+    """``"-received_at"`` -> (``"received_at"``, descending); refuses an unknown key by name."""
+    sort = sort or DEFAULT_SORT
+    key, descending = (sort[1:], True) if sort.startswith("-") else (sort, False)
+    if key not in SORTS:
+        raise invalid("sort", f"sort must be one of {', '.join(SORTS)}, optionally with a leading '-'")
+    return key, descending
+
+
+def _encode_cursor(sort: str, value: Any, report_id: str) -> str:
+    raw = value.isoformat() if isinstance(value, datetime) else value
+    return base64.urlsafe_b64encode(json.dumps([sort, raw, report_id]).encode()).decode()
+
+
+def _decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
+    """The last row's sort value and id; a cursor made for another order is refused."""
     try:
-        t, rid = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(t), str(rid)
-    except (ValueError, TypeError):
-        raise invalid("cursor", "not a cursor returned by this server") from None
+        decoded = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if len(decoded) == 2:  # a cursor from before sorting existed: event time, newest first
+            decoded = [DEFAULT_SORT, *decoded]
+        made_for, raw, rid = decoded
+        if made_for != sort:
+            raise ValueError("cursor of another order")
+        key, _ = parse_sort(sort)
+        value = int(raw) if key == "severity" else datetime.fromisoformat(raw)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            raise ValueError("cursor time without zone")
+        return value, str(rid)
+    except (ValueError, TypeError, OverflowError):
+        raise invalid("cursor", "not a cursor returned by this server for this order") from None
 
 
 def visible_reports(conn: Connection, principal: Principal, filters: ReportFilters) -> Any:
@@ -104,14 +130,23 @@ def record_of(principal: Principal, row: Any) -> dict[str, Any]:
 
 
 def list_reports(conn: Connection, principal: Principal, filters: ReportFilters, *, cursor: str | None,
-                 limit: int) -> dict[str, Any]:
-    """One page of visible reports, newest event first, with a cursor to the next page and a total."""
+                 limit: int, sort: str | None = None) -> dict[str, Any]:
+    """One page of visible reports in ``sort`` order (newest event first by default) over every
+    page, not just this one, with a keyset cursor to the next page and a total."""
+    sort = sort or DEFAULT_SORT
+    key, descending = parse_sort(sort)
+    column = SORTS[key]
     base = visible_reports(conn, principal, filters)
     total = conn.execute(select(func.count()).select_from(base.subquery())).scalar_one()
-    stmt = base.order_by(reports.c.event_time.desc(), reports.c.id.desc())
+    if descending:
+        stmt = base.order_by(column.desc(), reports.c.id.desc())
+    else:
+        stmt = base.order_by(column.asc(), reports.c.id.asc())
     if cursor:
-        t, rid = _decode_cursor(cursor)
-        stmt = stmt.where(or_(reports.c.event_time < t, and_(reports.c.event_time == t, reports.c.id < rid)))
+        value, rid = _decode_cursor(cursor, sort)
+        after = (column < value) if descending else (column > value)
+        tie = (reports.c.id < rid) if descending else (reports.c.id > rid)
+        stmt = stmt.where(or_(after, and_(column == value, tie)))
     rows = conn.execute(stmt.limit(limit + 1)).mappings().all()
     if filters.needs_exact_area():
         rows = [r for r in rows if filters.matches_area(r["lat"], r["lon"])]
@@ -119,8 +154,8 @@ def list_reports(conn: Connection, principal: Principal, filters: ReportFilters,
     rows = rows[:limit]
     items = [_summary({k: r[k] for k in r.keys() if k not in ("body", "author_user_id", "contingent_id")})
              for r in rows]
-    nxt = _encode_cursor(rows[-1]["event_time"], rows[-1]["id"]) if more and rows else None
-    return {"items": items, "next": nxt, "more": more, "total": total}
+    nxt = _encode_cursor(sort, rows[-1][key], rows[-1]["id"]) if more and rows else None
+    return {"items": items, "next": nxt, "more": more, "total": total, "sort": sort}
 
 
 def load_readable(conn: Connection, principal: Principal, report_id: str) -> dict[str, Any]:

@@ -26,9 +26,13 @@ class CommentIn(BaseModel):
 
 @router.get("")
 def list_reports(conn: ReadConn, me: Reader, filters: Annotated[ReportFilters, Query()],
-                 cursor: str | None = None, limit: int = Query(50, ge=1, le=500)) -> dict:
-    """Reports the caller may see, newest event first; filters combine with AND; page with ``cursor``."""
-    return service.list_reports(conn, me, filters, cursor=cursor, limit=limit)
+                 cursor: str | None = None, limit: int = Query(50, ge=1, le=500),
+                 sort: Annotated[Literal["event_time", "-event_time", "received_at", "-received_at", "severity",
+                                         "-severity"], Query(description="order over all pages; '-' descending")]
+                 = "-event_time") -> dict:
+    """Reports the caller may see, newest event first unless ``sort`` says otherwise; filters combine
+    with AND; page with ``cursor`` (a cursor belongs to the order it was made for)."""
+    return service.list_reports(conn, me, filters, cursor=cursor, limit=limit, sort=sort)
 
 
 @router.get("/{report_id}")

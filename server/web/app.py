@@ -1,26 +1,23 @@
 """Mounts the HQ dashboard on the API's FastAPI app: page routers, static assets, page error handling.
 
 Everything the browser loads is served from here: our templates, CSS and scripts under
-``/static``, and the front-end libraries installed by the project's set-up (``npm ci`` in
-``server/web/frontend``) under ``/static/vendor`` -- no CDN, tiles or web fonts.
+``/static``, and the front-end libraries that Python packages ship (``vendor.py``) under
+``/static/vendor`` -- no CDN, external tiles or web fonts.
 """
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from .pages import admin, auth, exports, maps, queues, reports
+from .pages import admin, auth, exports, maps, overview, queues, reports
 from .render import page
 from .services import PageProblem
 from .session import SESSION_COOKIE, LoginRequired, PageForbidden, login_url
-from .vendor import INSTALL_COMMAND, VENDOR, vendor_installed
-
-log = logging.getLogger("peacewatch.server.web")
+from .vendor import VENDOR
 
 HERE = Path(__file__).parent
 
@@ -47,14 +44,11 @@ async def _problem(request: Request, exc: Exception) -> Response:
 
 def mount_web(app: FastAPI) -> None:
     """Add the dashboard's pages and assets to ``app`` (called by ``create_app``)."""
-    for module in (auth, reports, queues, maps, exports, admin):
+    for module in (auth, overview, reports, queues, maps, exports, admin):
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(PageForbidden, _forbidden)
     app.add_exception_handler(PageProblem, _problem)
     app.mount("/static/app", StaticFiles(directory=HERE / "static"), name="web-static")
-    if not vendor_installed():
-        # The pages still work; the map shows a notice naming the install command instead of a map.
-        log.warning("dashboard front-end libraries missing: run '%s'", INSTALL_COMMAND)
     for name, folder in VENDOR.items():
-        app.mount(f"/static/vendor/{name}", StaticFiles(directory=folder, check_dir=False), name=f"vendor-{name}")
+        app.mount(f"/static/vendor/{name}", StaticFiles(directory=folder), name=f"vendor-{name}")

@@ -29,6 +29,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 
 # (path, label msgid, permission): the navigation, filtered per role.
 NAV: tuple[tuple[str, str, Permission], ...] = (
+    ("/overview", "Overview", Permission.REVIEW),
     ("/reports", "Reports", Permission.READ_REPORTS),
     ("/duplicates", "Duplicates", Permission.ANALYSE),
     ("/conflicts", "Conflicts", Permission.ANALYSE),
@@ -111,12 +112,18 @@ def page(request: Request, template: str, me: Principal | None, status_code: int
         return text.format(**values) if values else text
 
     nav = [(path, _(label)) for path, label, perm in NAV if me is not None and me.may(perm)]
+
+    def field_label(path: str) -> str:
+        """A body field's dotted path (``casualties.killed``) in words of the visitor's language."""
+        return " · ".join(_(part) for part in path.split("."))
+
     html = _env().get_template(template).render(
         request=request, me=me, lang=lang, dir=direction(lang), languages=LANGUAGES, _=_, nav=nav,
         csrf=csrf_token(request), path=request.url.path, category_label=lambda c: category_label(c, lang),
         when=_when, dtg=_dtg, mgrs=_mgrs, may=lambda name: me is not None and me.may(Permission(name)),
         reason_text=lambda reason: render_reason(reason, lambda m: translate(m, lang),
                                                  lambda c: category_label(c, lang)),
+        field_label=field_label,
         **context,
     )
     return HTMLResponse(html, status_code=status_code)

@@ -1,15 +1,15 @@
-"""Where the front-end libraries installed by ``npm ci --prefix server/web/frontend`` are, and whether they are."""
+"""Where the dashboard's front-end libraries come from: Python packages, so ``pip install`` brings them.
+
+Leaflet ships inside the ``xstatic-leaflet`` distribution (the XStatic packaging standard: a
+JavaScript library's release files as package data), so a server installed with plain ``pip``
+serves a working map page with no Node, npm or CDN.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-NODE_MODULES = Path(__file__).with_name("frontend") / "node_modules"
-# URL name -> the ``dist`` folder of an npm package (only what the pages load is exposed).
-VENDOR = {"leaflet": NODE_MODULES / "leaflet" / "dist",
-          "markercluster": NODE_MODULES / "leaflet.markercluster" / "dist"}
-INSTALL_COMMAND = "npm ci --prefix server/web/frontend"
+import xstatic.pkg.leaflet as _leaflet
 
-
-def vendor_installed() -> bool:
-    return (VENDOR["leaflet"] / "leaflet.js").exists() and (VENDOR["markercluster"] / "leaflet.markercluster.js").exists()
+# URL name -> folder whose files are served under ``/static/vendor/<name>/``.
+VENDOR: dict[str, Path] = {"leaflet": Path(_leaflet.BASE_DIR)}

@@ -21,10 +21,10 @@ pytestmark = pytest.mark.browser
 
 NAV = {
     "patrol": ["Reports"],
-    "commander": ["Reports", "Exports"],
-    "hq_analyst": ["Reports", "Duplicates", "Conflicts", "Map", "Exports"],
-    "protection_officer": ["Reports", "Duplicates", "Conflicts", "Map", "Exports"],
-    "hr_officer": ["Reports", "Duplicates", "Conflicts", "Map", "Exports"],
+    "commander": ["Overview", "Reports", "Exports"],
+    "hq_analyst": ["Overview", "Reports", "Duplicates", "Conflicts", "Map", "Exports"],
+    "protection_officer": ["Overview", "Reports", "Duplicates", "Conflicts", "Map", "Exports"],
+    "hr_officer": ["Overview", "Reports", "Duplicates", "Conflicts", "Map", "Exports"],
     "admin": ["Users", "Contingents", "Devices", "Audit log"],
 }
 
@@ -54,8 +54,10 @@ def test_sign_in_as_each_role_shows_only_its_pages(live_server: LiveServer, open
         page = open_as(username)
         assert page.locator("header nav a").all_inner_texts() == NAV[role], role
         assert page.get_attribute(".who", "data-role") == role
+        if "Overview" in NAV[role]:
+            assert page.url.endswith("/overview")  # HQ roles and commanders land on the overview
         if "Reports" in NAV[role]:
-            assert page.url.endswith("/reports")
+            page.goto(f"{live_server.url}/reports")
             totals[role] = _total(page)
         # The same policy as the API: a page outside the role answers 403, not its content.
         forbidden = "/admin/devices" if role != "admin" else "/reports"
@@ -69,7 +71,9 @@ def test_sign_in_as_each_role_shows_only_its_pages(live_server: LiveServer, open
 
 def test_filter_search_and_page_reports(live_server: LiveServer, open_as: Any) -> None:
     page = open_as("analyst")
+    page.goto(f"{live_server.url}/reports")
     everything = _total(page)
+    page.click("details.filter-panel summary")  # the filters fold away so the reports come first
     page.check("input[name=kind][value=incident]")
     page.check("input[name=review_status][value=unreviewed]")
     page.click("#report-filters button[type=submit]")
@@ -82,17 +86,20 @@ def test_filter_search_and_page_reports(live_server: LiveServer, open_as: Any) -
     assert counts["unreviewed"] == filtered and counts["verified"] > 0
     rows = page.locator("#reports-table tbody tr")
     assert rows.count() == min(filtered, 50)
-    statuses = rows.locator("td:nth-child(8) span").evaluate_all("els => els.map(e => e.dataset.status)")
+    statuses = rows.locator("td:nth-child(9) span").evaluate_all("els => els.map(e => e.dataset.status)")
     assert set(statuses) == {"unreviewed"}
-    assert set(rows.locator("td:nth-child(3)").all_inner_texts()) == {"Incident"}
-    # Sorting by severity orders the rows of the page.
-    page.click("#reports-table th:nth-child(6)")
-    severities = [int(t) for t in rows.locator("td:nth-child(6)").all_inner_texts()]
-    assert severities == sorted(severities)
+    assert set(rows.locator("td:nth-child(4)").all_inner_texts()) == {"Incident"}
+    # Sorting by severity is done by the server over every page, not just the one shown.
+    page.click("#reports-table a[data-order=severity]")
+    page.wait_for_url(re.compile(r"sort=-severity"))
+    severities = [int(t) for t in rows.locator("td:nth-child(7)").all_inner_texts()]
+    assert severities == sorted(severities, reverse=True)
     screenshot(page, "reports")
     if filtered > 50:
         page.click("a[rel=next]")
         assert page.locator("#reports-table tbody tr").count() == min(filtered - 50, 50)
+        later = [int(t) for t in rows.locator("td:nth-child(7)").all_inner_texts()]
+        assert later == sorted(later, reverse=True) and max(later) <= min(severities)
     page.goto(f"{live_server.url}/reports?kind=incident")
     assert _total(page) == sum(counts.values())
     # Text search narrows further, and a bad filter is a message naming the field, not a crash.
@@ -105,12 +112,14 @@ def test_filter_search_and_page_reports(live_server: LiveServer, open_as: Any) -
 def test_verify_a_report_with_a_comment(live_server: LiveServer, open_as: Any) -> None:
     page = open_as("analyst")
     page.goto(f"{live_server.url}/reports?kind=incident&review_status=unreviewed")
-    page.click("#reports-table tbody tr:first-child td:nth-child(2) a")
-    report_id = page.url.rsplit("/", 1)[1]
+    page.click("#reports-table tbody tr:first-child td:nth-child(3) a")
+    report_id = page.url.rsplit("/", 1)[1].split("?")[0]
     assert page.get_attribute("#review-status", "data-status") == "unreviewed"
     assert page.inner_text("#review-status") == "Unreviewed"
     assert page.locator("#versions tbody tr").count() >= 1
+    page.wait_for_selector("#report-map[data-ready='1'] .leaflet-interactive")  # its point on a small map
     page.fill("#review-form textarea[name=comment]", "Confirmed by the Drodro CIMIC team.")
+    page.uncheck("#review-form input[name=then]")  # stay on this report rather than go on to the next
     page.click("#review-form button[value=verified]")
     page.wait_for_url(re.compile(r"done=verified"))
     assert page.get_attribute("#review-status", "data-status") == "verified"
@@ -129,7 +138,7 @@ def test_a_commander_cannot_review_another_contingents_report(live_server: LiveS
     page.goto(f"{live_server.url}/reports?contingent=NEPBAT")
     if page.locator("#reports-table tbody tr[data-id]").count() == 0:
         pytest.fail("the demo mission should share some NEPBAT reports as public")
-    page.click("#reports-table tbody tr[data-id]:first-child td:nth-child(2) a")
+    page.click("#reports-table tbody tr[data-id]:first-child td:nth-child(3) a")
     assert page.locator("#review-form").count() == 0
 
 
@@ -239,3 +248,51 @@ def test_export_the_filtered_reports_as_csv(live_server: LiveServer, open_as: An
     assert info.value.suggested_filename.endswith(".csv")
     assert rows[1][0].startswith("#")  # the HXL hashtag row
     assert len(rows) - 2 == expected > 0
+
+
+def test_overview_shows_what_is_new_and_critical_and_links_to_it(live_server: LiveServer, open_as: Any) -> None:
+    page = open_as("analyst")
+    assert page.url.endswith("/overview")
+    for window in ("24h", "7d"):
+        assert page.locator(f"#tile-critical-{window}").is_visible()
+    assert page.locator("#trends svg rect[data-category]").count() > 0  # the demo mission has incidents
+    assert page.locator("#backlog a[data-age]").count() == 4
+    screenshot(page, "overview")
+    # A number is a link to the reports behind it: the backlog's total is the unreviewed reports.
+    backlog = sum(int(t) for t in page.locator("#backlog a[data-age]").all_inner_texts())
+    page.goto(f"{live_server.url}/reports?review_status=unreviewed")
+    assert _total(page) == backlog
+    page.goto(f"{live_server.url}/overview")
+    page.click("#tile-critical-7d > a")
+    page.wait_for_url(re.compile(r"severity_min=4"))
+    severities = {int(t) for t in page.locator("#reports-table tbody td:nth-child(7)").all_inner_texts()}
+    assert severities <= {4, 5}
+    assert page.locator("#reports-table tbody td.severity-5, #reports-table tbody td.severity-4").count() > 0
+
+
+def test_review_queue_with_keyboard_and_bulk_decisions(live_server: LiveServer, open_as: Any) -> None:
+    page = open_as("analyst")
+    page.goto(f"{live_server.url}/reports?kind=incident&review_status=unreviewed")
+    before = _total(page)
+    page.click("#start-queue")
+    page.wait_for_url(re.compile(r"/reports/[0-9a-f-]{36}\?list="))
+    first = page.url.split("/reports/")[1].split("?")[0]
+    page.keyboard.press("v")  # verify, then the next unreviewed report of the same list opens
+    page.wait_for_url(lambda url: first not in url and "/reports/" in url)
+    with live_server.engine.connect() as conn:
+        assert conn.execute(select(reports.c.review_status).where(reports.c.id == first)).scalar_one() == "verified"
+    # Bulk: select two rows, reject both with one comment.
+    page.goto(f"{live_server.url}/reports?kind=incident&review_status=unreviewed")
+    assert _total(page) == before - 1
+    boxes = page.locator("#reports-table tbody input[name=ids]")
+    chosen = [boxes.nth(i).get_attribute("value") for i in range(2)]
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    page.fill("#bulk-actions input[name=comment]", "Duplicate entries from a training exercise.")
+    screenshot(page, "review-queue")
+    page.click("#bulk-actions button[value=rejected]")
+    page.wait_for_url(re.compile(r"done=rejected"))
+    assert _total(page) == before - 3
+    with live_server.engine.connect() as conn:
+        statuses = conn.execute(select(reports.c.review_status).where(reports.c.id.in_(chosen))).scalars().all()
+    assert statuses == ["rejected", "rejected"]

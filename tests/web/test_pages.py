@@ -67,7 +67,7 @@ def test_sign_in_without_csrf_or_to_another_site_is_refused(client: TestClient, 
     form = client.get("/login")
     r = client.post("/login", data={"username": "analyst", "password": PASSWORD, "csrf": csrf_of(form.text),
                                     "next": "//evil.example/phish"})
-    assert r.status_code == 303 and r.headers["location"] == "/reports"  # not an open redirect
+    assert r.status_code == 303 and r.headers["location"] == "/overview"  # home, not an open redirect
 
 
 def test_review_needs_a_csrf_token_bound_to_the_session(client: TestClient, mission: Mission) -> None:
@@ -160,6 +160,7 @@ def test_csv_export_holds_the_filtered_visible_reports(client: TestClient, missi
     sign_in(client, "commander_a", PASSWORD)
     r = client.get("/exports/download?format=csv&kind=incident")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert r.content.startswith(b"\xef\xbb\xbf")  # a spreadsheet reads French and Arabic right
     assert re.search(r'filename="peacewatch-\d{8}T\d{4}Z\.csv"', r.headers["content-disposition"])
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert len(rows) == 2 + 3  # header, HXL hashtags, three incidents
@@ -257,10 +258,18 @@ def test_resolve_a_conflict_by_choosing_each_field(client: TestClient, mission: 
     page = client.get("/conflicts")
     assert _queue_item(page.text, "data-report") == [base["id"]]
     assert 'name="field:title"' in page.text and 'name="field:severity"' in page.text
+    # Fields by their names in words, and what they were before both edits (the common ancestor).
+    assert '<th scope="row" data-field="severity">Severity</th>' in page.text
+    assert re.search(r'<td class="ancestor">Original title</td>', page.text)
+    client.get("/lang/fr?next=/conflicts")
+    fr = client.get("/conflicts").text
+    assert '<th scope="row" data-field="severity">Gravité</th>' in fr and "Avant les deux modifications" in fr
+    client.get("/lang/en?next=/conflicts")
     parents = ",".join(sorted([va, vb]))
     r = client.post(f"/conflicts/{base['id']}/resolve", data={
         "csrf": csrf_of(page.text), "parents": parents, "field:title": va, "field:severity": vb})
     assert r.status_code == 303 and "merged" in r.headers["location"]
+    assert "a new version combines the fields you chose" in client.get(r.headers["location"]).text
     detail = client.get(f"/reports/{base['id']}").text
     assert "Title from the tablet" in detail and "in conflict" not in detail
     assert re.search(r"<dt>Severity</dt><dd>5</dd>", detail)
@@ -305,11 +314,108 @@ def test_every_asset_is_served_locally(client: TestClient, mission: Mission) -> 
         assert client.get(asset).status_code == 200, asset
 
 
-def test_map_page_names_the_install_command_when_libraries_are_missing(
-        client: TestClient, mission: Mission, monkeypatch: pytest.MonkeyPatch) -> None:
-    from peacewatch.server.web.pages import maps
+def test_map_libraries_come_from_an_installed_python_package() -> None:
+    """A plain ``pip install`` serves a working map: Leaflet is package data, not an npm folder in the repo."""
+    from peacewatch.server.web.vendor import VENDOR
 
-    monkeypatch.setattr(maps, "vendor_installed", lambda: False)
+    for folder in VENDOR.values():
+        assert any(folder.glob("*.js")) and any(folder.glob("*.css")), folder
+        assert "site-packages" in folder.resolve().parts, f"{folder} is not inside an installed package"
+
+
+def test_overview_counts_only_what_the_visitor_may_read(client: TestClient, mission: Mission) -> None:
+    severe = {"severity": 5, "casualties": {"killed": 3, "injured": 0, "abducted": 0, "displaced": 0},
+              "event_time": clock.now() - timedelta(hours=2)}
+    store(mission, "patrol_a", report_body(contingent="ALPHA", **severe))
+    store(mission, "patrol_b", report_body(contingent="BRAVO", **severe))
+    store(mission, "patrol_a", report_body(kind="hr_concern", category="conflict_related_sexual_violence",
+                                           confidentiality="restricted", contingent="ALPHA", **severe))
+
+    def figures(username: str) -> tuple[int, int, int]:
+        browser = TestClient(client.app, follow_redirects=False)
+        sign_in(browser, username, PASSWORD)
+        html = browser.get("/overview").text
+        new = int(re.search(r'id="tile-new"><a [^>]*>\s*<b><bdi>(\d+)', html).group(1))
+        critical = int(re.search(r'id="tile-critical-24h">\s*<a [^>]*><b><bdi>(\d+)', html).group(1))
+        killed = int(re.search(r'id="tile-critical-24h">.*?class="killed">(\d+)', html, re.S).group(1))
+        return new, critical, killed
+
+    assert figures("commander_a") == (1, 1, 3)  # ALPHA's own; neither BRAVO's nor the restricted case
+    assert figures("analyst") == (2, 2, 6)
+    assert figures("protection") == (3, 3, 9)
+
+
+def _reviewer(client: TestClient, username: str) -> tuple[TestClient, str]:
+    browser = TestClient(client.app, follow_redirects=False)
+    sign_in(browser, username, PASSWORD)
+    return browser, csrf_of(browser.get("/reports").text)
+
+
+def test_bulk_review_is_all_or_nothing_and_names_the_refused_report(client: TestClient, mission: Mission) -> None:
+    own = [report_body(contingent="ALPHA", title=f"alpha {i}") for i in range(3)]
+    other = report_body(contingent="BRAVO", title="bravo", confidentiality="public")
+    for body in own:
+        store(mission, "patrol_a", body)
+    store(mission, "patrol_b", other)
+    browser, token = _reviewer(client, "commander_a")
+    # BRAVO's public report is readable by ALPHA's commander, but not reviewable: nothing is stored.
+    r = browser.post("/reports/bulk-review", data={"csrf": token, "status": "verified", "comment": "checked",
+                                                   "ids": [own[0]["id"], other["id"]]})
+    assert r.status_code == 403
+    with mission.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(reviews)).scalar_one() == 0
+    r = browser.post("/reports/bulk-review", data={"csrf": token, "status": "verified", "comment": "checked",
+                                                   "ids": [b["id"] for b in own], "list": "kind=incident"})
+    assert r.status_code == 303 and r.headers["location"] == "/reports?kind=incident&done=verified&n=3"
+    with mission.engine.connect() as conn:
+        rows = conn.execute(select(reviews.c.report_id, reviews.c.comment)).all()
+    assert sorted(rows) == sorted((b["id"], "checked") for b in own)
+    nothing = browser.post("/reports/bulk-review", data={"csrf": token, "status": "verified", "ids": [""]})
+    assert nothing.status_code == 422 and "select at least one report" in nothing.text
+
+
+def test_the_review_queue_goes_oldest_received_first_within_the_filters(client: TestClient, mission: Mission) -> None:
+    bodies = []
+    for i in range(3):
+        body = report_body(contingent="ALPHA", title=f"queue {i}")
+        store(mission, "patrol_a", body)
+        bodies.append(body)
+        clock.advance(timedelta(minutes=5))
+    store(mission, "patrol_a", report_body(kind="patrol", contingent="ALPHA"))  # outside the filter
+    browser, token = _reviewer(client, "commander_a")
+    r = browser.get("/reports/next-unreviewed?kind=incident")
+    assert r.headers["location"] == f"/reports/{bodies[0]['id']}?list=kind%3Dincident"
+    r = browser.post(f"/reports/{bodies[0]['id']}/review", data={"csrf": token, "status": "verified",
+                                                                 "list": "kind=incident", "then": "next"})
+    r = browser.get(r.headers["location"])
+    assert r.headers["location"].startswith(f"/reports/{bodies[1]['id']}?")
+    for body in bodies[1:]:
+        browser.post(f"/reports/{body['id']}/review", data={"csrf": token, "status": "rejected"})
+    r = browser.get("/reports/next-unreviewed?kind=incident")
+    assert r.headers["location"] == "/reports?kind=incident&done=queue_empty"
+    assert "No unreviewed report is left" in browser.get(r.headers["location"]).text
+
+
+def test_report_page_shows_its_duplicate_candidates_that_the_visitor_may_read(client: TestClient,
+                                                                              mission: Mission) -> None:
+    from peacewatch.server.db.tables import duplicate_proposals
+    from peacewatch.server.duplicates.backlog import ensure_current
+
+    # Far apart, so the duplicates engine proposes nothing itself: the proposals are the test's.
+    target = report_body(contingent="ALPHA", title="Target report", lat=1.0, lon=29.0)
+    twin = report_body(contingent="BRAVO", title="Twin seen by BRAVO", lat=2.0, lon=30.0)
+    secret = report_body(kind="hr_concern", category="conflict_related_sexual_violence", contingent="BRAVO",
+                         confidentiality="restricted", title="Secret case", lat=3.0, lon=31.0)
+    store(mission, "patrol_a", target)
+    store(mission, "patrol_b", twin)
+    store(mission, "patrol_b", secret)
+    ensure_current(mission.engine)  # the engine's own proposals first (it proposes none for these)
+    with mission.engine.begin() as conn:
+        for other, score in ((twin, 0.91), (secret, 0.95)):
+            conn.execute(duplicate_proposals.insert().values(report_a=target["id"], report_b=other["id"], score=score,
+                                                             reasons=[], created_at=clock.now()))
     sign_in(client, "analyst", PASSWORD)
-    page = client.get("/map").text
-    assert "npm ci --prefix server/web/frontend" in page and "/static/vendor/" not in page
+    page = client.get(f"/reports/{target['id']}").text
+    assert 'id="duplicate-candidates"' in page and "Twin seen by BRAVO" in page and "91 %" in page
+    assert "Secret case" not in page and secret["id"] not in page  # a proposal reveals nothing unreadable
+    assert 'id="report-map"' in page

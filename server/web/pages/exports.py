@@ -59,7 +59,9 @@ def download(request: Request, conn: WriteTx, me: ExporterPage, format: Annotate
         service.audit_export(conn, principal=me, fmt=format, filters=filters, lang=lang)
     spec = FORMATS[format]
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%MZ")
+    # A CSV downloaded from the browser is opened by a spreadsheet, which reads UTF-8 French and
+    # Arabic correctly only after a byte-order mark.
     body = service.stream(request.app.state.engine, principal=me, fmt=format, filters=filters, lang=lang,
-                          places=places, hexagons=hexagons)
+                          bom=format == "csv", places=places, hexagons=hexagons)
     return StreamingResponse(body, media_type=spec.media_type,
                              headers={"Content-Disposition": f'attachment; filename="peacewatch-{stamp}.{spec.extension}"'})

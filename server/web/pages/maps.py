@@ -23,7 +23,6 @@ from ..i18n import request_language
 from ..reference_data import reference_features
 from ..render import page
 from ..session import AnalystPage
-from ..vendor import vendor_installed
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,7 +31,7 @@ MAX_POINTS = 50_000  # beyond this the browser would struggle; the page says the
 
 @router.get("/map")
 def map_page(request: Request, me: AnalystPage) -> Response:
-    return page(request, "map.html", me, vendor=vendor_installed())
+    return page(request, "map.html", me)
 
 
 @router.get("/map/data/reports.geojson")

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ...conflicts import service as conflicts
+from ...conflicts.ancestry import common_ancestor
 from ...deps import ReadConn
 from ...duplicates import service as duplicates
 from ...duplicates.backlog import catch_up
@@ -69,8 +70,15 @@ def conflicts_page(request: Request, conn: ReadConn, me: AnalystPage) -> Respons
     """Reports with several heads: every differing field across the heads, and how to resolve."""
     with as_page(me):
         listing = conflicts.list_conflicts(conn, me, limit=QUEUE_LIMIT)
+        for item in listing["items"]:
+            ancestor = common_ancestor(conn, me, report_id=item["report_id"],
+                                       head_ids=[h["version_id"] for h in item["heads"]])
+            flat = conflicts.flatten(ancestor["body"]) if ancestor else {}
+            item["ancestor"] = ancestor and {**ancestor, "values": {f["field"]: flat.get(f["field"])
+                                                                     for f in item["fields"]}}
+    done, _, report_id = request.query_params.get("done", "").partition(":")
     return page(request, "conflicts.html", me, items=listing["items"], total=listing["total"],
-                done=request.query_params.get("done", ""))
+                done=done, done_report=report_id)
 
 
 def _set_path(body: dict[str, Any], path: str, value: Any, present: bool) -> None:

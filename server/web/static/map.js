@@ -1,5 +1,5 @@
 /* The HQ map: no base tiles (nothing leaves the mission network), so reference layers -- place
-   names, sensitive sites, the mission area -- make it readable. Report points are clustered;
+   names, sensitive sites, the mission area -- make it readable. Report points are canvas circles;
    hotspot hexagons are coloured by Gi* confidence bin; emerging categories, coverage gaps and
    patrol routes are overlays; a time slider narrows every time-dependent layer at once. */
 (function () {
@@ -24,7 +24,7 @@
   var STATUS_COLOURS = { verified: "#1a9850", rejected: "#777777", needs_information: "#fdae61", unreviewed: "#2c7fb8" };
 
   var layers = {
-    reports: L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 50 }),
+    reports: L.layerGroup(),
     hotspots: L.layerGroup(), emerging: L.layerGroup(), gaps: L.layerGroup(), patrols: L.layerGroup(),
     places: L.layerGroup(), sites: L.layerGroup(), area: L.layerGroup()
   };
@@ -123,7 +123,7 @@
                     "<br><a href=\"/reports/" + encodeURIComponent(p.id) + "\">" + text(T.open) + "</a>");
         return m;
       });
-      layers.reports.addLayers(markers);
+      markers.forEach(function (m) { layers.reports.addLayer(m); });
       el.dataset.reports = String(markers.length);
       return markers.length;
     });

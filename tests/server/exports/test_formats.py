@@ -7,7 +7,7 @@ import pytest
 from peacewatch.server.exports.formats import FORMATS, render
 
 MAGIC = {"pdf": b"%PDF-", "xlsx": b"PK\x03\x04", "csv": b"Report ID,", "geojson": b'{"type":"FeatureCollection"',
-         "kml": b"<kml"}
+         "kml": b"<kml", "gpkg": b"SQLite format 3\x00"}
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))

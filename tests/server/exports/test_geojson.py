@@ -28,19 +28,23 @@ def test_feature_collection_with_valid_geometries(sample: list[dict]) -> None:
         if record["kind"] == "patrol":
             assert feature["geometry"]["type"] == "LineString"
             assert feature["geometry"]["coordinates"] == [[p["lon"], p["lat"]] for p in record["route"]]
-            assert "route" not in feature["properties"]  # it is the geometry
+            assert feature["properties"]["route_count"] == len(record["route"])  # the route is the geometry
         else:
             assert feature["geometry"]["type"] == "Point"
             # RFC 7946 §3.1.1: longitude first
             assert feature["geometry"]["coordinates"] == [record["location"]["lon"], record["location"]["lat"]]
         assert feature["properties"]["category"] == record["category"]
         assert feature["properties"]["category_label"]
+        assert not [v for v in feature["properties"].values() if isinstance(v, dict | list)]  # flat
+        for key, value in (record.get("casualties") or {}).items():
+            assert feature["properties"][f"casualties_{key}"] == value
 
 
-def test_redacted_names_stay_null_and_text_stays_readable(sample: list[dict]) -> None:
-    redacted = [r for r in sample if r["kind"] == "hr_concern" and r["victims"][0]["name"] is None]
-    doc = _load(redacted)
-    assert all(v["name"] is None for f in doc["features"] for v in f["properties"]["victims"])
+def test_people_are_counted_never_named_and_text_stays_readable(sample: list[dict]) -> None:
+    concerns = [r for r in sample if r["kind"] == "hr_concern"]
+    doc = _load(concerns)
+    for f, record in zip(doc["features"], concerns, strict=True):
+        assert f["properties"]["victims_count"] == len(record["victims"]) and "victims" not in f["properties"]
     raw = io.BytesIO()
     write_geojson(sample[:5], raw)
     assert "سطر عربي".encode() in raw.getvalue()  # not \\u escapes

@@ -20,7 +20,8 @@ def _bytes(records: list[dict], **options: object) -> bytes:
 
 
 def _placemarks(data: bytes) -> list:
-    document = fastkml.KML.from_string(data).features[0]
+    # KML.parse validates against the KML 2.2 schema by default: a partner's GIS tool gets a valid file.
+    document = fastkml.KML.parse(io.BytesIO(data)).features[0]
     return [mark for folder in document.features for mark in folder.features]
 
 
@@ -69,3 +70,13 @@ def test_french_names(sample: list[dict]) -> None:
     tree = etree.fromstring(_bytes(sample[:10], lang="fr"))
     assert [f.findtext("k:name", namespaces=NS) for f in tree.findall("k:Document/k:Folder", NS)] == [
         "Incident", "Patrouille", "Préoccupation droits de l'homme"]
+
+
+def test_valid_kml_without_external_references(sample: list[dict], bare: dict) -> None:
+    data = _bytes([*sample, bare], lang="ar")
+    fastkml.KML.parse(io.BytesIO(data), validate=True)  # raises on any schema violation
+    tree = etree.fromstring(data)
+    assert not [e for e in tree.iter() if (e.text or "").strip().startswith(("http:", "https:", "//"))]
+    assert all(not e.get("id", "x")[:1].isdigit() for e in tree.iter())
+    styles = {e.get("id") for e in tree.iterfind(".//k:Style", NS)}
+    assert {e.text[1:] for e in tree.iterfind(".//k:styleUrl", NS)} <= styles

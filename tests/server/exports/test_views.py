@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import warnings
 
+import pyogrio
 import pytest
 from lxml import etree
 from openpyxl import load_workbook
@@ -69,19 +71,41 @@ def test_csv_holds_only_what_each_role_may_read(mission: Mission, reports: dict)
             assert (reports[key]["id"] in ids) is visible, (user, key)
 
 
+def _gpkg(data: bytes) -> tuple[dict, list]:
+    with warnings.catch_warnings():  # GDAL notes that an in-memory file has no .gpkg extension
+        warnings.simplefilter("ignore", RuntimeWarning)
+        meta, _fids, _geometry, fields = pyogrio.raw.read(data)
+    return meta, fields
+
+
 def _ids(fmt: str, data: bytes) -> set[str]:
     if fmt == "geojson":
         return {f["id"] for f in json.loads(data)["features"]}
     if fmt == "kml":
         tree = etree.fromstring(data)
         return {d.findtext("{*}value") for d in tree.iter("{*}Data") if d.get("name") == "id"}
+    if fmt == "gpkg":
+        meta, fields = _gpkg(data)
+        return set(fields[list(meta["fields"]).index("id")])
     book = load_workbook(io.BytesIO(data))
     return {row[0] for ws in book.worksheets[1:] for row in ws.iter_rows(min_row=2, values_only=True)}
 
 
+def _text(fmt: str, data: bytes) -> str:
+    """Every text a reader of the file sees (compressed formats opened by their own readers)."""
+    if fmt == "pdf":
+        return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+    if fmt == "xlsx":
+        book = load_workbook(io.BytesIO(data), read_only=True)
+        return "\n".join(str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row)
+    if fmt == "gpkg":
+        return "\n".join(str(v) for column in _gpkg(data)[1] for v in column)
+    return data.decode("utf-8-sig")
+
+
 def test_no_format_leaks_the_restricted_case(mission: Mission, reports: dict) -> None:
     secret = reports["alpha_restricted"]["id"]
-    for fmt in ("geojson", "kml", "xlsx"):
+    for fmt in ("geojson", "kml", "xlsx", "gpkg"):
         for user in ("analyst", "commander_a", "protection"):
             response = _get(mission, user, fmt)
             assert response.status_code == 200, response.text
@@ -93,15 +117,17 @@ def test_no_format_leaks_the_restricted_case(mission: Mission, reports: dict) ->
         assert ("Conflict-related sexual violence" in text) is EXPECTED[user]["alpha_restricted"], user
 
 
-def test_names_are_redacted_for_roles_below_the_protection_team(mission: Mission, reports: dict) -> None:
+@pytest.mark.parametrize("fmt", ["csv", "geojson", "kml", "xlsx", "gpkg", "pdf"])
+def test_no_export_names_a_victim_even_for_the_protection_team(mission: Mission, reports: dict, fmt: str) -> None:
+    """Identities never leave in exports (PRODUCT.md): people are counted, never named."""
     hr_id = reports["alpha_hr"]["id"]
-    analyst = json.loads(_get(mission, "analyst", "geojson").content)
-    feature = next(f for f in analyst["features"] if f["id"] == hr_id)
-    assert feature["properties"]["victims"][0]["name"] is None
-    assert SECRET_NAME.encode() not in _get(mission, "analyst", "geojson").content
+    for user in ("analyst", "protection"):
+        text = _text(fmt, _get(mission, user, fmt).content)
+        assert SECRET_NAME not in text, (fmt, user)
+        assert hr_id in text or fmt == "pdf", (fmt, user)  # the report itself is there
     protection = json.loads(_get(mission, "protection", "geojson").content)
     feature = next(f for f in protection["features"] if f["id"] == hr_id)
-    assert feature["properties"]["victims"][0]["name"] == SECRET_NAME
+    assert feature["properties"]["victims_count"] == 1
 
 
 def test_filters_apply_and_each_export_is_audited(mission: Mission, reports: dict) -> None:
@@ -128,3 +154,18 @@ def test_roles_without_export_are_refused_and_bad_input_is_named(mission: Missio
     response = _get(mission, "analyst", "docx")
     assert response.status_code == 422
     assert "fmt" in json.dumps(response.json())
+
+
+@pytest.mark.parametrize("fmt", ["csv", "geojson", "kml", "xlsx", "gpkg"])
+def test_exports_name_no_username_but_a_stable_pseudonymous_reporter(mission: Mission, reports: dict, fmt: str) -> None:
+    first = _get(mission, "analyst", fmt)
+    assert first.status_code == 200
+    data = first.content
+    text = _text(fmt, data)
+    assert "patrol_a" not in text and "patrol_b" not in text
+    if fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))[1:]  # row 2 holds the HXL hashtags
+        by_contingent = {r["Contingent"]: r["Reporter (pseudonym)"] for r in rows}
+        assert by_contingent["ALPHA"].startswith("R-") and by_contingent["ALPHA"] != by_contingent["BRAVO"]
+        again = list(csv.DictReader(io.StringIO(_get(mission, "commander_a", fmt).content.decode("utf-8-sig"))))[1:]
+        assert {r["Reporter (pseudonym)"] for r in again if r["Contingent"] == "ALPHA"} == {by_contingent["ALPHA"]}

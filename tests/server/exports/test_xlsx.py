@@ -137,7 +137,7 @@ def _tricky(bare: dict) -> list[dict]:
     """Records whose cells XlsxWriter changes on the way into XML, or that the XML row renderer
     must hand to the cell API (mistyped, rich-text-like, overlong, dated before March 1900)."""
     return [
-        dict(bare, title="=1+1", description="bell\x07, tab\t, CR\r\nand LF\n", author="user\x0b1\x1f"),
+        dict(bare, title="=1+1", description="bell\x07, tab\t, CR\r\nand LF\n", reporter="user\x0b1\x1f"),
         dict(bare, title=" leading space", description="trailing newline\n", place="\u00a0no-break"),
         dict(bare, title="_x0041_ is not an A", description="\ufffe\uffff & <b> \"q\" 'a'", author=""),
         dict(bare, title="<r>not rich", description="text</r>", contingent="<r>A</r>"),
@@ -189,7 +189,7 @@ def test_rows_written_as_xml_are_what_the_cell_api_writes(sample: list[dict], ba
     titles = [ws.cell(row, keys.index("title") + 1).value for row in range(2, ws.max_row + 1)]
     assert {"=1+1", " leading space", "<r>not rich", 42} <= set(titles)
     by_title = {ws.cell(row, keys.index("title") + 1).value: row for row in range(2, ws.max_row + 1)}
-    assert ws.cell(by_title["=1+1"], keys.index("author") + 1).value == "user1"
+    assert ws.cell(by_title["=1+1"], keys.index("reporter") + 1).value == "user1"
     assert ws.cell(by_title[" leading space"], keys.index("description") + 1).value == "trailing newline\n"
     # Excel's own escapes, which openpyxl leaves as they are: "_x005F" keeps a literal "_x0041_"
     # from being read as "A"; a CR and U+FFFE, which XML cannot carry as they are, are escaped.
@@ -219,3 +219,9 @@ def test_xml_rows_only_where_xlsxwriter_is_in_the_state_they_rely_on(monkeypatch
     in_memory = Workbook(io.BytesIO(), {**_WORKBOOK_OPTIONS, "constant_memory": False})
     assert not in_memory.add_worksheet(worksheet_class=_DataSheet).takes_xml_rows()
     in_memory.close()
+
+
+@pytest.mark.parametrize(("lang", "rtl"), [("ar", True), ("fr", False), ("en", False)])
+def test_arabic_sheets_read_right_to_left(sample: list[dict], lang: str, rtl: bool) -> None:
+    book = load_workbook(io.BytesIO(b"".join(iter_xlsx(sample[:20], lang=lang))))
+    assert [bool(ws.sheet_view.rightToLeft) for ws in book.worksheets] == [rtl] * len(book.worksheets)

@@ -88,6 +88,28 @@ def test_cursor_paging_visits_each_once(client, mission, reports) -> None:
     assert sorted(seen) == sorted(reports.values())
 
 
+@pytest.mark.parametrize("sort", ["severity", "-severity", "received_at", "-received_at", "event_time"])
+def test_sorting_is_over_every_page(client, mission, reports, sort) -> None:
+    everything = client.get(f"/api/v1/reports?limit=50&sort={sort}", headers=mission.headers("protection")).json()
+    key = sort.lstrip("-")
+    values = [(item[key], item["id"]) for item in everything["items"]]
+    assert values == sorted(values, reverse=sort.startswith("-"))
+    seen: list[str] = []
+    url = f"/api/v1/reports?limit=2&sort={sort}"
+    for _ in range(10):
+        page = client.get(url, headers=mission.headers("protection")).json()
+        seen += [i["id"] for i in page["items"]]
+        if not page["more"]:
+            break
+        url = f"/api/v1/reports?limit=2&sort={sort}&cursor={page['next']}"
+    assert seen == [item["id"] for item in everything["items"]]
+    # A cursor belongs to its order: used with another one it is refused by name.
+    first = client.get(f"/api/v1/reports?limit=2&sort={sort}", headers=mission.headers("protection")).json()
+    other = "-event_time" if sort != "-event_time" else "severity"
+    r = client.get(f"/api/v1/reports?limit=2&sort={other}&cursor={first['next']}", headers=mission.headers("protection"))
+    assert r.status_code == 422 and r.json()["field"] == "cursor"
+
+
 def test_conflict_keeps_both_heads_and_history(client, mission) -> None:
     body = report_body()
     root = store(mission, "patrol_a", body)
