@@ -149,7 +149,6 @@ def test_resolve_a_conflict_field_by_field(live_server: LiveServer, open_as: Any
 
 
 def test_confirm_a_duplicate(live_server: LiveServer, open_as: Any) -> None:
-    pytest.importorskip("peacewatch.server.duplicates.service", reason="the duplicates service is not built yet")
     page = open_as("analyst")
     page.goto(f"{live_server.url}/duplicates")
     proposals = page.locator("section.proposal")
