@@ -1,7 +1,6 @@
 """Duplicate proposals and consolidated incidents in the database.
 
-* ``propose_for_reports`` runs after storing, as the feed catches up (``duplicates.backlog``, never
-  inside the push): the database narrows candidates to a
+* ``propose_for_report`` runs on ingest (the sync hook): the database narrows candidates to a
   bounding box and time range around the report, the engine applies the exact limits and scores,
   and the ``duplicate_proposals`` rows are inserted, refreshed, or withdrawn when a new version of
   the report no longer matches. A dismissed or confirmed pair is never proposed again.
@@ -150,6 +149,11 @@ def _candidate_ids(conn: Connection, points: Sequence[dict[str, Any]], exclude: 
             hit &= (lon >= lo0) & (lon <= lo1)
         inside |= hit
     return [r.id for r, keep in zip(rows, inside, strict=True) if keep]
+
+
+def propose_for_report(conn: Connection, report_id: str) -> list[int]:
+    """Recompute the proposals of one report after a new version; returns the live proposal ids."""
+    return propose_for_reports(conn, [report_id])[report_id]
 
 
 def propose_for_reports(conn: Connection, report_ids: Sequence[str]) -> dict[str, list[int]]:

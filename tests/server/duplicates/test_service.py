@@ -1,7 +1,7 @@
 """Tests of server/duplicates/service.py and views.py through the API, on SQLite and PostgreSQL.
 
-Reports arrive by the real sync push, so the feed's catch-up (``propose_for_reports`` through
-``duplicates.backlog``) is what creates the proposals under test.
+Reports arrive by the real sync push, so the ingest hook (``propose_for_report``) is what creates
+the proposals under test.
 """
 
 from __future__ import annotations
