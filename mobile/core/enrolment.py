@@ -25,6 +25,9 @@ class EnrolResult:
     device_id: str
     credential: str
     username: str
+    role: str = ""
+    contingent: str = ""
+    recovery_public_key: str = ""  # PEM, from servers that offer PIN recovery
 
 
 def enrol(
@@ -46,4 +49,6 @@ def enrol(
     data = decode_object(response.content)
     if response.status_code != 201:
         raise InvalidInput("code", str(data.get("message") or data.get("error") or response.status_code))
-    return EnrolResult(device_id=data["device_id"], credential=data["credential"], username=data["username"])
+    return EnrolResult(device_id=data["device_id"], credential=data["credential"], username=data["username"],
+                       role=str(data.get("role") or ""), contingent=str(data.get("contingent") or ""),
+                       recovery_public_key=str(data.get("recovery_public_key") or ""))

@@ -156,19 +156,19 @@ def _m004_report_status(db: sqlite_utils.Database) -> None:
         refresh_report(db.conn, report_id)
 
 
-def _m005_feed_vocabulary(db: sqlite_utils.Database) -> None:
+def _m006_feed_vocabulary(db: sqlite_utils.Database) -> None:
     """Reviews and comments in the change feed's own words, so pulled changes are stored as they come.
 
-    ``reviews.note`` becomes ``comment`` and ``server_seq`` becomes ``seq``; a comment is identified
-    by its feed ``seq`` (the feed gives comments no other id; older rows were keyed ``seq:<n>``) and
-    its ``author`` becomes ``by``.
+    ``reviews.note`` becomes ``comment``; a comment is identified by its feed ``seq`` (kept in
+    ``server_seq`` like a review's; the feed gives comments no other id, older rows were keyed
+    ``seq:<n>``) and its ``author`` becomes ``by``. (Numbered 006: the tablet branch's 005 adds
+    ``reports.answered_review_seq``; the two are independent.)
     """
     db.execute("ALTER TABLE reviews RENAME COLUMN note TO comment")
-    db.execute("ALTER TABLE reviews RENAME COLUMN server_seq TO seq")
     db.execute(
         """
         CREATE TABLE comments_by_seq (
-            seq INTEGER PRIMARY KEY,
+            server_seq INTEGER PRIMARY KEY,
             report_id TEXT NOT NULL,
             by TEXT,
             text TEXT NOT NULL,
@@ -177,12 +177,12 @@ def _m005_feed_vocabulary(db: sqlite_utils.Database) -> None:
         """
     )
     db.execute(
-        "INSERT OR IGNORE INTO comments_by_seq (seq, report_id, by, text, at)"
+        "INSERT OR IGNORE INTO comments_by_seq (server_seq, report_id, by, text, at)"
         " SELECT server_seq, report_id, author, text, at FROM comments WHERE server_seq IS NOT NULL"
     )
     db.execute("DROP TABLE comments")
     db.execute("ALTER TABLE comments_by_seq RENAME TO comments")
-    db.execute("CREATE INDEX comments_report ON comments(report_id, seq)")
+    db.execute("CREATE INDEX comments_report ON comments(report_id, server_seq)")
 
 
 MIGRATIONS: list[Migration] = [
@@ -190,7 +190,7 @@ MIGRATIONS: list[Migration] = [
     ("002_attachments", _m002_attachments),
     ("003_reference", _m003_reference),
     ("004_report_status", _m004_report_status),
-    ("005_feed_vocabulary", _m005_feed_vocabulary),
+    ("006_feed_vocabulary", _m006_feed_vocabulary),
 ]
 
 

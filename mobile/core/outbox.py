@@ -24,8 +24,8 @@ Pull (server -> tablet)::
 
 ``apply_pull_page`` takes the feed's changes exactly as the server sends them (docs/sync-protocol.md
 §4, ``common.sync_protocol``'s ``VersionChange``, ``ReviewChange``...): the store's tables use the
-feed's names (a review's ``comment``, a comment's ``by`` and ``seq``), so nothing is renamed on the
-way. It applies every change and stores ``next_cursor`` atomically: if the app dies or the link
+feed's names (a review's ``comment``, a comment's ``by``; a change's ``seq`` is kept as
+``server_seq``), so nothing is renamed on the way. It applies every change and stores ``next_cursor`` atomically: if the app dies or the link
 drops, the page is either fully applied with its cursor or not at all, and pulling it again is
 harmless (every change is idempotent). A malformed change raises ``InvalidInput`` naming
 ``changes[i].field``; nothing of that page is applied. Kinds the store does not know (and
@@ -244,12 +244,12 @@ class Outbox:
         status = _text(change, "status", where)
         seq = _int(change, "seq", where)
         cur = conn.execute(
-            "INSERT OR IGNORE INTO reviews (report_id, status, by, at, comment, seq) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO reviews (report_id, status, by, at, comment, server_seq) VALUES (?, ?, ?, ?, ?, ?)",
             (report_id, status, change.get("by"), change.get("at"), change.get("comment"), seq),
         )
         if cur.rowcount:
             latest = conn.execute(
-                "SELECT status FROM reviews WHERE report_id = ? ORDER BY seq DESC LIMIT 1",
+                "SELECT status FROM reviews WHERE report_id = ? ORDER BY server_seq DESC LIMIT 1",
                 (report_id,),
             ).fetchone()[0]
             conn.execute("UPDATE reports SET review_status = ? WHERE report_id = ?", (latest, report_id))
@@ -261,7 +261,7 @@ class Outbox:
     ) -> None:
         report_id = _report_id(change, where)
         cur = conn.execute(
-            "INSERT OR IGNORE INTO comments (seq, report_id, by, text, at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO comments (server_seq, report_id, by, text, at) VALUES (?, ?, ?, ?, ?)",
             (_int(change, "seq", where), report_id, change.get("by"), _text(change, "text", where), change.get("at")),
         )
         if cur.rowcount:

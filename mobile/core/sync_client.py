@@ -176,8 +176,8 @@ class SyncClient:
             self._emit()
             self._upload_attachments(attachments)
         except _Stop as stop:
-            if stop.state == "revoked":
-                self._revoked = True
+            if stop.state in ("revoked", "wiped"):
+                self._revoked = True  # never talk to the server again with this credential
             self._refresh_waiting()
             p.state = stop.state
             p.last_error = stop.plain if stop.state != "revoked" else revoked_text(p)
@@ -409,8 +409,12 @@ class SyncClient:
         self.progress.wire_bytes_received += len(response.content)
         status = response.status_code
         if status == 401:
-            if decode_object(response.content).get("error") == "device_revoked":
+            error = decode_object(response.content).get("error")
+            if error == "device_revoked":
                 raise _Stop("revoked", "this tablet has been revoked")
+            if error == "device_wiped":
+                # HQ reported this tablet lost: the caller destroys the store.
+                raise _Stop("wiped", "this tablet was reported lost; its data must be erased")
             raise _Stop("unauthorised", "the server does not accept this tablet's credential; enrol it again")
         if status in (429, 503):
             raise _Retry("the server is busy", retry_after=retry_after(response.headers))

@@ -8,7 +8,7 @@ from datetime import datetime
 __all__ = ["FINISHED_STATES", "Rejection", "SyncProgress", "revoked_text"]
 
 # States in which a run has ended (the others are the phases of a run in progress).
-FINISHED_STATES = frozenset({"done", "offline", "revoked", "unauthorised", "failed"})
+FINISHED_STATES = frozenset({"done", "offline", "revoked", "unauthorised", "failed", "wiped"})
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,8 @@ class Rejection:
 @dataclass
 class SyncProgress:
     """Everything the sync screen shows. ``state``: idle, pushing, pulling, uploading, done,
-    offline (gave up for this run; will retry), revoked, unauthorised, failed."""
+    offline (gave up for this run; will retry), revoked, unauthorised, failed, wiped (the server
+    answered ``device_wiped``: the caller destroys the store)."""
 
     state: str = "idle"
     items_done: int = 0

@@ -196,17 +196,18 @@ def test_failed_migration_rolls_back_and_is_not_recorded(tmp_path: Path) -> None
 def test_feed_vocabulary_migration_keeps_reviews_and_comments(tmp_path: Path) -> None:
     """A store made before 005 keeps its pulled reviews and comments, renamed to the feed's words."""
     db = sqlite_utils.Database(sqlite3.connect(tmp_path / "old.db", isolation_level=None))
-    before = [m for m in migrations.MIGRATIONS if m[0] < "005"]
+    before = [m for m in migrations.MIGRATIONS if m[0] < "006"]
     migrations.migrate(db, before)
     rid = str(uuid.uuid4())
     db.execute("INSERT INTO reviews (report_id, status, by, at, note, server_seq) VALUES (?, 'verified', 'hq', 't', 'ok', 7)",
                [rid])
     db.execute("INSERT INTO comments (comment_id, report_id, author, text, at, server_seq)"
                " VALUES ('seq:8', ?, 'hq', 'which market?', 't', 8)", [rid])
-    assert migrations.migrate(db) == ["005_feed_vocabulary"]
-    assert db.execute("SELECT report_id, status, by, comment, seq FROM reviews").fetchall() == [
+    assert migrations.migrate(db) == ["006_feed_vocabulary"]
+    assert db.execute("SELECT report_id, status, by, comment, server_seq FROM reviews").fetchall() == [
         (rid, "verified", "hq", "ok", 7)]
-    assert db.execute("SELECT seq, report_id, by, text FROM comments").fetchall() == [(8, rid, "hq", "which market?")]
+    assert db.execute("SELECT server_seq, report_id, by, text FROM comments").fetchall() == [
+        (8, rid, "hq", "which market?")]
 
 
 def test_no_plaintext_at_rest(store: Store, store_path: Path) -> None:
