@@ -17,6 +17,9 @@ Rules beyond field types:
 
 Every failure becomes :class:`ReportValidationError` holding one :class:`FieldError` per
 problem (dotted ``field`` path, stable ``code``, English ``message``, ``message_for(lang)``).
+
+Longer than 500 lines because the report body is one contract: three kinds on a shared base, their
+nested types, and the conversion that names every bad field must be read (and changed) together.
 """
 
 from __future__ import annotations

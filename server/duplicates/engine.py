@@ -1,5 +1,7 @@
 """The duplicate proposals engine (pure: no database, no web).
 
+Longer than 500 lines because it is being split by concern on the duplicates branch (issue 17, item 1).
+
 Owns the answer to "which reports look like the same event?". Two reports form a candidate pair when
 
 * they come from **different sources**: another contingent, or another device of the same contingent
