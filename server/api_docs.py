@@ -1,6 +1,7 @@
 """Render ``docs/API.md`` from the app itself: every route, its permission, parameters and summary.
 
-Generated, so it cannot drift: ``python -m peacewatch.server.api_docs > docs/API.md``; a test
+Each route shows what it answers (its response model in ``/api/v1/openapi.json``); the error
+and push-rejection catalogues follow. Generated, so it cannot drift: ``python -m peacewatch.server.api_docs > docs/API.md``; a test
 fails when the committed file differs from what the app would write.
 """
 
@@ -52,6 +53,40 @@ def _params(op: dict[str, Any]) -> str:
     return "Parameters: " + ", ".join(parts) + "\n\n"
 
 
+def _answer(op: dict[str, Any]) -> str:
+    """What a route answers: its model (from the OpenAPI document) or its media types."""
+    parts = []
+    for status, response in sorted((op.get("responses") or {}).items()):
+        if not status.startswith("2"):
+            continue
+        content = response.get("content") or {}
+        if not content:
+            parts.append(f"{status} (no body)")
+            continue
+        for media, body in content.items():
+            schema = body.get("schema") or {}
+            ref = schema.get("$ref") or (schema.get("items") or {}).get("$ref")
+            name = f"`{ref.rsplit('/', 1)[-1]}`" if ref else ""
+            if name and schema.get("type") == "array":
+                name = f"list of {name}"
+            parts.append(f"{status} {media}" + (f" {name}" if name else ""))
+    return ("Answer: " + "; ".join(parts) + "\n\n") if parts else ""
+
+
+def _codes() -> str:
+    """The error catalogue and the push rejection catalogue, from the code that answers them."""
+    from ..common.sync_protocol import REJECTIONS
+    from .problems import STATUS
+
+    out = ["## Error codes\n\nEvery refusal: `{\"error\": code, \"message\": text}` (+ `field` when one field is at "
+           "fault).\n\n| status | `error` |\n| --- | --- |\n"]
+    out += [f"| {STATUS[code]} | `{code.value}` |\n" for code in sorted(STATUS, key=lambda c: (STATUS[c], c.value))]
+    out.append("\n## Push rejection codes\n\nPer version in `POST /api/v1/sync/push`'s answer "
+               "(`common/sync_protocol.py`).\n\n| `code` | retryable | meaning |\n| --- | --- | --- |\n")
+    out += [f"| `{code.value}` | {str(info.retryable).lower()} | {info.meaning} |\n" for code, info in REJECTIONS.items()]
+    return "".join(out) + "\n"
+
+
 def render() -> str:
     os.environ.setdefault("PEACEWATCH_SERVE_DASHBOARD", "1")
     from .app import create_app
@@ -78,6 +113,8 @@ def render() -> str:
             if "requestBody" in op:
                 content = op["requestBody"].get("content", {})
                 out.append("Body: " + ", ".join(f"`{ct}`" for ct in content) + "\n\n")
+            out.append(_answer(op))
+    out.append(_codes())
     pages = sorted((m, p) for m, p, _ in route_table(app) if not p.startswith("/api/"))
     if pages:
         out.append("## Dashboard pages (HTML)\n\n")
