@@ -11,6 +11,10 @@ import os
 import sys
 from typing import Any
 
+from ..common.sync_protocol import REJECTIONS
+from .access import ROLE_PERMISSIONS, Permission
+from .app import create_app
+from .problems import STATUS
 from .route_policy import route_table
 
 INTRO = """# peacewatch HTTP API (v1)
@@ -30,8 +34,6 @@ Permissions are those of `server/access.py`:
 
 
 def _roles_table() -> str:
-    from .access import ROLE_PERMISSIONS, Permission
-
     lines = []
     for perm in Permission:
         roles = [r.value for r, perms in ROLE_PERMISSIONS.items() if perm in perms]
@@ -75,9 +77,6 @@ def _answer(op: dict[str, Any]) -> str:
 
 def _codes() -> str:
     """The error catalogue and the push rejection catalogue, from the code that answers them."""
-    from ..common.sync_protocol import REJECTIONS
-    from .problems import STATUS
-
     out = ["## Error codes\n\nEvery refusal: `{\"error\": code, \"message\": text}` (+ `field` when one field is at "
            "fault).\n\n| status | `error` |\n| --- | --- |\n"]
     out += [f"| {STATUS[code]} | `{code.value}` |\n" for code in sorted(STATUS, key=lambda c: (STATUS[c], c.value))]
@@ -88,9 +87,7 @@ def _codes() -> str:
 
 
 def render() -> str:
-    os.environ.setdefault("PEACEWATCH_SERVE_DASHBOARD", "1")
-    from .app import create_app
-
+    os.environ.setdefault("PEACEWATCH_SERVE_DASHBOARD", "1")  # read by create_app: document the dashboard too
     app = create_app()
     spec = app.openapi()
     perms = {(m, p): perm for m, p, perm in route_table(app)}
