@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test test-fast test-ha test-load bench lint venv system-deps postgres clean help
+.PHONY: demo test test-fast test-ha test-load bench lint typecheck venv system-deps postgres clean help
 
 help:
 	@echo "make demo   - set up, seed a demo mission into ./$(DATA) (SQLite) and serve it on http://$(HOST):$(PORT)"
@@ -53,6 +53,10 @@ bench: venv postgres
 
 lint: venv
 	$(BIN)/ruff check common mobile server tests bench
+
+# mypy on the UI-free layers (common/, mobile/core/); also part of make test.
+typecheck: venv
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/meta/test_typing.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -34,6 +34,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+# The synthetic records are a test helper (tests/synthetic_reports.py), not part of the server.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+
 TARGETS_S = {"csv": 5.0, "xlsx": 30.0, "pdf": 10.0}
 STREAMED = ("csv", "geojson")
 CASES = ("generate", "csv-plain", "csv", "json-whole", "geojson", "xlsx-openpyxl", "xlsx", "pdf")
@@ -70,7 +73,8 @@ def _cpu_s() -> float:
 
 
 def _case(case: str, records: Iterator[dict[str, Any]], sink: _Sink) -> None:
-    from peacewatch.server.exports import synthetic
+    import synthetic_reports as synthetic
+
     from peacewatch.server.exports.csv_hxl import write_csv
     from peacewatch.server.exports.geojson import feature, write_geojson
     from peacewatch.server.exports.pdf import write_pdf
@@ -138,7 +142,7 @@ def _openpyxl_plain(records: Iterator[dict[str, Any]], sink: _Sink, labels: Any)
 
 def _child(case: str, n: int) -> dict[str, Any]:
     """Run one case in this process; return wall and CPU seconds, output size, peak memory growth."""
-    from peacewatch.server.exports import synthetic
+    import synthetic_reports as synthetic
 
     # Warm up this case alone (imports, taxonomy, fonts) so one-off start-up is not counted and
     # the memory baseline is this writer's, not another's.

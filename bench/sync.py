@@ -52,11 +52,14 @@ sys.path.insert(0, str(ROOT / "tests"))  # the live server and the lossy proxy a
 import requests  # noqa: E402
 from databases import fresh_database  # noqa: E402
 from e2e.lossy_proxy import LossyProxy  # noqa: E402
+from e2e.memory_store import MemoryStore  # noqa: E402
 from sqlalchemy import JSON, Column, Engine, MetaData, String, Table, insert  # noqa: E402
 
 from peacewatch.common.schema import parse_report, report_to_json  # noqa: E402
+from peacewatch.common.sync_protocol import PushEntry  # noqa: E402
 from peacewatch.common.versioning import version_id  # noqa: E402
-from peacewatch.mobile.core.sync_client import LinkTuner, SyncClient, Waiting  # noqa: E402
+from peacewatch.mobile.core.sync_client import SyncClient  # noqa: E402
+from peacewatch.mobile.core.sync_pacing import LinkTuner  # noqa: E402
 from peacewatch.server.access import Role  # noqa: E402
 from peacewatch.server.config import Settings  # noqa: E402
 from peacewatch.server.db.engine import WRITE, make_engine  # noqa: E402
@@ -91,67 +94,14 @@ def make_body(rng: random.Random, contingent: str, author: str) -> dict[str, Any
     return report_to_json(parse_report(body))
 
 
-@dataclass(frozen=True)
-class Pending:
-    version_id: str
-    report_id: str
-    parents: list[str]
-    body: dict[str, Any]
-    created_at: str
-
-
-def make_versions(n: int, device: str, rng: random.Random) -> list[Pending]:
-    now = datetime.now(UTC).isoformat()
+def make_versions(n: int, device: str, rng: random.Random) -> list[PushEntry]:
+    now = datetime.now(UTC)
     out = []
     for _ in range(n):
         body = make_body(rng, "ALPHA", "patrol_a")
-        out.append(Pending(version_id(body, [], device), body["id"], [], body, now))
+        out.append(PushEntry.model_construct(version_id=version_id(body, [], device), report_id=body["id"],
+                                             parents=[], body=body, device_id=device, device_time=now))
     return out
-
-
-class MemoryOutbox:
-    """A SyncStore in memory, so the bench measures protocol + server, not the tablet's disk."""
-
-    def __init__(self, pending: list[Pending]) -> None:
-        self.pending = pending
-        self.position = 0
-        self.sent = 0
-        self.rejected: list[str] = []
-        self.cursor: str | None = None
-        self.pulled = 0
-
-    def pending_versions(self, limit: int) -> list[Pending]:
-        return self.pending[self.position:self.position + limit]
-
-    def mark_sent(self, version_ids: list[str]) -> int:
-        # Batches are answered in order and the bench's link never fails: the head of the queue went.
-        self.position += len(version_ids)
-        self.sent += len(version_ids)
-        return len(version_ids)
-
-    def mark_rejected(self, version_id: str, reason: str) -> None:
-        self.rejected.append(f"{version_id}: {reason}")
-        self.position += 1
-
-    def pending_attachments(self) -> list[Any]:
-        return []
-
-    def iter_chunks(self, sha256: str, chunk_size: int) -> Iterator[Any]:
-        return iter(())
-
-    def mark_uploaded(self, sha256: str) -> None:
-        return None
-
-    def get_cursor(self) -> str | None:
-        return self.cursor
-
-    def apply_pull_page(self, changes: list[dict[str, Any]], next_cursor: str) -> None:
-        self.pulled += sum(1 for c in changes if c.get("type") == "version")
-        self.cursor = next_cursor
-
-    def waiting(self) -> Waiting:
-        n = len(self.pending) - self.position
-        return Waiting(versions=n, reports=n)
 
 
 def fixed_tuner(batch: int = 100, page: int = PAGE) -> LinkTuner:
@@ -174,7 +124,7 @@ def seed_mission(engine: Engine) -> dict[str, tuple[str, str]]:
     return devices
 
 
-def executemany_rate(engine: Engine, rows: list[Pending], batch: int) -> float:
+def executemany_rate(engine: Engine, rows: list[PushEntry], batch: int) -> float:
     """Versions/s of plain executemany of the same rows into the same database, a transaction per batch."""
     md = MetaData()
     table = Table(f"bench_raw_{batch}", md, Column("version_id", String(64), primary_key=True),
@@ -196,14 +146,14 @@ def executemany_rate(engine: Engine, rows: list[Pending], batch: int) -> float:
             md.drop_all(conn)
 
 
-def push_rate(url: str, credential: str, rows: list[Pending], batch: int) -> tuple[float, int]:
-    outbox = MemoryOutbox(rows)
+def push_rate(url: str, credential: str, rows: list[PushEntry], batch: int) -> tuple[float, int]:
+    outbox = MemoryStore(rows)
     with requests.Session() as session:
         client = SyncClient(session, url, credential, outbox, tuner=fixed_tuner(batch), max_failures=3)
         started = time.perf_counter()
         client._push()  # the push phase alone: pulling would measure something else
         elapsed = time.perf_counter() - started
-    assert outbox.sent == len(rows) and not outbox.rejected, (outbox.sent, outbox.rejected[:3])
+    assert len(outbox.sent) == len(rows) and not outbox.rejected, (len(outbox.sent), list(outbox.rejected.items())[:3])
     return len(rows) / elapsed, client.progress.wire_bytes_sent
 
 
@@ -225,13 +175,13 @@ def proposals_ready_after(engine: Engine) -> float:
 
 
 def pull_rate(url: str, credential: str, expected: int) -> float:
-    outbox = MemoryOutbox([])
+    outbox = MemoryStore()
     with requests.Session() as session:
         client = SyncClient(session, url, credential, outbox, tuner=fixed_tuner(), max_failures=3)
         started = time.perf_counter()
         client._pull()
         elapsed = time.perf_counter() - started
-    assert outbox.pulled == expected, (outbox.pulled, expected)
+    assert outbox.pulled_versions == expected, (outbox.pulled_versions, expected)
     return expected / elapsed
 
 
@@ -282,7 +232,7 @@ def pouchdb_server(workdir: Path) -> Iterator[str]:
         yield url
 
 
-def pouch_push_rate(url: str, rows: list[Pending], batch: int) -> float:
+def pouch_push_rate(url: str, rows: list[PushEntry], batch: int) -> float:
     db = f"{url}/bench{batch}"
     with requests.Session() as s:
         s.put(db, timeout=30).raise_for_status()
@@ -315,7 +265,7 @@ def pouch_pull_rate(url: str, expected: int) -> float:
 
 
 # ----- wire bytes and the lossy link -------------------------------------------------------------
-def wire_bytes(address: tuple[str, int], credentials: dict[str, tuple[str, str]], rows: list[Pending]
+def wire_bytes(address: tuple[str, int], credentials: dict[str, tuple[str, str]], rows: list[PushEntry]
                ) -> tuple[float, float, float]:
     """(push bytes per version, pull bytes per version, mean JSON body bytes) through a counting proxy."""
     body_bytes = sum(len(json.dumps(v.body, separators=(",", ":"), ensure_ascii=False).encode()) for v in rows)
@@ -324,10 +274,10 @@ def wire_bytes(address: tuple[str, int], credentials: dict[str, tuple[str, str]]
         push_rate(proxy.url, credentials["patrol_a"][1], rows, 100)
         pushed = proxy.stats.bytes_up + proxy.stats.bytes_down
     with LossyProxy(address, refuse_rate=0, cut_after=None, stall_rate=0) as proxy:
-        outbox = MemoryOutbox([])
+        outbox = MemoryStore()
         with requests.Session() as session:
             SyncClient(session, proxy.url, credentials["patrol_a2"][1], outbox, tuner=fixed_tuner())._pull()
-        pulled = (proxy.stats.bytes_up + proxy.stats.bytes_down) / max(1, outbox.pulled)
+        pulled = (proxy.stats.bytes_up + proxy.stats.bytes_down) / max(1, outbox.pulled_versions)
     return pushed / len(rows), pulled, mean_body
 
 

@@ -1,6 +1,7 @@
 """Render ``docs/API.md`` from the app itself: every route, its permission, parameters and summary.
 
-Generated, so it cannot drift: ``python -m peacewatch.server.api_docs > docs/API.md``; a test
+Each route shows what it answers (its response model in ``/api/v1/openapi.json``); the error
+and push-rejection catalogues follow. Generated, so it cannot drift: ``python -m peacewatch.server.api_docs > docs/API.md``; a test
 fails when the committed file differs from what the app would write.
 """
 
@@ -10,6 +11,10 @@ import os
 import sys
 from typing import Any
 
+from ..common.sync_protocol import REJECTIONS
+from .access import ROLE_PERMISSIONS, Permission
+from .app import create_app
+from .problems import STATUS
 from .route_policy import route_table
 
 INTRO = """# peacewatch HTTP API (v1)
@@ -29,8 +34,6 @@ Permissions are those of `server/access.py`:
 
 
 def _roles_table() -> str:
-    from .access import ROLE_PERMISSIONS, Permission
-
     lines = []
     for perm in Permission:
         roles = [r.value for r, perms in ROLE_PERMISSIONS.items() if perm in perms]
@@ -52,10 +55,39 @@ def _params(op: dict[str, Any]) -> str:
     return "Parameters: " + ", ".join(parts) + "\n\n"
 
 
-def render() -> str:
-    os.environ.setdefault("PEACEWATCH_SERVE_DASHBOARD", "1")
-    from .app import create_app
+def _answer(op: dict[str, Any]) -> str:
+    """What a route answers: its model (from the OpenAPI document) or its media types."""
+    parts = []
+    for status, response in sorted((op.get("responses") or {}).items()):
+        if not status.startswith("2"):
+            continue
+        content = response.get("content") or {}
+        if not content:
+            parts.append(f"{status} (no body)")
+            continue
+        for media, body in content.items():
+            schema = body.get("schema") or {}
+            ref = schema.get("$ref") or (schema.get("items") or {}).get("$ref")
+            name = f"`{ref.rsplit('/', 1)[-1]}`" if ref else ""
+            if name and schema.get("type") == "array":
+                name = f"list of {name}"
+            parts.append(f"{status} {media}" + (f" {name}" if name else ""))
+    return ("Answer: " + "; ".join(parts) + "\n\n") if parts else ""
 
+
+def _codes() -> str:
+    """The error catalogue and the push rejection catalogue, from the code that answers them."""
+    out = ["## Error codes\n\nEvery refusal: `{\"error\": code, \"message\": text}` (+ `field` when one field is at "
+           "fault).\n\n| status | `error` |\n| --- | --- |\n"]
+    out += [f"| {STATUS[code]} | `{code.value}` |\n" for code in sorted(STATUS, key=lambda c: (STATUS[c], c.value))]
+    out.append("\n## Push rejection codes\n\nPer version in `POST /api/v1/sync/push`'s answer "
+               "(`common/sync_protocol.py`).\n\n| `code` | retryable | meaning |\n| --- | --- | --- |\n")
+    out += [f"| `{code.value}` | {str(info.retryable).lower()} | {info.meaning} |\n" for code, info in REJECTIONS.items()]
+    return "".join(out) + "\n"
+
+
+def render() -> str:
+    os.environ.setdefault("PEACEWATCH_SERVE_DASHBOARD", "1")  # read by create_app: document the dashboard too
     app = create_app()
     spec = app.openapi()
     perms = {(m, p): perm for m, p, perm in route_table(app)}
@@ -78,6 +110,8 @@ def render() -> str:
             if "requestBody" in op:
                 content = op["requestBody"].get("content", {})
                 out.append("Body: " + ", ".join(f"`{ct}`" for ct in content) + "\n\n")
+            out.append(_answer(op))
+    out.append(_codes())
     pages = sorted((m, p) for m, p, _ in route_table(app) if not p.startswith("/api/"))
     if pages:
         out.append("## Dashboard pages (HTML)\n\n")

@@ -92,10 +92,6 @@ def require(permission: Permission) -> Callable[..., Principal | None]:
     return dependency
 
 
-def route_permission(dependency: object) -> Permission | None:
-    return getattr(dependency, "permission", None)
-
-
 Public = Annotated[None, Depends(require(Permission.PUBLIC))]
 Authenticated = Annotated[Principal, Depends(require(Permission.AUTHENTICATED))]
 Reader = Annotated[Principal, Depends(require(Permission.READ_REPORTS))]

@@ -13,7 +13,11 @@ Modules (each owns one thing; the UI never touches SQL):
 - ``reference``   place names and sensitive sites, prefix search in en/fr/ar
 - ``location``    GPS fix (plyer) or typed MGRS / lat/lon -> WGS 84 with precision
 - ``errors``      the exception tree
-- ``sync_client``, ``transport``  push/pull over HTTPS, written against ``outbox`` and ``attachments``
+- ``sync_client`` one sync run: push the outbox, pull the feed, upload attachments; around it
+  ``sync_wire`` (requests and answers, from ``common.sync_protocol``'s messages), ``sync_pacing``
+  (batch/page sizes, timeouts, backoff), ``sync_progress`` (what the screen shows), ``sync_store``
+  (the ``SyncStore`` protocol and its adapter over ``outbox`` and ``attachments``), ``enrolment``
+  (one-time code -> device credential) and ``transport`` (the HTTP seam)
 
 Typical session::
 

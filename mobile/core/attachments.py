@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import os
 import secrets
 import struct
@@ -202,8 +203,6 @@ class Attachments:
 
     def put_bytes(self, data: bytes, *, media_type: str, name: str) -> AttachmentRef:
         """Encrypt small in-memory content (a thumbnail, a test fixture)."""
-        import io
-
         return self.put_stream(io.BytesIO(data), media_type=media_type, name=name)
 
     # ----- reading -------------------------------------------------------------------------

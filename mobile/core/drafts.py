@@ -13,6 +13,7 @@ visible conflict instead of being silently overwritten.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -38,8 +39,6 @@ class Draft:
 
 def validate_report_id(report_id: str) -> str:
     """Report ids are client-made UUIDs; refuse anything else before it reaches the database."""
-    import uuid
-
     try:
         return str(uuid.UUID(str(report_id)))
     except ValueError as exc:

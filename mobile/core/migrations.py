@@ -18,8 +18,8 @@ Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
 
 def _m001_core(db: sqlite_utils.Database) -> None:
     """Drafts, reports, the version DAG and the outbox state."""
-    db["meta"].create({"key": str, "value": str}, pk="key")
-    db["drafts"].create(
+    db.table("meta").create({"key": str, "value": str}, pk="key")
+    db.table("drafts").create(
         {
             "report_id": str,
             "kind": str,
@@ -31,7 +31,7 @@ def _m001_core(db: sqlite_utils.Database) -> None:
         pk="report_id",
         not_null={"kind", "fields", "base_heads", "revision", "updated_at"},
     )
-    db["reports"].create(
+    db.table("reports").create(
         {
             "report_id": str,
             "kind": str,
@@ -45,7 +45,7 @@ def _m001_core(db: sqlite_utils.Database) -> None:
         not_null={"kind", "created_at", "updated_at", "hq_updated"},
         defaults={"hq_updated": 0},
     )
-    db["reports"].create_index(["updated_at"], index_name="reports_updated_at")
+    db.table("reports").create_index(["updated_at"], index_name="reports_updated_at")
     # Raw SQL: AUTOINCREMENT gives a strictly increasing local order that is never reused.
     db.execute(
         """
@@ -76,20 +76,20 @@ def _m001_core(db: sqlite_utils.Database) -> None:
         """
     )
     db.execute("CREATE INDEX version_parents_parent ON version_parents(report_id, parent_id)")
-    db["reviews"].create(
+    db.table("reviews").create(
         {"report_id": str, "status": str, "by": str, "at": str, "note": str, "server_seq": int},
         pk=("report_id", "server_seq"),
     )
-    db["comments"].create(
+    db.table("comments").create(
         {"comment_id": str, "report_id": str, "author": str, "text": str, "at": str, "server_seq": int},
         pk="comment_id",
     )
-    db["comments"].create_index(["report_id"], index_name="comments_report")
+    db.table("comments").create_index(["report_id"], index_name="comments_report")
 
 
 def _m002_attachments(db: sqlite_utils.Database) -> None:
     """Encrypted attachment files: where each lives and its wrapped data key."""
-    db["attachments"].create(
+    db.table("attachments").create(
         {
             "sha256": str,
             "file_name": str,  # random, so file names on disk reveal nothing about contents
@@ -108,7 +108,7 @@ def _m002_attachments(db: sqlite_utils.Database) -> None:
 
 def _m003_reference(db: sqlite_utils.Database) -> None:
     """Place names and sensitive sites pulled from HQ, with a normalised prefix index."""
-    db["places"].create(
+    db.table("places").create(
         {
             "place_id": str,
             "kind": str,
@@ -147,13 +147,42 @@ def _m004_report_status(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE reports ADD COLUMN status TEXT NOT NULL DEFAULT 'received'")
     db.execute("ALTER TABLE reports ADD COLUMN heads INTEGER NOT NULL DEFAULT 0")
     db.execute("DROP INDEX IF EXISTS reports_updated_at")
-    db["reports"].create_index(["updated_at", "report_id"], index_name="reports_recent")
+    db.table("reports").create_index(["updated_at", "report_id"], index_name="reports_recent")
     db.execute("DROP INDEX IF EXISTS versions_report")
-    db["versions"].create_index(["report_id", "seq"], index_name="versions_report_seq")
+    db.table("versions").create_index(["report_id", "seq"], index_name="versions_report_seq")
     from peacewatch.mobile.core.dag import refresh_report
 
     for (report_id,) in db.execute("SELECT report_id FROM reports").fetchall():
         refresh_report(db.conn, report_id)
+
+
+def _m006_feed_vocabulary(db: sqlite_utils.Database) -> None:
+    """Reviews and comments in the change feed's own words, so pulled changes are stored as they come.
+
+    ``reviews.note`` becomes ``comment``; a comment is identified by its feed ``seq`` (kept in
+    ``server_seq`` like a review's; the feed gives comments no other id, older rows were keyed
+    ``seq:<n>``) and its ``author`` becomes ``by``. (Numbered 006: the tablet branch's 005 adds
+    ``reports.answered_review_seq``; the two are independent.)
+    """
+    db.execute("ALTER TABLE reviews RENAME COLUMN note TO comment")
+    db.execute(
+        """
+        CREATE TABLE comments_by_seq (
+            server_seq INTEGER PRIMARY KEY,
+            report_id TEXT NOT NULL,
+            by TEXT,
+            text TEXT NOT NULL,
+            at TEXT
+        )
+        """
+    )
+    db.execute(
+        "INSERT OR IGNORE INTO comments_by_seq (server_seq, report_id, by, text, at)"
+        " SELECT server_seq, report_id, author, text, at FROM comments WHERE server_seq IS NOT NULL"
+    )
+    db.execute("DROP TABLE comments")
+    db.execute("ALTER TABLE comments_by_seq RENAME TO comments")
+    db.execute("CREATE INDEX comments_report ON comments(report_id, server_seq)")
 
 
 MIGRATIONS: list[Migration] = [
@@ -161,6 +190,7 @@ MIGRATIONS: list[Migration] = [
     ("002_attachments", _m002_attachments),
     ("003_reference", _m003_reference),
     ("004_report_status", _m004_report_status),
+    ("006_feed_vocabulary", _m006_feed_vocabulary),
 ]
 
 

@@ -1,12 +1,12 @@
-"""The outbox and the pull side: the API the sync client (``sync_client.py``) is written against.
+"""The outbox and the pull side: the store API the sync client (``sync_client.py``) is written against.
 
 Push (tablet -> server)::
 
     outbox.pending_count()                         # how many versions wait (progress display)
-    batch = outbox.pending_versions(limit=50)      # oldest first, so parents precede children
-    # POST each PendingVersion.as_push() = {"version_id", "report_id", "parents", "body", "device_id"}
+    batch = outbox.pending_versions(limit=50)      # PushEntry (common.sync_protocol), oldest first
+    # POST {"versions": batch}; then, per the answer:
     outbox.mark_sent([ids the server answered "stored" or "duplicate"])
-    outbox.mark_rejected(version_id, reason)       # for each answered "rejected"
+    outbox.mark_rejected(version_id, reason)       # for each refused for good
     # anything unanswered (link dropped) stays pending and is sent again: the server dedups by id
 
 Attachments::
@@ -19,22 +19,22 @@ Attachments::
 Pull (server -> tablet)::
 
     cursor = outbox.get_cursor()                    # None before the first pull; opaque string
-    page = GET /sync/changes?after=cursor
-    outbox.apply_pull_page(page.changes, page.next_cursor)   # ONE transaction with the cursor
+    page = GET /sync/pull?since=cursor
+    outbox.apply_pull_page(page["changes"], page["next"])   # ONE transaction with the cursor
 
-``apply_pull_page`` applies every change and stores ``next_cursor`` atomically: if the app dies
-or the link drops, the page is either fully applied with its cursor or not at all, and pulling it
-again is harmless (every change is idempotent). A malformed change raises ``InvalidInput`` naming
-``changes[i].field``; nothing of that page is applied. Change types (other types are skipped, so
-an older app keeps syncing when the server learns new ones)::
-
-    {"type": "version", "report_id", "version_id", "parents": [...], "body": {...}, "device_id"}
-    {"type": "review", "report_id", "status", "by", "at", "note", "seq"}
-    {"type": "comment", "report_id", "comment_id", "author", "text", "at", "seq"}
-    {"type": "place" | "sensitive_site", "place_id", "kind", "lat", "lon", "names": {"en", "fr", "ar"}}
-    {"type": "place_deleted", "place_id"}
+``apply_pull_page`` takes the feed's changes exactly as the server sends them (docs/sync-protocol.md
+§4, ``common.sync_protocol``'s ``VersionChange``, ``ReviewChange``...): the store's tables use the
+feed's names (a review's ``comment``, a comment's ``by``; a change's ``seq`` is kept as
+``server_seq``), so nothing is renamed on the way. It applies every change and stores ``next_cursor`` atomically: if the app dies or the link
+drops, the page is either fully applied with its cursor or not at all, and pulling it again is
+harmless (every change is idempotent). A malformed change raises ``InvalidInput`` naming
+``changes[i].field``; nothing of that page is applied. Kinds the store does not know (and
+reference items it does not keep, such as areas) are skipped, so an older app keeps syncing when
+the server learns new ones.
 
 A pulled version this tablet made itself (same id) proves the server stored it: it is marked sent.
+A version made on the web or through the API has no device; its device key is ``user:<author>``,
+as in its version id.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from typing import Any
 
 import sqlcipher3
 
+from peacewatch.common.sync_protocol import ChangeKind, PushEntry
 from peacewatch.mobile.core import dag, reference
 from peacewatch.mobile.core.attachments import AttachmentRef
 from peacewatch.mobile.core.drafts import validate_report_id
@@ -54,28 +55,6 @@ from peacewatch.mobile.core.reports import Counts, Reports
 from peacewatch.mobile.core.store import Store
 
 CURSOR_KEY = "pull_cursor"
-
-
-@dataclass(frozen=True)
-class PendingVersion:
-    """A version waiting to be pushed."""
-
-    version_id: str
-    report_id: str
-    parents: list[str]
-    body: dict[str, Any]
-    device_id: str
-    created_at: str
-
-    def as_push(self) -> dict[str, Any]:
-        """The JSON the push endpoint takes for one version."""
-        return {
-            "version_id": self.version_id,
-            "report_id": self.report_id,
-            "parents": self.parents,
-            "body": self.body,
-            "device_id": self.device_id,
-        }
 
 
 @dataclass
@@ -97,8 +76,11 @@ class Outbox:
         self.store = store
 
     # ----- push ----------------------------------------------------------------------------
-    def pending_versions(self, limit: int = 50) -> list[PendingVersion]:
-        """Up to ``limit`` versions not yet accepted by the server, oldest first."""
+    def pending_versions(self, limit: int = 50) -> list[PushEntry]:
+        """Up to ``limit`` versions not yet accepted by the server, oldest first, as push entries.
+
+        Built without re-validation: every row was checked by ``Reports.finalise`` when written.
+        """
         if limit < 1:
             raise InvalidInput("limit", "must be at least 1")
         rows = self.store.query(
@@ -106,7 +88,11 @@ class Outbox:
             " WHERE state = 'pending' ORDER BY seq LIMIT ?",
             (limit,),
         )
-        return [PendingVersion(r[0], r[1], json.loads(r[2]), json.loads(r[3]), r[4], r[5]) for r in rows]
+        return [
+            PushEntry.model_construct(version_id=r[0], report_id=r[1], parents=json.loads(r[2]), body=json.loads(r[3]),
+                                      device_id=r[4], device_time=datetime.fromisoformat(r[5]))
+            for r in rows
+        ]
 
     def pending_count(self) -> int:
         """How many versions are waiting to be pushed (for progress: "12 versions to send")."""
@@ -182,18 +168,14 @@ class Outbox:
                 where = f"changes[{i}]"
                 if not isinstance(change, dict):
                     raise InvalidInput(where, "must be an object")
-                kind = change.get("type")
-                if kind == "version":
+                kind = change.get("kind")
+                if kind == ChangeKind.VERSION:
                     self._apply_version(conn, change, where, own_device, result)
-                elif kind == "review":
+                elif kind == ChangeKind.REVIEW:
                     self._apply_review(conn, change, where, result)
-                elif kind == "comment":
+                elif kind == ChangeKind.COMMENT:
                     self._apply_comment(conn, change, where, result)
-                elif kind in ("place", "sensitive_site"):
-                    reference.upsert_place(conn, change, sensitive=kind == "sensitive_site", where=where)
-                    result.places += 1
-                elif kind == "place_deleted":
-                    reference.delete_place(conn, _text(change, "place_id", where))
+                elif kind == ChangeKind.REFERENCE and reference.apply_item(conn, change.get("item"), f"{where}.item"):
                     result.places += 1
                 else:
                     result.skipped.append(str(kind))
@@ -210,7 +192,8 @@ class Outbox:
     ) -> None:
         report_id = _report_id(change, where)
         vid = _text(change, "version_id", where)
-        device = _text(change, "device_id", where)
+        # A web or API edit has no device: its device key is the author's, as in its version id.
+        device = change.get("device_id") or f"user:{_text(change, 'author', where)}"
         body = change.get("body")
         if not isinstance(body, dict):
             raise InvalidInput(f"{where}.body", "must be an object")
@@ -261,8 +244,8 @@ class Outbox:
         status = _text(change, "status", where)
         seq = _int(change, "seq", where)
         cur = conn.execute(
-            "INSERT OR IGNORE INTO reviews (report_id, status, by, at, note, server_seq) VALUES (?, ?, ?, ?, ?, ?)",
-            (report_id, status, change.get("by"), change.get("at"), change.get("note"), seq),
+            "INSERT OR IGNORE INTO reviews (report_id, status, by, at, comment, server_seq) VALUES (?, ?, ?, ?, ?, ?)",
+            (report_id, status, change.get("by"), change.get("at"), change.get("comment"), seq),
         )
         if cur.rowcount:
             latest = conn.execute(
@@ -278,16 +261,8 @@ class Outbox:
     ) -> None:
         report_id = _report_id(change, where)
         cur = conn.execute(
-            "INSERT OR IGNORE INTO comments (comment_id, report_id, author, text, at, server_seq)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                _text(change, "comment_id", where),
-                report_id,
-                change.get("author"),
-                _text(change, "text", where),
-                change.get("at"),
-                _int(change, "seq", where),
-            ),
+            "INSERT OR IGNORE INTO comments (server_seq, report_id, by, text, at) VALUES (?, ?, ?, ?, ?)",
+            (_int(change, "seq", where), report_id, change.get("by"), _text(change, "text", where), change.get("at")),
         )
         if cur.rowcount:
             self._flag(conn, report_id, result)

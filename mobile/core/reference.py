@@ -70,27 +70,54 @@ def _coordinate(value: Any, field: str, limit: float) -> float:
     return number
 
 
-def upsert_place(
-    conn: sqlcipher3.Connection, place: dict[str, Any], *, sensitive: bool, where: str = "place"
-) -> str:
-    """Insert or replace one place and its search terms (inside the caller's transaction)."""
-    place_id = place.get("place_id")
-    if not isinstance(place_id, str) or not place_id:
-        raise InvalidInput(f"{where}.place_id", "must be a non-empty string")
-    lat = _coordinate(place.get("lat"), f"{where}.lat", 90)
-    lon = _coordinate(place.get("lon"), f"{where}.lon", 180)
-    names = place.get("names")
+def apply_item(conn: sqlcipher3.Connection, item: Any, where: str = "item") -> bool:
+    """Apply one reference item as the feed sends it (``GET /reference``'s shape), inside the caller's
+    transaction. True if the tablet keeps it: places and sensitive sites given as points, and deletions;
+    areas and boundaries are not kept on the tablet yet."""
+    if not isinstance(item, dict):
+        raise InvalidInput(where, "must be an object")
+    item_id = item.get("id")
+    if not isinstance(item_id, str) or not item_id:
+        raise InvalidInput(f"{where}.id", "must be a non-empty string")
+    if item.get("deleted"):
+        delete_place(conn, item_id)
+        return True
+    kind = item.get("kind")
+    geometry = item.get("geometry")
+    if kind not in ("place", "sensitive_site") or not isinstance(geometry, dict) or geometry.get("type") != "Point":
+        return False
+    coordinates = geometry.get("coordinates")
+    if not isinstance(coordinates, list) or len(coordinates) < 2:
+        raise InvalidInput(f"{where}.geometry.coordinates", "must be [lon, lat]")
+    properties = item.get("properties") or {}
+    if not isinstance(properties, dict):
+        raise InvalidInput(f"{where}.properties", "must be an object")
+    upsert_place(
+        conn, place_id=item_id, kind=properties.get("kind", kind),
+        lat=_coordinate(coordinates[1], f"{where}.geometry.coordinates.1", 90),
+        lon=_coordinate(coordinates[0], f"{where}.geometry.coordinates.0", 180),
+        names=_names(item.get("names"), f"{where}.names"), sensitive=kind == "sensitive_site",
+        extra={k: v for k, v in properties.items() if k != "kind"},
+    )
+    return True
+
+
+def _names(names: Any, where: str) -> dict[str, str]:
     if not isinstance(names, dict):
-        raise InvalidInput(f"{where}.names", "must be an object with en / fr / ar names")
+        raise InvalidInput(where, "must be an object with en / fr / ar names")
     clean = {
         lang: names[lang] for lang in LANGUAGES if isinstance(names.get(lang), str) and names[lang].strip()
     }
     if not clean:
-        raise InvalidInput(f"{where}.names", "needs at least one of en, fr, ar")
-    kind = place.get("kind")
-    extra = {
-        k: v for k, v in place.items() if k not in ("place_id", "lat", "lon", "names", "kind", "type", "seq")
-    }
+        raise InvalidInput(where, "needs at least one of en, fr, ar")
+    return clean
+
+
+def upsert_place(
+    conn: sqlcipher3.Connection, *, place_id: str, kind: str | None, lat: float, lon: float,
+    names: dict[str, str], sensitive: bool, extra: dict[str, Any],
+) -> str:
+    """Insert or replace one place and its search terms (inside the caller's transaction)."""
     conn.execute(
         "INSERT INTO places (place_id, kind, lat, lon, name_en, name_fr, name_ar, sensitive, extra)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -102,15 +129,15 @@ def upsert_place(
             kind,
             lat,
             lon,
-            clean.get("en"),
-            clean.get("fr"),
-            clean.get("ar"),
+            names.get("en"),
+            names.get("fr"),
+            names.get("ar"),
             int(sensitive),
             json.dumps(extra, ensure_ascii=False, sort_keys=True),
         ),
     )
     conn.execute("DELETE FROM place_terms WHERE place_id = ?", (place_id,))
-    all_terms = set().union(*(terms(name) for name in clean.values()))
+    all_terms = set().union(*(terms(name) for name in names.values()))
     conn.executemany(
         "INSERT OR IGNORE INTO place_terms (term, place_id) VALUES (?, ?)", [(t, place_id) for t in all_terms]
     )

@@ -221,18 +221,20 @@ class Reports:
         ]
 
     def reviews(self, report_id: str) -> list[dict[str, Any]]:
+        """HQ's review decisions on a report, oldest first, in the feed's words (``comment``, ``by``)."""
         rows = self.store.query(
-            "SELECT status, by, at, note FROM reviews WHERE report_id = ? ORDER BY server_seq",
+            "SELECT status, by, at, comment, server_seq FROM reviews WHERE report_id = ? ORDER BY server_seq",
             (validate_report_id(report_id),),
         )
-        return [{"status": r[0], "by": r[1], "at": r[2], "note": r[3]} for r in rows]
+        return [{"status": r[0], "by": r[1], "at": r[2], "comment": r[3], "seq": r[4]} for r in rows]
 
     def comments(self, report_id: str) -> list[dict[str, Any]]:
+        """Comments on a report, oldest first, in the feed's words (``by``, ``seq``)."""
         rows = self.store.query(
-            "SELECT comment_id, author, text, at FROM comments WHERE report_id = ? ORDER BY server_seq",
+            "SELECT server_seq, by, text, at FROM comments WHERE report_id = ? ORDER BY server_seq",
             (validate_report_id(report_id),),
         )
-        return [{"comment_id": r[0], "author": r[1], "text": r[2], "at": r[3]} for r in rows]
+        return [{"seq": r[0], "by": r[1], "text": r[2], "at": r[3]} for r in rows]
 
     def counts(self) -> Counts:
         """Drafts, waiting, sent, updated by HQ, rejected, in conflict."""

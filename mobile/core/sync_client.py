@@ -1,53 +1,69 @@
-"""The tablet's sync client: push the outbox, upload attachments, pull HQ's changes (protocol v1).
+"""The tablet's sync client: push the outbox, pull HQ's changes, upload attachments (protocol v1).
 
 UI-free. One :meth:`SyncClient.run` does, in order:
 
 1. **Push** the outbox in batches (``POST /api/v1/sync/push``, gzip body). A version leaves the
    outbox only after the server answered ``stored`` or ``duplicate``; a retryable rejection
-   (``missing_parent``...) stays pending and is tried again later in the run; any other rejection
-   is recorded on the version with its reason, for the UI. An unanswered batch (link dropped) is
-   simply sent again: the server stores by content hash, so nothing is stored twice.
+   (``missing_parent``: the rejection catalogue in ``common.sync_protocol``) stays pending and is
+   tried again later in the run; any other rejection is recorded on the version with its reason,
+   for the UI. An unanswered batch (link dropped) is simply sent again: the server stores by
+   content hash, so nothing is stored twice.
 2. **Pull** the change feed (``GET /api/v1/sync/pull``) page by page; each page and its cursor are
    applied in one local transaction (``apply_pull_page``), so a cut repeats at most one page.
 3. **Upload attachments** chunk by chunk: ask which chunks the server lacks
    (``/attachments/missing``), send only those, then commit the manifest. A cut resumes from the
    chunks still missing. Bulky attachments go last so the reports' text gets through first.
 
-The link decides the pace (:class:`LinkTuner`): batch size, pull page size and timeouts shrink
-after a timeout or failure and grow after successes. Failures back off exponentially with full
-jitter, and a run gives up after ``max_failures`` failures, leaving everything pending for the
-next run. Nothing is refused silently: a revoked device (401 ``device_revoked``) stops the run in
-state ``revoked``; every rejection is kept with its reason; progress and the last error in plain
-words go to the ``on_progress`` callback as a :class:`SyncProgress`.
+Around it, each in its own module: the messages on the wire (``sync_wire``), the link's pace and
+backoff (``sync_pacing``), what the screen shows (``sync_progress``), the store the client is
+written against (``sync_store``) and enrolment (``enrolment``). The names the UI imports are
+re-exported here.
+
+Nothing is refused silently: a revoked device (401 ``device_revoked``) stops the run in state
+``revoked``; every rejection is kept with its reason; progress and the last error in plain words
+go to the ``on_progress`` callback as a :class:`SyncProgress`. A run gives up after
+``max_failures`` failures, leaving everything pending for the next run.
 
 Errors the caller may see: only :class:`~peacewatch.mobile.core.errors.InvalidInput` for a bad
 construction argument (``field`` names it, e.g. ``verify=False``). Everything that happens during
 a run - no link, busy server, revoked device, a certificate that does not verify, a refused
 batch - ends in a :class:`SyncProgress` state with ``last_error`` in plain words.
-
-The client is written against the :class:`SyncStore` protocol; :class:`LocalStore` adapts the
-encrypted store (``Outbox`` + ``Attachments``). The server's change format is translated to the
-store's by :func:`local_change`.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
-import math
 import os
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
+from peacewatch.common.sync_protocol import PushEntry
+from peacewatch.mobile.core.enrolment import EnrolResult, enrol
 from peacewatch.mobile.core.errors import AttachmentCorrupt, InvalidInput, NotFound
-from peacewatch.mobile.core.transport import CertificateRejected, LinkError, Response, Transport
+from peacewatch.mobile.core.sync_pacing import LinkTuner, backoff_delay
+from peacewatch.mobile.core.sync_progress import Rejection, SyncProgress, revoked_text
+from peacewatch.mobile.core.sync_store import AttachmentLike, LocalStore, SyncStore, Waiting
+from peacewatch.mobile.core.sync_wire import (
+    API,
+    DEFAULT_CHUNK_SIZE,
+    MAX_MISSING_QUERY,
+    Answer,
+    Refusal,
+    decode_object,
+    named_entry,
+    push_body,
+    read_pull_page,
+    retry_after,
+    server_said,
+    sort_push_answer,
+)
+from peacewatch.mobile.core.transport import CertificateRejected, LinkError, Transport
 
 __all__ = [
-    "API",
     "EnrolResult",
     "LinkTuner",
     "LocalStore",
@@ -55,205 +71,9 @@ __all__ = [
     "SyncClient",
     "SyncProgress",
     "SyncStore",
+    "Waiting",
     "enrol",
-    "local_change",
 ]
-
-API = "/api/v1"
-MAX_PUSH_BATCH = 500  # the server refuses more (422)
-MAX_MISSING_QUERY = 10_000  # chunk hashes per /attachments/missing call
-DEFAULT_CHUNK_SIZE = 256 * 1024
-# Rejection codes that mean "not yet" even if an older server omits "retryable".
-RETRYABLE_CODES = frozenset({"missing_parent"})
-
-
-# ----- what the client needs from the local store ---------------------------------------------
-class PendingLike(Protocol):
-    version_id: str
-    report_id: str
-    parents: list[str]
-    body: dict[str, Any]
-    created_at: str
-
-
-class AttachmentLike(Protocol):
-    sha256: str
-    size: int
-    media_type: str
-    name: str
-
-
-class ChunkLike(Protocol):
-    index: int
-    sha256: str
-    data: bytes
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """What is still waiting in the outbox."""
-
-    versions: int
-    reports: int
-
-
-class SyncStore(Protocol):
-    """The local store as the sync client uses it (see mobile/core/outbox.py)."""
-
-    def pending_versions(self, limit: int) -> Sequence[PendingLike]: ...
-    def mark_sent(self, version_ids: list[str]) -> int: ...
-    def mark_rejected(self, version_id: str, reason: str) -> None: ...
-    def pending_attachments(self) -> Sequence[AttachmentLike]: ...
-    def iter_chunks(self, sha256: str, chunk_size: int) -> Iterator[ChunkLike]: ...
-    def mark_uploaded(self, sha256: str) -> None: ...
-    def get_cursor(self) -> str | None: ...
-    def apply_pull_page(self, changes: list[dict[str, Any]], next_cursor: str) -> Any: ...
-    def waiting(self) -> Waiting: ...
-
-
-class LocalStore:
-    """:class:`SyncStore` over the encrypted store (``Outbox`` and ``Attachments`` of one open ``Store``)."""
-
-    def __init__(self, store: Any) -> None:
-        from peacewatch.mobile.core.attachments import Attachments
-        from peacewatch.mobile.core.outbox import Outbox
-        from peacewatch.mobile.core.reports import Reports
-
-        self.store = store
-        self.outbox = Outbox(store)
-        self.attachments = Attachments(store)
-        self.reports = Reports(store)
-
-    def pending_versions(self, limit: int) -> Sequence[PendingLike]:
-        return self.outbox.pending_versions(limit)
-
-    def mark_sent(self, version_ids: list[str]) -> int:
-        return self.outbox.mark_sent(version_ids)
-
-    def mark_rejected(self, version_id: str, reason: str) -> None:
-        self.outbox.mark_rejected(version_id, reason)
-
-    def pending_attachments(self) -> Sequence[AttachmentLike]:
-        return self.outbox.pending_attachments()
-
-    def iter_chunks(self, sha256: str, chunk_size: int) -> Iterator[ChunkLike]:
-        return self.attachments.iter_chunks(sha256, chunk_size)
-
-    def mark_uploaded(self, sha256: str) -> None:
-        self.attachments.mark_uploaded(sha256)
-
-    def get_cursor(self) -> str | None:
-        return self.outbox.get_cursor()
-
-    def apply_pull_page(self, changes: list[dict[str, Any]], next_cursor: str) -> Any:
-        return self.outbox.apply_pull_page(changes, next_cursor)
-
-    def waiting(self) -> Waiting:
-        # Outbox has no version count yet; the state column is the outbox (see outbox.py).
-        versions = self.store.query("SELECT count(*) FROM versions WHERE state = 'pending'")[0][0]
-        return Waiting(versions=int(versions), reports=self.reports.counts().waiting)
-
-
-# ----- progress for the UI ---------------------------------------------------------------------
-@dataclass(frozen=True)
-class Rejection:
-    """A version the server refused for good; shown next to the report."""
-
-    version_id: str
-    report_id: str
-    code: str
-    field: str | None
-    reason: str
-
-
-@dataclass
-class SyncProgress:
-    """Everything the sync screen shows. ``state``: idle, pushing, pulling, uploading, done,
-    offline (gave up for this run; will retry), revoked, unauthorised, failed."""
-
-    state: str = "idle"
-    items_done: int = 0
-    items_total: int = 0
-    bytes_done: int = 0
-    bytes_total: int = 0
-    versions_waiting: int = 0
-    reports_waiting: int = 0
-    attachments_waiting: int = 0
-    versions_sent: int = 0
-    versions_held: int = 0  # kept pending after a retryable rejection
-    changes_pulled: int = 0
-    rejections: list[Rejection] = field(default_factory=list)
-    last_success_at: datetime | None = None
-    last_error: str | None = None
-    wire_bytes_sent: int = 0  # HTTP bodies since this client was made (all runs)
-    wire_bytes_received: int = 0
-    requests: int = 0
-    failures: int = 0
-    batch_size: int = 0
-
-    @property
-    def finished(self) -> bool:
-        return self.state in ("done", "offline", "revoked", "unauthorised", "failed")
-
-    def waiting_text(self) -> str:
-        """E.g. "12 reports waiting, 2 attachments waiting" or "nothing waiting"."""
-        parts = []
-        if self.reports_waiting:
-            parts.append(_plural(self.reports_waiting, "report") + " waiting")
-        if self.attachments_waiting:
-            parts.append(_plural(self.attachments_waiting, "attachment") + " waiting")
-        return ", ".join(parts) or "nothing waiting"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-# ----- pacing ----------------------------------------------------------------------------------
-@dataclass
-class LinkTuner:
-    """Batch size, page size and timeouts that follow the link: halve on failure, grow on success."""
-
-    batch: int = 25
-    min_batch: int = 1
-    max_batch: int = MAX_PUSH_BATCH
-    page: int = 200
-    min_page: int = 20
-    max_page: int = 1000
-    timeout: float = 20.0  # seconds for the server to answer, on top of transfer time
-    min_timeout: float = 5.0
-    max_timeout: float = 120.0
-    throughput: float = 64_000.0  # bytes/s, a running estimate
-    min_throughput: float = 4_000.0
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.min_batch <= self.batch <= self.max_batch <= MAX_PUSH_BATCH:
-            raise InvalidInput("batch", f"need 1 <= min_batch <= batch <= max_batch <= {MAX_PUSH_BATCH}")
-        if not 1 <= self.min_page <= self.page <= self.max_page <= 1000:
-            raise InvalidInput("page", "need 1 <= min_page <= page <= max_page <= 1000")
-        if not 0 < self.min_timeout <= self.timeout <= self.max_timeout:
-            raise InvalidInput("timeout", "need 0 < min_timeout <= timeout <= max_timeout")
-
-    def timeout_for(self, nbytes: int) -> float:
-        """Allow the answer time plus twice the expected transfer time of ``nbytes``."""
-        return min(self.max_timeout, self.timeout + 2.0 * nbytes / self.throughput)
-
-    def success(self, *, elapsed: float, nbytes: int, grow_batch: bool = False, grow_page: bool = False) -> None:
-        if nbytes >= 16_384 and elapsed > 0:
-            # Only sizeable transfers say anything about bandwidth; small ones measure latency.
-            self.throughput = max(self.min_throughput, 0.7 * self.throughput + 0.3 * nbytes / elapsed)
-        # Keep the timeout a comfortable multiple of what answers actually take.
-        self.timeout = min(self.max_timeout, max(self.min_timeout, 0.8 * self.timeout + 0.2 * 4 * elapsed))
-        if grow_batch:
-            self.batch = min(self.max_batch, max(self.batch + 1, math.ceil(self.batch * 1.5)))
-        if grow_page:
-            self.page = min(self.max_page, max(self.page + 1, math.ceil(self.page * 1.5)))
-
-    def failure(self, *, timed_out: bool) -> None:
-        self.batch = max(self.min_batch, self.batch // 2)
-        self.page = max(self.min_page, self.page // 2)
-        if timed_out:
-            self.timeout = min(self.max_timeout, self.timeout * 1.5)
 
 
 # ----- internal signals ------------------------------------------------------------------------
@@ -274,46 +94,6 @@ class _Stop(Exception):
         super().__init__(plain)
         self.state = state
         self.plain = plain
-
-
-@dataclass(frozen=True)
-class _Answer:
-    """A complete HTTP answer: status, parsed JSON object ({} if none), size, time taken."""
-
-    status: int
-    data: dict[str, Any]
-    size: int
-    elapsed: float
-
-
-# ----- enrolment -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class EnrolResult:
-    device_id: str
-    credential: str
-    username: str
-
-
-def enrol(
-    session: Any, base_url: str, *, code: str, label: str = "", verify: str | os.PathLike[str] | bool = True,
-    timeout: float = 30.0,
-) -> EnrolResult:
-    """Trade a one-time enrolment code for this tablet's device credential.
-
-    The returned ``device_id`` must become the local store's device id before any report is
-    finalised: it is part of every version id, and the server recomputes ids with it.
-    """
-    if not code:
-        raise InvalidInput("code", "must not be empty")
-    transport = Transport(session, base_url, verify=verify)
-    response = transport.request(
-        "POST", f"{API}/devices/enrol", content=json.dumps({"code": code, "label": label}).encode(),
-        headers={"Content-Type": "application/json"}, timeout=timeout,
-    )
-    data = _json(response)
-    if response.status_code != 201:
-        raise InvalidInput("code", str(data.get("message") or data.get("error") or response.status_code))
-    return EnrolResult(device_id=data["device_id"], credential=data["credential"], username=data["username"])
 
 
 # ----- the client ------------------------------------------------------------------------------
@@ -378,7 +158,7 @@ class SyncClient:
         self._refresh_waiting()
         if self._revoked:
             p.state = "revoked"
-            p.last_error = _revoked_text(p)
+            p.last_error = revoked_text(p)
             self._emit()
             return self._snapshot()
         attachments = list(self.store.pending_attachments())
@@ -396,11 +176,11 @@ class SyncClient:
             self._emit()
             self._upload_attachments(attachments)
         except _Stop as stop:
-            if stop.state == "revoked":
-                self._revoked = True
+            if stop.state in ("revoked", "wiped"):
+                self._revoked = True  # never talk to the server again with this credential
             self._refresh_waiting()
             p.state = stop.state
-            p.last_error = stop.plain if stop.state != "revoked" else _revoked_text(p)
+            p.last_error = stop.plain if stop.state != "revoked" else revoked_text(p)
             self._emit()
             return self._snapshot()
         self._refresh_waiting()
@@ -440,22 +220,14 @@ class SyncClient:
             if not held or not stored_any:
                 return
 
-    def _next_batch(self, skip: set[str]) -> list[PendingLike]:
+    def _next_batch(self, skip: set[str]) -> list[PushEntry]:
         want = self.tuner.batch
         rows = self.store.pending_versions(want + len(skip))
         return [v for v in rows if v.version_id not in skip][:want]
 
-    def _push_batch(self, batch: list[PendingLike], held: set[str]) -> bool:
-        payload = {"versions": [
-            {"report_id": v.report_id, "version_id": v.version_id, "parents": list(v.parents), "body": v.body,
-             "device_time": v.created_at}
-            # Naming the device the id was computed with turns a store/enrolment mix-up into a clear
-            # "device_mismatch" instead of a puzzling "version_id_mismatch".
-            | ({"device_id": v.device_id} if getattr(v, "device_id", None) else {})
-            for v in batch
-        ]}
-        raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        body = gzip.compress(raw, compresslevel=6, mtime=0)
+    def _push_batch(self, batch: list[PushEntry], held: set[str]) -> bool:
+        """Send one batch and act on the answer; True if the server stored (or had) any of it."""
+        body = push_body(batch)
         try:
             answer = self._exchange(
                 "POST", f"{API}/sync/push", content=body,
@@ -465,68 +237,45 @@ class SyncClient:
         except _Retry as retry:
             self._failed(retry)
             return False
-        if answer.status == 413 and len(batch) > 1:
-            # Too big for the server: smaller batches, no failure counted (the link is fine).
-            self.tuner.max_batch = max(1, len(batch) // 2)
-            self.tuner.batch = min(self.tuner.batch, self.tuner.max_batch)
-            return False
-        data = answer.data
         if answer.status == 413:
-            v = batch[0]
-            self._reject(v.version_id, v.report_id, "body_too_large", "body",
-                         "this version is larger than the server accepts")
-            return False
-        if answer.status == 422 and self._reject_named_entry(batch, data):
-            return False
-        if answer.status != 200 or not isinstance(data.get("results"), list):
-            raise _Stop("failed", _server_said(answer, "the server refused the batch"))
-        self.tuner.success(elapsed=answer.elapsed, nbytes=len(body), grow_batch=len(batch) >= self.tuner.batch)
-        answered = {r.get("version_id"): r for r in data["results"] if isinstance(r, dict)}
-        sent: list[str] = []
-        for v in batch:
-            result = answered.get(v.version_id)
-            status = result.get("status") if result else None
-            if status in ("stored", "duplicate"):
-                sent.append(v.version_id)
-            elif status == "rejected" and result is not None:
-                code = str(result.get("code") or "rejected")
-                if result.get("retryable") or code in RETRYABLE_CODES:
-                    held.add(v.version_id)
-                else:
-                    self._reject(v.version_id, v.report_id, code, result.get("field"),
-                                 str(result.get("reason") or result.get("message") or code))
+            if len(batch) > 1:
+                # Too big for the server: smaller batches, no failure counted (the link is fine).
+                self.tuner.too_large(len(batch))
             else:
-                # Not answered for: keep it and try again later in this run.
-                held.add(v.version_id)
-        if sent:
-            self.store.mark_sent(sent)
+                self._refuse(Refusal(batch[0], "body_too_large", "body", "this version is larger than the server accepts"))
+            return False
+        refusal = named_entry(batch, answer.data) if answer.status == 422 else None
+        if refusal is not None:
+            self._refuse(refusal)
+            return False
+        results = answer.data.get("results")
+        if answer.status != 200 or not isinstance(results, list):
+            raise _Stop("failed", server_said(answer, "the server refused the batch"))
+        self.tuner.success(elapsed=answer.elapsed, nbytes=len(body), grow_batch=len(batch) >= self.tuner.batch)
+        sorted_ = sort_push_answer(batch, results)
+        held.update(sorted_.held)
+        for refused in sorted_.refused:
+            self._refuse(refused)
+        if sorted_.sent:
+            self.store.mark_sent(sorted_.sent)
         p = self.progress
-        p.versions_sent += len(sent)
-        p.items_done += len(sent)
+        p.versions_sent += len(sorted_.sent)
+        p.items_done += len(sorted_.sent)
         p.last_success_at = self.now()
         self._refresh_waiting()
         self._emit()
-        return bool(sent)
+        return bool(sorted_.sent)
 
-    def _reject_named_entry(self, batch: list[PendingLike], data: dict[str, Any]) -> bool:
-        """A whole batch refused because of one malformed entry (``field`` = ``versions.<i>.<path>``):
-        record that version as rejected, so the rest goes through and the outbox never jams. True if done."""
-        parts = str(data.get("field") or "").split(".", 2)
-        if len(parts) < 2 or parts[0] != "versions" or not parts[1].isdigit() or int(parts[1]) >= len(batch):
-            return False
-        v = batch[int(parts[1])]
-        field_ = parts[2] if len(parts) == 3 else None
-        message = str(data.get("message") or data.get("error") or "invalid")
-        self._reject(v.version_id, v.report_id, str(data.get("error") or "invalid_input"), field_, message)
-        return True
-
-    def _reject(self, version_id: str, report_id: str, code: str, field_: str | None, reason: str) -> None:
-        text = f"{reason} ({field_})" if field_ else reason
+    def _refuse(self, refusal: Refusal) -> None:
+        """Record a version the server refused for good (unless it vanished from the store meanwhile)."""
+        text = f"{refusal.reason} ({refusal.field})" if refusal.field else refusal.reason
+        entry = refusal.entry
         try:
-            self.store.mark_rejected(version_id, text)
+            self.store.mark_rejected(entry.version_id, text)
         except NotFound:
             return
-        self.progress.rejections.append(Rejection(version_id, report_id, code, field_, reason))
+        self.progress.rejections.append(
+            Rejection(entry.version_id, entry.report_id, refusal.code, refusal.field, refusal.reason))
         self.progress.items_done += 1
 
     # ----- pull --------------------------------------------------------------------------------
@@ -543,19 +292,19 @@ class SyncClient:
             except _Retry as retry:
                 self._failed(retry)
                 continue
-            data = answer.data
-            if answer.status != 200 or not isinstance(data.get("changes"), list):
-                raise _Stop("failed", _server_said(answer, "the server refused to send changes"))
-            nxt = data.get("next")
-            if not isinstance(nxt, int) or nxt < since:
-                raise _Stop("failed", f"the server sent a bad position in its change feed ({nxt!r})")
-            changes = [local_change(c) for c in data["changes"] if isinstance(c, dict)]
+            if answer.status != 200:
+                raise _Stop("failed", server_said(answer, "the server refused to send changes"))
+            try:
+                changes, nxt, more = read_pull_page(answer.data, since)
+            except ValueError as exc:
+                raise _Stop("failed", str(exc)) from exc
+            # The feed's changes as they came: the store speaks the feed's vocabulary.
             self.store.apply_pull_page(changes, str(nxt))
-            self.tuner.success(elapsed=answer.elapsed, nbytes=answer.size, grow_page=bool(data.get("more")))
+            self.tuner.success(elapsed=answer.elapsed, nbytes=answer.size, grow_page=more)
             self.progress.changes_pulled += len(changes)
             self.progress.last_success_at = self.now()
             self._emit()
-            if not data.get("more"):
+            if not more:
                 return
             if nxt == since:
                 raise _Stop("failed", "the server's change feed did not advance")
@@ -593,7 +342,7 @@ class SyncClient:
             answer = self._json_call("POST", f"{API}/attachments/missing", {"chunks": part})
             data = answer.data
             if answer.status != 200 or not isinstance(data.get("missing"), list):
-                raise _Stop("failed", _server_said(answer, "the server refused the attachment check"))
+                raise _Stop("failed", server_said(answer, "the server refused the attachment check"))
             missing.update(data["missing"])
         p = self.progress
         p.bytes_done = done_before + sum(sizes[h] for h in unique if h not in missing)
@@ -606,7 +355,7 @@ class SyncClient:
                 headers={"Content-Type": "application/octet-stream"}, timeout=self.tuner.timeout_for(len(chunk.data)),
             )
             if answer.status not in (200, 201):
-                raise _Stop("failed", _server_said(answer, "the server refused a chunk"))
+                raise _Stop("failed", server_said(answer, "the server refused a chunk"))
             self.tuner.success(elapsed=answer.elapsed, nbytes=len(chunk.data))
             missing.discard(chunk.sha256)
             p.bytes_done += len(chunk.data)
@@ -625,9 +374,9 @@ class SyncClient:
             return True
         if answer.status == 422 and isinstance(answer.data.get("missing"), list):
             return False  # chunks went missing on the server (e.g. swept): ask again
-        raise _Stop("failed", _server_said(answer, f"the server refused attachment {ref.name}"))
+        raise _Stop("failed", server_said(answer, f"the server refused attachment {ref.name}"))
 
-    def _json_call(self, method: str, path: str, payload: dict[str, Any]) -> _Answer:
+    def _json_call(self, method: str, path: str, payload: dict[str, Any]) -> Answer:
         raw = json.dumps(payload, separators=(",", ":")).encode()
         answer = self._exchange(
             method, path, content=raw, headers={"Content-Type": "application/json"},
@@ -640,7 +389,7 @@ class SyncClient:
     def _exchange(
         self, method: str, path: str, *, content: bytes | None = None, headers: dict[str, str] | None = None,
         params: dict[str, Any] | None = None, timeout: float,
-    ) -> _Answer:
+    ) -> Answer:
         """Send one request; raise _Retry for link/server trouble, _Stop for auth; else the answer."""
         all_headers = {"Authorization": f"Device {self.credential}", "Accept": "application/json"}
         all_headers.update(headers or {})
@@ -660,14 +409,17 @@ class SyncClient:
         self.progress.wire_bytes_received += len(response.content)
         status = response.status_code
         if status == 401:
-            data = _json(response)
-            if data.get("error") == "device_revoked":
+            error = decode_object(response.content).get("error")
+            if error == "device_revoked":
                 raise _Stop("revoked", "this tablet has been revoked")
+            if error == "device_wiped":
+                # HQ reported this tablet lost: the caller destroys the store.
+                raise _Stop("wiped", "this tablet was reported lost; its data must be erased")
             raise _Stop("unauthorised", "the server does not accept this tablet's credential; enrol it again")
         if status in (429, 503):
-            raise _Retry("the server is busy", retry_after=_retry_after(response))
+            raise _Retry("the server is busy", retry_after=retry_after(response.headers))
         if status == 507:
-            raise _Retry("the server's disk is full", retry_after=_retry_after(response))
+            raise _Retry("the server's disk is full", retry_after=retry_after(response.headers))
         if status >= 500:
             raise _Retry("the server had a problem")
         data: dict[str, Any] = {}
@@ -678,7 +430,7 @@ class SyncClient:
                 raise _Retry("the answer arrived damaged") from exc
             data = parsed if isinstance(parsed, dict) else {}
         self._consecutive = 0
-        return _Answer(status, data, len(response.content), elapsed)
+        return Answer(status, data, len(response.content), elapsed)
 
     def _failed(self, retry: _Retry) -> None:
         """Count a failure, shrink the pace, wait with backoff; stop the run when out of attempts."""
@@ -692,75 +444,5 @@ class SyncClient:
         self._emit()
         if self._failures_in_run >= self.max_failures:
             raise _Stop("offline", p.last_error)
-        # Full jitter: spread retries of many tablets after the same outage.
-        ceiling = min(self.backoff_cap, self.backoff_base * 2 ** (self._consecutive - 1))
-        delay = self.rng.uniform(0, ceiling)
-        if retry.retry_after is not None:
-            delay = max(delay, min(retry.retry_after, self.backoff_cap))
-        self.sleep(delay)
-
-
-# ----- the server's change feed in the store's terms -------------------------------------------
-def local_change(change: dict[str, Any]) -> dict[str, Any]:
-    """Translate one pull change (protocol v1, ``kind``) into ``Outbox.apply_pull_page``'s form (``type``).
-
-    Kinds the store does not know are passed on under their own name; the store skips them, so
-    a newer server never stops an older app from syncing.
-    """
-    kind = change.get("kind")
-    seq = change.get("seq")
-    if kind == "version":
-        device = change.get("device_id") or f"user:{change.get('author')}"  # web/API edits have no device
-        return {"type": "version", "report_id": change.get("report_id"), "version_id": change.get("version_id"),
-                "parents": change.get("parents") or [], "body": change.get("body"), "device_id": device,
-                "seq": seq}
-    if kind == "review":
-        return {"type": "review", "report_id": change.get("report_id"), "status": change.get("status"),
-                "by": change.get("by"), "at": change.get("at"), "note": change.get("comment"), "seq": seq}
-    if kind == "comment":
-        return {"type": "comment", "report_id": change.get("report_id"),
-                "comment_id": str(change.get("comment_id") or change.get("id") or f"seq:{seq}"),
-                "author": change.get("by"), "text": change.get("text"), "at": change.get("at"), "seq": seq}
-    if kind == "reference":
-        item = change.get("item") or {}
-        item_kind = item.get("kind")
-        if item.get("deleted"):
-            return {"type": "place_deleted", "place_id": item.get("id"), "seq": seq}
-        geometry = item.get("geometry") or {}
-        if item_kind in ("place", "sensitive_site") and geometry.get("type") == "Point":
-            lon, lat = (geometry.get("coordinates") or [None, None])[:2]
-            props = item.get("properties") or {}
-            return {"type": item_kind, "place_id": item.get("id"), "kind": props.get("kind", item_kind),
-                    "lat": lat, "lon": lon, "names": item.get("names") or {}, "seq": seq}
-        # Areas and boundaries: not kept on the tablet yet.
-        return {"type": f"reference:{item_kind}", "seq": seq}
-    return {**change, "type": str(kind)}
-
-
-# ----- helpers ---------------------------------------------------------------------------------
-def _json(response: Response) -> dict[str, Any]:
-    try:
-        data = json.loads(response.content or b"{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _retry_after(response: Response) -> float | None:
-    value = response.headers.get("retry-after")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _server_said(answer: _Answer, what: str) -> str:
-    data = answer.data
-    message = data.get("message") or data.get("error") or f"HTTP {answer.status}"
-    where = f" ({data['field']})" if data.get("field") else ""
-    return f"{what}: {message}{where}"
-
-
-def _revoked_text(p: SyncProgress) -> str:
-    return (f"this tablet has been revoked by the mission administrator and can no longer sync; "
-            f"{p.waiting_text()} stay encrypted on it — ask for a new enrolment")
+        self.sleep(backoff_delay(self.rng, consecutive=self._consecutive, base=self.backoff_base,
+                                 cap=self.backoff_cap, retry_after=retry.retry_after))

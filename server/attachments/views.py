@@ -6,35 +6,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
 from ..deps import ReadConn, Reader, SettingsDep, Submitter, WriteConn, write_conn
 from ..problems import Code, Problem
 from . import service
+from .models import SHA256, ChunkStored, CommitRequest, FileCommitted, Missing, MissingRequest
 
 router = APIRouter(tags=["attachments"])
 
-SHA256 = r"^[0-9a-f]{64}$"
 ShaPath = Annotated[str, Path(pattern=SHA256, description="SHA-256 of the bytes, 64 lowercase hex digits")]
-Sha = Annotated[str, Field(pattern=SHA256)]
-MAX_MISSING_QUERY = 10_000
-MAX_MANIFEST_CHUNKS = 10_000
 # The download's audit entry (restricted content) must commit before the bytes stream, so the write
 # transaction is not held open (blocking other writers on SQLite) while a large file is sent.
 ShortWriteConn = Annotated[Connection, Depends(write_conn, scope="function")]
-
-
-class MissingRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    chunks: list[Sha] = Field(max_length=MAX_MISSING_QUERY)
-
-
-class CommitRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    chunks: list[Sha] = Field(max_length=MAX_MANIFEST_CHUNKS, description="Chunk hashes in file order")
-    size: int = Field(ge=0, description="The whole file's size in bytes")
-    media_type: str = Field(pattern=r"^[A-Za-z0-9][\w.+-]*/[\w.+-]+$", max_length=100, examples=["image/jpeg"])
 
 
 async def chunk_bytes(request: Request, settings: SettingsDep) -> bytes:
@@ -55,13 +39,13 @@ async def chunk_bytes(request: Request, settings: SettingsDep) -> bytes:
     return bytes(buf)
 
 
-@router.post("/attachments/missing")
+@router.post("/attachments/missing", response_model=Missing)
 def missing(query: MissingRequest, conn: ReadConn, settings: SettingsDep, _: Submitter) -> dict:
     """Which of these chunk hashes the server lacks (send only those)."""
     return {"missing": service.missing_chunks(conn, root=settings.attachments_dir, hashes=query.chunks)}
 
 
-@router.put("/chunks/{sha256}", status_code=201,
+@router.put("/chunks/{sha256}", status_code=201, response_model=ChunkStored,
             openapi_extra={"requestBody": {"content": {"application/octet-stream": {"schema": {"type": "string",
                                                                                               "format": "binary"}}}}})
 def put_chunk(sha256: ShaPath, _: Submitter, data: Annotated[bytes, Depends(chunk_bytes)], conn: WriteConn,
@@ -73,7 +57,7 @@ def put_chunk(sha256: ShaPath, _: Submitter, data: Annotated[bytes, Depends(chun
     return out
 
 
-@router.post("/attachments/{sha256}", status_code=201)
+@router.post("/attachments/{sha256}", status_code=201, response_model=FileCommitted)
 def commit(sha256: ShaPath, manifest: CommitRequest, conn: WriteConn, settings: SettingsDep, me: Submitter,
            response: Response) -> dict:
     """Commit a file from its chunks (checked against sha256 and size): 201 committed, 200 already committed."""

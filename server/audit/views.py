@@ -8,11 +8,12 @@ from fastapi import APIRouter, Query
 
 from ..deps import Admin, ReadConn
 from . import service
+from .models import EntryPage, Verification
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 
-@router.get("")
+@router.get("", response_model=EntryPage)
 def list_entries(conn: ReadConn, _: Admin, action: str | None = None, actor: str | None = None,
                  target: str | None = None, since: datetime | None = None, until: datetime | None = None,
                  after: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000)) -> dict:
@@ -22,7 +23,7 @@ def list_entries(conn: ReadConn, _: Admin, action: str | None = None, actor: str
     return {"entries": entries, "next": entries[-1]["id"] if entries else after, "more": len(entries) == limit}
 
 
-@router.get("/verify")
+@router.get("/verify", response_model=Verification)
 def verify(conn: ReadConn, _: Admin) -> dict:
     """Walk the hash chain; name the first broken entry, if any."""
     v = service.verify(conn)

@@ -19,8 +19,6 @@ from ..db.tables import audit_log, contingents, devices, sessions, users
 from ..problems import Code, Problem
 from .secrets import digest, new_token, verify_password
 
-DEVICE_HEADER = "x-device-credential"
-
 
 def _principal(conn: Connection, user_id: int, device_id: str | None = None) -> Principal:
     row = conn.execute(

@@ -159,16 +159,20 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
                            description="Administer the mission database (same database as the server).")
     asub = admin.add_subparsers(dest="admin_command", metavar="ACTION", required=True)
 
-    p = asub.add_parser("migrate", parents=[parent], help="bring the database schema up to date")
+    p = asub.add_parser("migrate", parents=[parent], help="bring the database schema up to date",
+                        description="Apply every Alembic migration not yet applied, then print the revision.")
     p.set_defaults(func=cmd_migrate)
 
-    p = asub.add_parser("create-contingent", parents=[parent], help="add a contingent")
+    p = asub.add_parser("create-contingent", parents=[parent], help="add a contingent",
+                        description="Add a contingent; reports are filed for a contingent by its code.")
     p.add_argument("code", help="short code, e.g. BANBAT")
     p.add_argument("name", help="full name")
     p.add_argument("--country", default="")
     p.set_defaults(func=cmd_create_contingent)
 
-    p = asub.add_parser("create-user", parents=[parent], help="add a user")
+    p = asub.add_parser("create-user", parents=[parent], help="add a user",
+                        description="Add a user with a role (and a contingent for patrols and commanders). The "
+                                    "password comes from --password, PEACEWATCH_NEW_PASSWORD or a prompt.")
     p.add_argument("username")
     p.add_argument("--role", required=True, choices=[r.value for r in Role])
     p.add_argument("--contingent", default=None, help="contingent code (required for patrol and commander)")
@@ -177,24 +181,31 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.add_argument("--language", default="en", choices=["en", "fr", "ar"])
     p.set_defaults(func=cmd_create_user)
 
-    p = asub.add_parser("list-users", parents=[parent], help="list users")
+    p = asub.add_parser("list-users", parents=[parent], help="list users",
+                        description="List every user: username, role, contingent, language, active.")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list_users)
 
-    p = asub.add_parser("list-devices", parents=[parent], help="list enrolled devices")
+    p = asub.add_parser("list-devices", parents=[parent], help="list enrolled devices",
+                        description="List every enrolled tablet: id, user, label, enrolment, last seen, revoked.")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list_devices)
 
-    p = asub.add_parser("enrol-device", parents=[parent], help="issue a one-time enrolment code (and QR PNG)")
+    p = asub.add_parser("enrol-device", parents=[parent], help="issue a one-time enrolment code (and QR PNG)",
+                        description="Issue a one-time enrolment code for a user's tablet. Prints the code and "
+                                    "when it expires, and writes <data-dir>/enrolment/<code>.png: a QR code of "
+                                    "'peacewatch:enrol?server=<server-url>&code=<code>'. The code works once.")
     p.add_argument("--user", required=True, help="the user the tablet will act for")
     p.add_argument("--server-url", default="http://127.0.0.1:8000", help="address put in the QR code")
     p.set_defaults(func=cmd_enrol_device)
 
-    p = asub.add_parser("revoke-device", parents=[parent], help="revoke a lost or captured device")
+    p = asub.add_parser("revoke-device", parents=[parent], help="revoke a lost or captured device",
+                        description="Revoke a device: its next request is refused (401 device_revoked).")
     p.add_argument("device_id")
     p.set_defaults(func=cmd_revoke_device)
 
-    p = asub.add_parser("verify-audit", parents=[parent], help="verify the audit log's hash chain")
+    p = asub.add_parser("verify-audit", parents=[parent], help="verify the audit log's hash chain",
+                        description="Recompute the audit log's hash chain; exit status 1 if any link is broken.")
     p.set_defaults(func=cmd_verify_audit)
 
     # HTTPS with the mission's own CA (server/tls.py).

@@ -2,37 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
 
 from ..deps import Analyst, ReadConn, WriteConn
 from . import service
+from .models import ConflictList, Resolution, ResolveRequest
 
 router = APIRouter(tags=["conflicts"])
 
-Sha = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-
-
-class ResolveRequest(BaseModel):
-    """Exactly one of ``pick`` or ``body``; ``parents`` (optional) are the heads you saw."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    pick: Sha | None = Field(default=None, description="Keep this head's body")
-    body: dict[str, Any] | None = Field(default=None, description="A merged report body")
-    parents: list[Sha] | None = Field(default=None, max_length=64,
-                                      description="The heads you resolved; 409 with the current heads if they moved")
-
-
-@router.get("/conflicts")
+@router.get("/conflicts", response_model=ConflictList)
 def list_conflicts(conn: ReadConn, me: Analyst, limit: int = Query(100, ge=1, le=500)) -> dict:
     """Reports in conflict you may read, newest change first: every head and the fields that differ."""
     return service.list_conflicts(conn, me, limit=limit)
 
 
-@router.post("/reports/{report_id}/resolve", status_code=201)
+@router.post("/reports/{report_id}/resolve", status_code=201, response_model=Resolution)
 def resolve(report_id: str, resolution: ResolveRequest, conn: WriteConn, me: Analyst) -> dict:
     """End a conflict with a version whose parents are all current heads (a picked head or a merged body)."""
     return service.resolve(conn, me, report_id=report_id, pick=resolution.pick, body=resolution.body,

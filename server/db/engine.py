@@ -58,6 +58,3 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
 
     return engine
 
-
-def backend_name(engine: Engine) -> str:
-    return engine.dialect.name

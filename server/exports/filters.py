@@ -5,10 +5,12 @@ range, bbox or GeoJSON area, category, kind, contingent, review status, severity
 the database side of an export is the same query as the reports list and hotspots, validated by
 the same rules. What exports add:
 
-* `ExportFilters.matches(record)` / `.matcher()`: the same decision for report records in memory
-  (writers' callers, the benchmark and tests need no database);
 * `ExportFilters.describe()`: the filters that are set, as short text for document headers and
-  the audit log.
+  the audit log;
+* `record_point(record)`: where a report is, as the database stores it.
+
+(The same filter decision for records in memory, which only tests use, is
+``tests/server/exports/matching.py``.)
 
 Bad input raises `pydantic.ValidationError` whose ``loc`` names the field (``bbox``, ``area``,
 ``severity_min``...): the API answers it as a 422 naming the field, the CLI prints it.
@@ -19,9 +21,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
-
-from shapely import prepared
-from shapely.geometry import Point
 
 from peacewatch.server.reports.filters import REVIEW_STATUSES, ReportFilters
 
@@ -53,14 +52,6 @@ def record_point(record: Mapping[str, Any]) -> tuple[float | None, float | None]
 class ExportFilters(ReportFilters):
     """What to export. Every field is optional; no filter exports everything the caller may see."""
 
-    def matcher(self) -> _Matcher:
-        """A predicate for many records (sets for membership, the area geometry prepared once)."""
-        return _Matcher(self)
-
-    def matches(self, record: Mapping[str, Any]) -> bool:
-        """Does this report record pass every filter that is set (as the database query would)?"""
-        return self.matcher()(record)
-
     def describe(self) -> dict[str, str]:
         """The filters that are set, as short text (for report headers and the audit log)."""
         out: dict[str, str] = {}
@@ -81,54 +72,3 @@ class ExportFilters(ReportFilters):
             if value:
                 out[name] = str(value)
         return out
-
-
-class _Matcher:
-    """`ExportFilters` compiled for many records."""
-
-    def __init__(self, filters: ExportFilters) -> None:
-        self.f = filters
-        self.start = parse_time(filters.start) if filters.start else None
-        self.end = parse_time(filters.end) if filters.end else None
-        self.category = frozenset(filters.category)
-        self.kind = frozenset(filters.kind)
-        self.contingent = frozenset(filters.contingent)
-        self.review_status = frozenset(filters.review_status)
-        geom = filters.geometry()
-        self.area = None if geom is None else prepared.prep(geom)
-        self.q = filters.q.lower() if filters.q else None
-
-    def __call__(self, record: Mapping[str, Any]) -> bool:
-        f = self.f
-        if self.kind and record.get("kind") not in self.kind:
-            return False
-        if self.category and record.get("category") not in self.category:
-            return False
-        if self.contingent and record.get("contingent") not in self.contingent:
-            return False
-        if self.review_status and record.get("review_status", "unreviewed") not in self.review_status:
-            return False
-        severity = record.get("severity")
-        if f.severity_min and (severity is None or severity < f.severity_min):
-            return False
-        if f.severity_max and (severity is None or severity > f.severity_max):
-            return False
-        if self.start is not None or self.end is not None:
-            raw = record.get("event_time")
-            if not raw:
-                return False
-            when = parse_time(raw)
-            if self.start is not None and when < self.start:
-                return False
-            if self.end is not None and when >= self.end:
-                return False
-        if self.area is not None:
-            # The report's point, as the database stores it: the same rule as the SQL query.
-            lat, lon = record_point(record)
-            if lat is None or lon is None or not self.area.covers(Point(lon, lat)):
-                return False
-        if self.q is not None:
-            haystack = f"{record.get('title') or ''}\n{record.get('description') or ''}".lower()
-            if self.q not in haystack:
-                return False
-        return True

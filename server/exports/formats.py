@@ -22,18 +22,17 @@ class ExportFormat:
     name: str
     media_type: str
     extension: str
-    streams_constant_memory: bool
 
 
 FORMATS: dict[str, ExportFormat] = {
-    "pdf": ExportFormat("pdf", "application/pdf", "pdf", False),
-    "xlsx": ExportFormat("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx", False),
+    "pdf": ExportFormat("pdf", "application/pdf", "pdf"),
+    "xlsx": ExportFormat("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
     # RFC 4180 registers text/csv; header=present tells readers row 1 is not data.
-    "csv": ExportFormat("csv", "text/csv; charset=utf-8; header=present", "csv", True),
-    "geojson": ExportFormat("geojson", "application/geo+json", "geojson", True),
-    "kml": ExportFormat("kml", "application/vnd.google-earth.kml+xml", "kml", False),
+    "csv": ExportFormat("csv", "text/csv; charset=utf-8; header=present", "csv"),
+    "geojson": ExportFormat("geojson", "application/geo+json", "geojson"),
+    "kml": ExportFormat("kml", "application/vnd.google-earth.kml+xml", "kml"),
     # OGC's registered media type for GeoPackage (a SQLite file).
-    "gpkg": ExportFormat("gpkg", "application/geopackage+sqlite3", "gpkg", False),
+    "gpkg": ExportFormat("gpkg", "application/geopackage+sqlite3", "gpkg"),
 }
 
 

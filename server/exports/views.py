@@ -26,7 +26,9 @@ LangParam = Annotated[Literal["en", "fr", "ar"], Query(description="language of 
 BomParam = Annotated[bool, Query(description="CSV only: start with a UTF-8 byte-order mark for spreadsheets")]
 
 
-@router.get("/{fmt}")
+# A file download whatever the format: each format's media type, never JSON.
+@router.get("/{fmt}", response_class=StreamingResponse, responses={200: {"content": {
+    info.media_type: {"schema": {"type": "string", "format": "binary"}} for info in FORMATS.values()}}})
 def export(
     fmt: FormatParam,
     request: Request,

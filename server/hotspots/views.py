@@ -13,6 +13,7 @@ from ..reports.filters import ReportFilters
 from . import service
 from .coverage import DEFAULT_BUFFER_M, DEFAULT_DAYS
 from .grid import DEFAULT_K, DEFAULT_RESOLUTION, SPARSE_K, SPARSE_MEAN
+from .models import GEOJSON_OR_CSV, HexagonCollection
 
 router = APIRouter(prefix="/hotspots", tags=["hotspots"])
 
@@ -56,7 +57,7 @@ def _respond(fc: dict, fmt: str, name: str) -> Response:
     return geojson_response(fc)
 
 
-@router.get("")
+@router.get("", response_model=HexagonCollection, responses=GEOJSON_OR_CSV)
 def hotspots(
     cache: CacheDep,
     conn: ReadConn,
@@ -72,7 +73,7 @@ def hotspots(
     return _respond(fc, format, "hotspots")
 
 
-@router.get("/emerging")
+@router.get("/emerging", response_model=HexagonCollection, responses=GEOJSON_OR_CSV)
 def emerging(
     cache: CacheDep,
     conn: ReadConn,
@@ -100,7 +101,7 @@ def emerging(
     return _respond(fc, format, "emerging-hotspots")
 
 
-@router.get("/coverage-gaps")
+@router.get("/coverage-gaps", response_model=HexagonCollection, responses=GEOJSON_OR_CSV)
 def coverage_gaps(
     cache: CacheDep,
     conn: ReadConn,

@@ -9,11 +9,12 @@ from ...common.schema import json_schemas
 from ...common.taxonomy import load_taxonomy
 from ..db.migrate import current_revision
 from ..deps import EngineDep, Public
+from .models import Health, Schemas, Taxonomy
 
 router = APIRouter(tags=["meta"])
 
 
-@router.get("/health")
+@router.get("/health", response_model=Health)
 def health(engine: EngineDep, _: Public) -> dict:
     """Liveness and the database in use: ``{"status": "ok", "database": "sqlite", "schema_version": ...}``."""
     with engine.connect() as conn:
@@ -22,13 +23,13 @@ def health(engine: EngineDep, _: Public) -> dict:
             "api_version": "v1"}
 
 
-@router.get("/schema")
+@router.get("/schema", response_model=Schemas)
 def schema(_: Public) -> dict:
     """One JSON Schema per report kind, plus the taxonomy version; forms are generated from it."""
     return {"taxonomy_version": load_taxonomy().version, "kinds": json_schemas()}
 
 
-@router.get("/taxonomy")
+@router.get("/taxonomy", response_model=Taxonomy)
 def taxonomy(_: Public) -> dict:
     """The category list with codes, labels in en/fr/ar, kinds, default confidentiality, related codes."""
     t = load_taxonomy()

@@ -19,14 +19,15 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from ...common.schema import ReportValidationError, parse_report, report_to_json
+from ...common.sync_protocol import PushStatus, RejectionCode
 from ...common.versioning import version_id as compute_version_id
 from .. import clock, feed
 from ..access import HQ_ROLES, Principal, can_read, most_restrictive
 from ..db.tables import changes, contingents, report_attachments, report_heads, reports, versions
 
-STORED = "stored"
-DUPLICATE = "duplicate"
-REJECTED = "rejected"
+STORED = PushStatus.STORED
+DUPLICATE = PushStatus.DUPLICATE
+REJECTED = PushStatus.REJECTED
 
 
 @dataclass
@@ -161,7 +162,7 @@ def _parse(e: NewVersion, key: str) -> Outcome | dict[str, Any]:
     """The version's canonical body, or why it is refused on its own (no database needed)."""
     vid, rid = e.version_id, e.report_id
     if e.device_id is not None and e.device_id != key:
-        return _reject(vid, rid, "device_mismatch",
+        return _reject(vid, rid, RejectionCode.DEVICE_MISMATCH,
                        f"this version names device {e.device_id}, but the request is authenticated as {key}",
                        "device_id")
     try:
@@ -169,12 +170,12 @@ def _parse(e: NewVersion, key: str) -> Outcome | dict[str, Any]:
     except ReportValidationError as exc:
         errs = [{"field": fe.field, "code": fe.code, "message": fe.message} for fe in exc.errors]
         first = errs[0] if errs else {"field": "body", "message": "invalid report"}
-        return _reject(vid, rid, "invalid_report", first["message"], f"body.{first['field']}", errs)
+        return _reject(vid, rid, RejectionCode.INVALID_REPORT, first["message"], f"body.{first['field']}", errs)
     canonical = report_to_json(report)
     if str(canonical["id"]) != rid:
-        return _reject(vid, rid, "id_mismatch", "body.id differs from report_id", "body.id")
+        return _reject(vid, rid, RejectionCode.ID_MISMATCH, "body.id differs from report_id", "body.id")
     if compute_version_id(e.body, e.parents, key) != vid:
-        return _reject(vid, rid, "version_id_mismatch",
+        return _reject(vid, rid, RejectionCode.VERSION_ID_MISMATCH,
                        "version_id is not the hash of this body, parents and device", "version_id")
     return canonical
 
@@ -185,23 +186,23 @@ def _check(principal: Principal, e: NewVersion, canonical: dict[str, Any], known
     vid, rid = e.version_id, e.report_id
     missing = [p for p in e.parents if known.get(p) != rid]
     if missing:
-        return _reject(vid, rid, "missing_parent",
+        return _reject(vid, rid, RejectionCode.MISSING_PARENT,
                        f"parent version {missing[0]} is not on the server yet; send it first", "parents")
     cur = current.get(rid)
     if cur is None and e.parents:
-        return _reject(vid, rid, "missing_parent", "a first version cannot have parents", "parents")
+        return _reject(vid, rid, RejectionCode.MISSING_PARENT, "a first version cannot have parents", "parents")
     code = canonical["contingent"]
     cid = contingent_by_code.get(code)
     if cid is None:
-        return _reject(vid, rid, "unknown_contingent", f"no contingent {code!r}", "body.contingent")
+        return _reject(vid, rid, RejectionCode.UNKNOWN_CONTINGENT, f"no contingent {code!r}", "body.contingent")
     if principal.role not in HQ_ROLES and cid != principal.contingent_id:
-        return _reject(vid, rid, "forbidden", "you may only report for your own contingent", "body.contingent")
+        return _reject(vid, rid, RejectionCode.FORBIDDEN, "you may only report for your own contingent", "body.contingent")
     if cur is not None:
         if not can_read(principal, contingent_id=cur["contingent_id"], confidentiality=cur["confidentiality"],
                         author_user_id=cur["author_user_id"]):
-            return _reject(vid, rid, "forbidden", "you may not edit this report", "report_id")
+            return _reject(vid, rid, RejectionCode.FORBIDDEN, "you may not edit this report", "report_id")
         if cid != cur["contingent_id"]:
-            return _reject(vid, rid, "contingent_changed", "a report stays with the contingent that first filed it",
+            return _reject(vid, rid, RejectionCode.CONTINGENT_CHANGED, "a report stays with the contingent that first filed it",
                            "body.contingent")
     return canonical, cid
 

@@ -6,7 +6,8 @@ is insert-if-absent by content hash, so a batch sent twice, cut in the middle or
 batches stores every version exactly once). Duplicate proposals are not computed here: they catch
 up from the feed after the commit (``duplicates.backlog``), so a push costs only its own storing.
 The answer keeps the input order and says per version: stored, duplicate or rejected (with
-``retryable`` true only for ``missing_parent``, the one refusal that sending the parent cures).
+``retryable`` from the rejection catalogue in ``common.sync_protocol``: only ``missing_parent``, the one
+refusal that sending the parent cures).
 
 Pull: the feed after a cursor, in server sequence order only (device clocks never matter),
 filtered in SQL against each report's CURRENT visibility (``access.visible_clause`` on the
@@ -25,18 +26,15 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, false, or_, select, true
 
+from ...common.sync_protocol import MAX_PUSH_BATCH, is_retryable
 from .. import feed
 from ..access import Permission, Principal, redact, visible_clause
 from ..db.tables import changes, reports, users, versions
 from ..devices.service import touch
 from ..reports.versions import REJECTED, STORED, NewVersion, store_versions
 
-MAX_BATCH = 500
-DEFAULT_PULL_LIMIT = 200
-MAX_PULL_LIMIT = 1000
+MAX_BATCH = MAX_PUSH_BATCH
 SCAN_PAGES = 2  # feed entries examined per pull request: at most this many pages' worth
-# Refusals the client can cure by sending something else first; everything else needs a person.
-RETRYABLE_CODES = frozenset({"missing_parent"})
 REPORT_KINDS = ("version", "review", "comment")
 
 
@@ -89,7 +87,7 @@ def push(conn: Connection, principal: Principal, entries: Sequence[PushEntry]) -
     results: list[dict[str, Any] | None] = [None] * len(entries)
     for i, outcome in zip(order, outcomes, strict=True):
         result = outcome.as_dict()
-        result["retryable"] = outcome.status == REJECTED and outcome.code in RETRYABLE_CODES
+        result["retryable"] = outcome.status == REJECTED and is_retryable(outcome.code)
         if outcome.status == STORED:
             result["in_conflict"] = outcome.in_conflict
         results[i] = result

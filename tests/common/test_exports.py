@@ -1,6 +1,7 @@
 """The public names other areas import from common/ exist with these exact names (issue 3 interface)."""
 
 import importlib
+import inspect
 
 import pytest
 
@@ -22,6 +23,7 @@ PUBLIC = {
         "parse_report",
         "ReportValidationError",
         "FieldError",
+        "RoutePoint",
         "report_to_json",
         "json_schemas",
         "new_report",
@@ -30,6 +32,8 @@ PUBLIC = {
     "i18n": ["gettext", "available_languages", "is_rtl", "N_"],
     "errors": ["InputError", "MESSAGES", "render"],
 }
+# Modules whose ``__all__`` is their whole public surface, checked both ways below.
+EXACT = ("schema", "sync_protocol")
 
 
 @pytest.mark.parametrize("module", sorted(PUBLIC))
@@ -39,11 +43,18 @@ def test_public_names(module):
     assert not missing
 
 
-def test_schema_all_is_exactly_what_it_exports():
-    schema = importlib.import_module("peacewatch.common.schema")
-    assert sorted(schema.__all__) == sorted(set(schema.__all__))
-    assert all(hasattr(schema, name) for name in schema.__all__)
-    assert set(PUBLIC["schema"]) <= set(schema.__all__)
+@pytest.mark.parametrize("module", EXACT)
+def test_all_is_exactly_what_the_module_exports(module):
+    mod = importlib.import_module(f"peacewatch.common.{module}")
+    assert len(mod.__all__) == len(set(mod.__all__)), "a name is listed twice"
+    assert [name for name in mod.__all__ if not hasattr(mod, name)] == []
+    # Every public class and function the module defines is exported, and nothing else it defines is hidden.
+    defined = {name for name, obj in vars(mod).items() if not name.startswith("_")
+               and (inspect.isclass(obj) or inspect.isfunction(obj)) and obj.__module__ == mod.__name__}
+    assert sorted(defined - set(mod.__all__)) == []
+    if module in PUBLIC:
+        # The interface other areas rely on is the whole of it: no name added or dropped unnoticed.
+        assert sorted(mod.__all__) == sorted(PUBLIC[module])
 
 
 def test_taxonomy_methods():

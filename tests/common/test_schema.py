@@ -6,6 +6,7 @@ import math
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import jsonschema_rs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -494,9 +495,13 @@ def test_json_schemas_translate_titles_choices_and_labels():
 
 
 def test_json_schema_accepts_what_the_model_produces():
-    jsonschema_rs = pytest.importorskip("jsonschema_rs")
+    """The published JSON Schema (the forms and other clients check bodies with it) agrees with the model."""
+    schemas = json_schemas()
     body = report_to_json(parse_report(incident()))
-    jsonschema_rs.validate(json_schemas()["incident"], body)
+    jsonschema_rs.validate(schemas["incident"], body)
+    # ... and refuses what the model refuses, so the check above can fail.
+    assert not jsonschema_rs.is_valid(schemas["incident"], body | {"severity": 9})
+    assert not jsonschema_rs.is_valid(schemas["incident"], {k: v for k, v in body.items() if k != "title"})
 
 
 def test_new_report_refuses_unknown_kind():

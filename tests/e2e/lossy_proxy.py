@@ -26,6 +26,7 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 # SO_LINGER on with a zero timeout: close() sends RST, like a radio link dropping.
@@ -40,12 +41,19 @@ class ProxyStats:
     stalled: int = 0
     bytes_up: int = 0
     bytes_down: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    changed: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
     def add(self, **counts: int) -> None:
-        with self.lock:
+        with self.changed:
             for name, n in counts.items():
                 setattr(self, name, getattr(self, name) + n)
+            self.changed.notify_all()
+
+    def wait_for(self, predicate: Callable[[ProxyStats], bool], timeout: float = 5.0) -> bool:
+        """Block until ``predicate(self)`` holds (the proxy's threads count after the client returns)
+        or ``timeout`` seconds pass; returns whether it holds."""
+        with self.changed:
+            return self.changed.wait_for(lambda: predicate(self), timeout=timeout)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from peacewatch.mobile.core.drafts import Drafts
 from peacewatch.mobile.core.keys import TEST_KDF
 from peacewatch.mobile.core.reports import Reports
 from peacewatch.mobile.core.store import Store
-from peacewatch.mobile.core.sync_client import LocalStore, SyncClient
+from peacewatch.mobile.core.sync_client import SyncClient
+from peacewatch.mobile.core.sync_store import LocalStore
 
 PIN = "4711"
 

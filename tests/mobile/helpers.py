@@ -24,3 +24,16 @@ def incident_fields(**overrides: Any) -> dict[str, Any]:
     }
     fields.update(overrides)
     return fields
+
+
+def place_change(place_id: str, *, lat: float, lon: float, names: dict[str, str], kind: str = "town",
+                 item_kind: str = "place", seq: int = 1) -> dict[str, Any]:
+    """A reference change as the feed sends it: a place (or sensitive site) given as a point."""
+    return {"seq": seq, "kind": "reference", "item": {
+        "id": place_id, "kind": item_kind, "names": names, "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": {"kind": kind}, "deleted": False}}
+
+
+def place_deleted(place_id: str, *, seq: int = 2) -> dict[str, Any]:
+    """A reference change deleting an item."""
+    return {"seq": seq, "kind": "reference", "item": {"id": place_id, "kind": "place", "deleted": True}}

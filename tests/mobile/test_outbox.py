@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from peacewatch.common.sync_protocol import PushEntry
 from peacewatch.common.versioning import version_id
 from peacewatch.mobile.core.attachments import Attachments
 from peacewatch.mobile.core.drafts import Drafts
@@ -12,7 +13,7 @@ from peacewatch.mobile.core.outbox import Outbox
 from peacewatch.mobile.core.reference import Reference
 from peacewatch.mobile.core.reports import Reports
 from peacewatch.mobile.core.store import Store
-from tests.mobile.helpers import incident_fields, new_id
+from tests.mobile.helpers import incident_fields, new_id, place_change
 
 
 def _finalise(store: Store, **overrides: object) -> tuple[str, str]:
@@ -28,8 +29,10 @@ def test_pending_versions_are_oldest_first_and_limited(store: Store) -> None:
     outbox = Outbox(store)
     assert [p.version_id for p in outbox.pending_versions(limit=3)] == ids[:3]
     assert outbox.pending_count() == 5
-    push = outbox.pending_versions(limit=1)[0].as_push()
-    assert set(push) == {"version_id", "report_id", "parents", "body", "device_id"}
+    entry = outbox.pending_versions(limit=1)[0]
+    # The push entry of common.sync_protocol, valid as the server will check it.
+    assert PushEntry.model_validate(entry.model_dump()) == entry
+    assert entry.device_id == store.device_id and entry.device_time is not None
     with pytest.raises(InvalidInput, match="limit"):
         outbox.pending_versions(limit=0)
 
@@ -73,7 +76,8 @@ def test_pending_attachments_follow_local_versions(store: Store) -> None:
 def _remote(rid: str, title: str, parents: list[str], device: str = "hq-1") -> dict[str, object]:
     body = {"id": rid, "kind": "incident", **incident_fields(title=title)}
     return {
-        "type": "version",
+        "seq": 10,
+        "kind": "version",
         "report_id": rid,
         "version_id": version_id(body, parents, device),
         "parents": parents,
@@ -90,34 +94,28 @@ def test_apply_pull_page_applies_everything_with_the_cursor(store: Store) -> Non
     page = [
         change,
         {
-            "type": "comment",
+            "seq": 11,
+            "kind": "comment",
             "report_id": rid,
-            "comment_id": "c-1",
-            "author": "hq",
+            "by": "hq",
             "text": "Please add photos",
             "at": "2026-11-24T16:00:00Z",
-            "seq": 11,
         },
-        {
-            "type": "place",
-            "place_id": "p-juba",
-            "kind": "town",
-            "lat": 4.85,
-            "lon": 31.58,
-            "names": {"en": "Juba", "fr": "Djouba", "ar": "جوبا"},
-        },
-        {"type": "brand_new_change_type", "x": 1},
+        place_change("p-juba", lat=4.85, lon=31.58, names={"en": "Juba", "fr": "Djouba", "ar": "جوبا"}, seq=12),
+        {"seq": 13, "kind": "reference", "item": {"id": "area-1", "kind": "mission_area",
+                                                  "geometry": {"type": "Polygon", "coordinates": []}}},
+        {"seq": 14, "kind": "brand_new_change_type", "x": 1},
     ]
     result = outbox.apply_pull_page(page, 42)
     assert (result.versions, result.comments, result.places, result.skipped) == (
         1,
         1,
         1,
-        ["brand_new_change_type"],
+        ["reference", "brand_new_change_type"],
     )
     assert outbox.get_cursor() == "42"
     assert reports.get(rid).status == "received" and reports.get(rid).hq_updated
-    assert reports.comments(rid)[0]["text"] == "Please add photos"
+    assert reports.comments(rid) == [{"seq": 11, "by": "hq", "text": "Please add photos", "at": "2026-11-24T16:00:00Z"}]
     assert Reference(store).search("jub")[0].place_id == "p-juba"
     # The same page again (link dropped after the server sent it): nothing doubles.
     again = outbox.apply_pull_page(page, 42)
@@ -131,7 +129,7 @@ def test_a_bad_change_rolls_back_the_whole_page_and_keeps_the_cursor(store: Stor
     rid = new_id()
     page = [
         _remote(rid, "fine", []),
-        {"type": "comment", "report_id": rid, "comment_id": "c", "text": "", "seq": 1},
+        {"kind": "comment", "report_id": rid, "by": "hq", "text": "", "seq": 1},
     ]
     with pytest.raises(InvalidInput, match=r"changes\[1\]\.text"):
         outbox.apply_pull_page(page, "6")
@@ -139,7 +137,7 @@ def test_a_bad_change_rolls_back_the_whole_page_and_keeps_the_cursor(store: Stor
     with pytest.raises(NotFound):
         Reports(store).get(rid)
     with pytest.raises(InvalidInput, match=r"changes\[0\]\.report_id"):
-        outbox.apply_pull_page([{"type": "review", "report_id": "not-a-uuid", "status": "x", "seq": 1}], "7")
+        outbox.apply_pull_page([{"kind": "review", "report_id": "not-a-uuid", "status": "x", "seq": 1}], "7")
     with pytest.raises(InvalidInput, match="next_cursor"):
         outbox.apply_pull_page([], "")
 
@@ -151,7 +149,8 @@ def test_pulled_copy_of_own_version_marks_it_sent(store: Store) -> None:
     outbox.apply_pull_page(
         [
             {
-                "type": "version",
+                "seq": 1,
+                "kind": "version",
                 "report_id": rid,
                 "version_id": v1,
                 "parents": [],

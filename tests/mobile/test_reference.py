@@ -8,48 +8,16 @@ from peacewatch.mobile.core.errors import InvalidInput
 from peacewatch.mobile.core.outbox import Outbox
 from peacewatch.mobile.core.reference import Reference, normalise, terms
 from peacewatch.mobile.core.store import Store
+from tests.mobile.helpers import place_change, place_deleted
 
 PLACES = [
-    {
-        "type": "place",
-        "place_id": "juba",
-        "kind": "town",
-        "lat": 4.85,
-        "lon": 31.58,
-        "names": {"en": "Juba", "fr": "Djouba", "ar": "جُوبا"},
-    },
-    {
-        "type": "place",
-        "place_id": "mount-juba",
-        "kind": "hill",
-        "lat": 4.9,
-        "lon": 31.5,
-        "names": {"en": "Mount Juba", "fr": "Mont Djouba", "ar": "جبل جوبا"},
-    },
-    {
-        "type": "place",
-        "place_id": "deme",
-        "kind": "village",
-        "lat": 5.1,
-        "lon": 30.2,
-        "names": {"en": "Deme", "fr": "Dème-Église", "ar": "ديمة"},
-    },
-    {
-        "type": "sensitive_site",
-        "place_id": "poc-1",
-        "kind": "protection_site",
-        "lat": 4.82,
-        "lon": 31.55,
-        "names": {"en": "PoC Site 1", "fr": "Site de protection 1", "ar": "موقع الحماية ١"},
-    },
-    {
-        "type": "place",
-        "place_id": "abyei",
-        "kind": "town",
-        "lat": 9.6,
-        "lon": 28.43,
-        "names": {"en": "Abyei", "fr": "Abyei", "ar": "أبيي"},
-    },
+    place_change("juba", kind="town", lat=4.85, lon=31.58, names={"en": "Juba", "fr": "Djouba", "ar": "جُوبا"}),
+    place_change("mount-juba", kind="hill", lat=4.9, lon=31.5,
+                 names={"en": "Mount Juba", "fr": "Mont Djouba", "ar": "جبل جوبا"}),
+    place_change("deme", kind="village", lat=5.1, lon=30.2, names={"en": "Deme", "fr": "Dème-Église", "ar": "ديمة"}),
+    place_change("poc-1", kind="protection_site", item_kind="sensitive_site", lat=4.82, lon=31.55,
+                 names={"en": "PoC Site 1", "fr": "Site de protection 1", "ar": "موقع الحماية ١"}),
+    place_change("abyei", kind="town", lat=9.6, lon=28.43, names={"en": "Abyei", "fr": "Abyei", "ar": "أبيي"}),
 ]
 
 
@@ -107,21 +75,12 @@ def test_sensitive_sites_and_names(reference: Reference) -> None:
 def test_update_replaces_terms_and_delete_removes(store: Store, reference: Reference) -> None:
     outbox = Outbox(store)
     outbox.apply_pull_page(
-        [
-            {
-                "type": "place",
-                "place_id": "deme",
-                "kind": "village",
-                "lat": 5.1,
-                "lon": 30.2,
-                "names": {"en": "New Deme"},
-            }
-        ],
+        [place_change("deme", kind="village", lat=5.1, lon=30.2, names={"en": "New Deme"}, seq=20)],
         "r2",
     )
     assert _ids(reference.search("église")) == []
     assert _ids(reference.search("new")) == ["deme"]
-    outbox.apply_pull_page([{"type": "place_deleted", "place_id": "deme"}], "r3")
+    outbox.apply_pull_page([place_deleted("deme")], "r3")
     assert _ids(reference.search("deme")) == []
     assert reference.count() == len(PLACES) - 1
 
@@ -129,10 +88,11 @@ def test_update_replaces_terms_and_delete_removes(store: Store, reference: Refer
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"type": "place", "place_id": "x", "lat": 91, "lon": 0, "names": {"en": "X"}}, "changes[0].lat"),
-        ({"type": "place", "place_id": "x", "lat": 0, "lon": "east", "names": {"en": "X"}}, "changes[0].lon"),
-        ({"type": "place", "place_id": "x", "lat": 0, "lon": 0, "names": {"sw": "X"}}, "changes[0].names"),
-        ({"type": "place", "lat": 0, "lon": 0, "names": {"en": "X"}}, "changes[0].place_id"),
+        (place_change("x", lat=91, lon=0, names={"en": "X"}), "changes[0].item.geometry.coordinates.1"),
+        (place_change("x", lat=0, lon="east", names={"en": "X"}), "changes[0].item.geometry.coordinates.0"),
+        (place_change("x", lat=0, lon=0, names={"sw": "X"}), "changes[0].item.names"),
+        (place_change("", lat=0, lon=0, names={"en": "X"}), "changes[0].item.id"),
+        ({"seq": 1, "kind": "reference", "item": "juba"}, "changes[0].item"),
     ],
 )
 def test_bad_place_names_the_field(store: Store, change: dict, field: str) -> None:

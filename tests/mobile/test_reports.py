@@ -79,7 +79,8 @@ def test_remote_edit_during_local_edit_is_a_conflict_then_resolved(store: Store)
     outbox.apply_pull_page(
         [
             {
-                "type": "version",
+                "seq": 3,
+                "kind": "version",
                 "report_id": rid,
                 "version_id": remote_vid,
                 "parents": [v1],
@@ -127,12 +128,12 @@ def test_counts_and_latest(store: Store) -> None:
     outbox.apply_pull_page(
         [
             {
-                "type": "review",
+                "kind": "review",
                 "report_id": r_sent,
                 "status": "verified",
                 "by": "hq",
                 "at": "2026-11-24T16:00:00Z",
-                "note": "ok",
+                "comment": "ok",
                 "seq": 7,
             }
         ],
@@ -157,5 +158,5 @@ def test_counts_and_latest(store: Store) -> None:
     reports.mark_seen(r_sent)
     assert reports.counts().updated_by_hq == 0
     assert reports.reviews(r_sent) == [
-        {"status": "verified", "by": "hq", "at": "2026-11-24T16:00:00Z", "note": "ok"}
+        {"status": "verified", "by": "hq", "at": "2026-11-24T16:00:00Z", "comment": "ok", "seq": 7}
     ]

@@ -16,6 +16,7 @@ from peacewatch.mobile.core.errors import InvalidInput, LockedOut, NoStore, Stor
 from peacewatch.mobile.core.keys import TEST_KDF, BackoffPolicy
 from peacewatch.mobile.core.store import DB_NAME, Store
 from tests.mobile.conftest import PIN, raw_bytes
+from tests.mobile.helpers import place_change
 
 
 class Clock:
@@ -192,6 +193,23 @@ def test_failed_migration_rolls_back_and_is_not_recorded(tmp_path: Path) -> None
     assert migrations.applied(db) == ["1", "2"]
 
 
+def test_feed_vocabulary_migration_keeps_reviews_and_comments(tmp_path: Path) -> None:
+    """A store made before 005 keeps its pulled reviews and comments, renamed to the feed's words."""
+    db = sqlite_utils.Database(sqlite3.connect(tmp_path / "old.db", isolation_level=None))
+    before = [m for m in migrations.MIGRATIONS if m[0] < "006"]
+    migrations.migrate(db, before)
+    rid = str(uuid.uuid4())
+    db.execute("INSERT INTO reviews (report_id, status, by, at, note, server_seq) VALUES (?, 'verified', 'hq', 't', 'ok', 7)",
+               [rid])
+    db.execute("INSERT INTO comments (comment_id, report_id, author, text, at, server_seq)"
+               " VALUES ('seq:8', ?, 'hq', 'which market?', 't', 8)", [rid])
+    assert migrations.migrate(db) == ["006_feed_vocabulary"]
+    assert db.execute("SELECT report_id, status, by, comment, server_seq FROM reviews").fetchall() == [
+        (rid, "verified", "hq", "ok", 7)]
+    assert db.execute("SELECT server_seq, report_id, by, text FROM comments").fetchall() == [
+        (8, rid, "hq", "which market?")]
+
+
 def test_no_plaintext_at_rest(store: Store, store_path: Path) -> None:
     """Distinctive strings in a draft, a finalised report, an attachment and reference data never hit disk in clear."""
     from peacewatch.mobile.core.outbox import Outbox
@@ -215,7 +233,7 @@ def test_no_plaintext_at_rest(store: Store, store_path: Path) -> None:
         secrets_["attachment"].encode() * 5000, media_type="text/plain", name="n.txt"
     )
     Outbox(store).apply_pull_page(
-        [{"type": "place", "place_id": "p", "lat": 1, "lon": 2, "names": {"en": secrets_["place"]}}], "c"
+        [place_change("p", lat=1, lon=2, names={"en": secrets_["place"]})], "c"
     )
 
     def leaks() -> list[str]:

@@ -10,32 +10,32 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import requests
+from e2e.memory_store import MemoryStore
 from e2e.tablets import PIN, Tablet
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from factories import Mission, build_mission, report_body
+from peacewatch.common.sync_protocol import PushEntry
+from peacewatch.common.versioning import version_id
 from peacewatch.mobile.core.drafts import Drafts
+from peacewatch.mobile.core.enrolment import enrol
 from peacewatch.mobile.core.errors import InvalidInput
 from peacewatch.mobile.core.keys import TEST_KDF
+from peacewatch.mobile.core.reference import Reference
 from peacewatch.mobile.core.reports import Reports
 from peacewatch.mobile.core.store import Store
-from peacewatch.mobile.core.sync_client import (
-    LinkTuner,
-    LocalStore,
-    SyncClient,
-    SyncProgress,
-    Waiting,
-    enrol,
-    local_change,
-)
+from peacewatch.mobile.core.sync_client import SyncClient
+from peacewatch.mobile.core.sync_pacing import LinkTuner
+from peacewatch.mobile.core.sync_progress import SyncProgress
+from peacewatch.mobile.core.sync_store import LocalStore
 from peacewatch.mobile.ui.session import Session
 from peacewatch.server.db.tables import changes, reports, versions
 
@@ -140,6 +140,40 @@ def test_push_then_pull_moves_every_version_once(client: TestClient, engine: Eng
     assert alpha.version_ids(origin="remote") == []
 
 
+def test_the_store_applies_the_feed_as_the_server_words_it(client: TestClient, mission: Mission,
+                                                             alpha: Tablet) -> None:
+    """Reviews, comments, a web edit (no device) and a place reach the tablet with nothing renamed."""
+    body = report_body(title="market attacked")
+    first = alpha.file(body)
+    assert alpha.client(client, BASE, sleep=no_sleep).run().state == "done"
+    r = client.post(f"/api/v1/reports/{body['id']}/review", headers=mission.headers("analyst"),
+                    json={"status": "verified", "comment": "confirmed by JMAC"})
+    assert r.status_code == 201, r.text
+    r = client.post(f"/api/v1/reports/{body['id']}/comments", headers=mission.headers("commander_a"),
+                    json={"text": "which market?"})
+    assert r.status_code == 201, r.text
+    edited = body | {"title": "market attacked, two injured"}
+    web_edit = version_id(edited, [first], "user:analyst")  # a bearer client's device key
+    r = client.post("/api/v1/sync/push", headers=mission.headers("analyst"), json={"versions": [
+        {"report_id": body["id"], "version_id": web_edit, "parents": [first], "body": edited}]})
+    assert r.json()["results"][0]["status"] == "stored", r.text
+    r = client.put("/api/v1/admin/reference/juba", headers=mission.headers("admin"), json={
+        "kind": "place", "names": {"en": "Juba", "ar": "جوبا"}, "geometry": {"type": "Point", "coordinates": [31.6, 4.85]}})
+    assert r.status_code == 201, r.text
+
+    result = alpha.client(client, BASE, sleep=no_sleep).run()
+    assert result.state == "done", result.last_error
+    [review] = alpha.reports.reviews(body["id"])
+    assert (review["status"], review["by"], review["comment"]) == ("verified", "analyst", "confirmed by JMAC")
+    [comment] = alpha.reports.comments(body["id"])
+    assert (comment["by"], comment["text"]) == ("commander_a", "which market?") and comment["seq"] > review["seq"]
+    [head] = alpha.reports.heads(body["id"])
+    assert head.version_id == web_edit and head.device_id == "user:analyst"
+    assert alpha.reports.get(body["id"]).title == "market attacked, two injured"
+    [juba] = Reference(alpha.store).search("jub")
+    assert (juba.place_id, juba.lat, juba.lon, juba.name("ar")) == ("juba", 4.85, 31.6, "جوبا")
+
+
 def test_answer_lost_after_commit_is_resent_and_stored_once(client: TestClient, engine: Engine,
                                                             alpha: Tablet) -> None:
     for i in range(5):
@@ -171,65 +205,18 @@ def test_rejection_is_recorded_with_its_reason_and_not_resent(client: TestClient
     assert not any(p.endswith("/sync/push") for _, p in session.calls)
 
 
-class MemoryStore:
-    """A minimal SyncStore for cases the real store cannot produce (a parent the server never saw)."""
-
-    def __init__(self, pending: list[Any]) -> None:
-        self.pending = list(pending)
-        self.sent: list[str] = []
-        self.rejected: dict[str, str] = {}
-        self.cursor: str | None = None
-        self.pages: list[list[dict[str, Any]]] = []
-
-    def pending_versions(self, limit: int) -> list[Any]:
-        return [v for v in self.pending if v.version_id not in self.sent and v.version_id not in self.rejected][:limit]
-
-    def mark_sent(self, version_ids: list[str]) -> int:
-        self.sent += version_ids
-        return len(version_ids)
-
-    def mark_rejected(self, version_id: str, reason: str) -> None:
-        self.rejected[version_id] = reason
-
-    def pending_attachments(self) -> list[Any]:
-        return []
-
-    def iter_chunks(self, sha256: str, chunk_size: int) -> Iterator[Any]:
-        raise AssertionError("no attachments here")
-
-    def mark_uploaded(self, sha256: str) -> None:
-        raise AssertionError("no attachments here")
-
-    def get_cursor(self) -> str | None:
-        return self.cursor
-
-    def apply_pull_page(self, changes: list[dict[str, Any]], next_cursor: str) -> None:
-        self.pages.append(changes)
-        self.cursor = next_cursor
-
-    def waiting(self) -> Waiting:
-        n = len(self.pending_versions(10**6))
-        return Waiting(versions=n, reports=n)
-
-
-@dataclass
-class PendingV:
-    version_id: str
-    report_id: str
-    parents: list[str]
-    body: dict[str, Any]
-    created_at: str = "2026-11-24T15:31:02+00:00"
+def entry(body: dict[str, Any], parents: list[str], device: str) -> PushEntry:
+    """A push entry built without validation, as a store could hold it (even a malformed one)."""
+    return PushEntry.model_construct(report_id=body["id"], version_id=version_id(body, parents, device),
+                                     parents=parents, body=body, device_id=device,
+                                     device_time=datetime(2026, 11, 24, 15, 31, 2, tzinfo=UTC))
 
 
 def test_missing_parent_is_held_pending_not_rejected(client: TestClient, mission: Mission) -> None:
-    from peacewatch.common.versioning import version_id
-
     device = mission.device_id("patrol_a")
-    body = report_body()
     ghost = "0" * 64  # a parent that never reached the server
-    orphan = PendingV(version_id(body, [ghost], device), body["id"], [ghost], body)
-    other = report_body()
-    fine = PendingV(version_id(other, [], device), other["id"], [], other)
+    orphan = entry(report_body(), [ghost], device)
+    fine = entry(report_body(), [], device)
     memory = MemoryStore([orphan, fine])
     result = SyncClient(client, BASE, mission.devices["patrol_a"][1], memory, sleep=no_sleep).run()
     assert result.state == "done"
@@ -239,12 +226,9 @@ def test_missing_parent_is_held_pending_not_rejected(client: TestClient, mission
 
 
 def test_malformed_entry_is_rejected_alone_and_the_rest_goes_through(client: TestClient, mission: Mission) -> None:
-    from peacewatch.common.versioning import version_id
-
     device = mission.device_id("patrol_a")
-    good_body, bad_body = report_body(), report_body()
-    bad = PendingV(version_id(bad_body, ["not-a-hash"], device), bad_body["id"], ["not-a-hash"], bad_body)
-    good = PendingV(version_id(good_body, [], device), good_body["id"], [], good_body)
+    bad = entry(report_body(), ["not-a-hash"], device)
+    good = entry(report_body(), [], device)
     memory = MemoryStore([bad, good])
     result = SyncClient(client, BASE, mission.devices["patrol_a"][1], memory, sleep=no_sleep).run()
     assert result.state == "done"
@@ -435,25 +419,3 @@ def test_tuner_shrinks_on_failure_and_grows_on_success() -> None:
     assert t.timeout_for(1_000_000) > t.timeout_for(1_000)
     with pytest.raises(InvalidInput):
         LinkTuner(batch=501)
-
-
-def test_local_change_translates_the_feed_to_the_store() -> None:
-    v = local_change({"seq": 3, "kind": "version", "report_id": "r", "version_id": "v", "parents": ["p"],
-                      "body": {"a": 1}, "author": "analyst", "device_id": None})
-    assert v["type"] == "version" and v["device_id"] == "user:analyst" and v["parents"] == ["p"]
-    r = local_change({"seq": 4, "kind": "review", "report_id": "r", "status": "verified", "comment": "ok",
-                      "by": "analyst", "at": "t"})
-    assert r == {"type": "review", "report_id": "r", "status": "verified", "by": "analyst", "at": "t",
-                 "note": "ok", "seq": 4}
-    c = local_change({"seq": 5, "kind": "comment", "report_id": "r", "text": "hi", "by": "hq", "at": "t"})
-    assert c["comment_id"] == "seq:5" and c["author"] == "hq"
-    place = local_change({"seq": 6, "kind": "reference", "item": {
-        "id": "juba", "kind": "place", "names": {"en": "Juba"}, "geometry": {"type": "Point", "coordinates": [31.6, 4.85]},
-        "properties": {}, "deleted": False}})
-    assert (place["type"], place["lat"], place["lon"]) == ("place", 4.85, 31.6)
-    gone = local_change({"seq": 7, "kind": "reference", "item": {"id": "juba", "kind": "place", "deleted": True}})
-    assert gone == {"type": "place_deleted", "place_id": "juba", "seq": 7}
-    area = local_change({"seq": 8, "kind": "reference", "item": {"id": "a", "kind": "mission_area",
-                                                                  "geometry": {"type": "Polygon"}}})
-    assert area["type"] == "reference:mission_area"
-    assert local_change({"seq": 9, "kind": "incident", "x": 1})["type"] == "incident"

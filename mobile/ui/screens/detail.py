@@ -71,10 +71,10 @@ class DetailScreen(Screen):
         reviews = reports.reviews(self.report_id)
         for index, review in enumerate(reviews):
             status = gettext(REVIEW_TEXT.get(review["status"], review["status"]), lang)
-            note = f" — {review['note']}" if review.get("note") else ""
+            note = f" — {review['comment']}" if review.get("comment") else ""
             line(shape(f"{review['at'][:16].replace('T', ' ')}  {review['by']}: {status}{note}"), pw_id=f"review_{index}")
         for index, comment in enumerate(reports.comments(self.report_id)):
-            line(shape(f"{comment['at'][:16].replace('T', ' ')}  {comment['author']}: {comment['text']}"),
+            line(shape(f"{comment['at'][:16].replace('T', ' ')}  {comment['by']}: {comment['text']}"),
                  pw_id=f"comment_{index}")
         if not reviews:
             line(app.t("not yet reviewed", lang), pw_id="review_none")

@@ -35,7 +35,8 @@ def test_every_command_has_help_and_common_options() -> None:
         seen += 1
         text = sub.format_help()
         assert "--data-dir" in text and "--database-url" in text, name
-        assert sub.description or sub.format_usage(), name
+        # Every leaf command says what it does in its own --help, beyond the usage line.
+        assert (sub.description or "").strip(), f"'{name}' has no description"
     assert seen >= 9
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from peacewatch.server.exports import synthetic
+import synthetic_reports as synthetic
 
 
 @pytest.fixture(scope="session")

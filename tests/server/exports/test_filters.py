@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from shapely.geometry import Point, shape
 
 from peacewatch.server.exports.filters import ExportFilters, record_point
+from tests.server.exports.matching import Matcher, matches
 
 SQUARE = {"type": "Polygon", "coordinates": [[[31.0, 4.0], [32.0, 4.0], [32.0, 5.0], [31.0, 5.0], [31.0, 4.0]]]}
 
@@ -48,7 +49,7 @@ def test_inverted_ranges_are_refused() -> None:
 
 
 def test_empty_filter_matches_everything(sample: list[dict]) -> None:
-    assert all(ExportFilters().matches(r) for r in sample)
+    assert all(matches(ExportFilters(), r) for r in sample)
 
 
 def test_each_filter_against_an_independent_computation(sample: list[dict]) -> None:
@@ -65,7 +66,7 @@ def test_each_filter_against_an_independent_computation(sample: list[dict]) -> N
         if (start <= when < end and square.covers(Point(lon, lat)) and r["kind"] in ("incident", "hr_concern")
                 and r["contingent"] in ("BANBAT", "NEPBAT") and 2 <= r["severity"] <= 4):
             expected.append(r["id"])
-    matcher = filters.matcher()
+    matcher = Matcher(filters)
     got = [r["id"] for r in sample if matcher(r)]
     assert got == expected
     assert 0 < len(got) < len(sample)  # the sample exercises both outcomes
@@ -73,26 +74,26 @@ def test_each_filter_against_an_independent_computation(sample: list[dict]) -> N
 
 def test_time_range_is_start_inclusive_end_exclusive() -> None:
     record = {"kind": "incident", "event_time": "2026-08-01T00:00:00Z"}
-    assert ExportFilters(start="2026-08-01T00:00:00Z").matches(record)
-    assert not ExportFilters(end="2026-08-01T00:00:00Z").matches(record)
-    assert not ExportFilters(start="2026-08-01T00:00:00Z").matches({"kind": "incident"})  # no time, no match
+    assert matches(ExportFilters(start="2026-08-01T00:00:00Z"), record)
+    assert not matches(ExportFilters(end="2026-08-01T00:00:00Z"), record)
+    assert not matches(ExportFilters(start="2026-08-01T00:00:00Z"), {"kind": "incident"})  # no time, no match
 
 
 def test_bbox_and_patrol_without_location_uses_its_route() -> None:
     patrol = {"kind": "patrol", "route": [{"lat": 4.5, "lon": 31.5}, {"lat": 6.0, "lon": 33.0}]}
     assert record_point(patrol) == (4.5, 31.5)
-    assert ExportFilters(bbox="31,4,32,5").matches(patrol)
-    assert not ExportFilters(bbox="32.5,5.5,33.5,6.5").matches(patrol)
-    assert not ExportFilters(bbox="31,4,32,5").matches({"kind": "incident"})  # nowhere: not inside
+    assert matches(ExportFilters(bbox="31,4,32,5"), patrol)
+    assert not matches(ExportFilters(bbox="32.5,5.5,33.5,6.5"), patrol)
+    assert not matches(ExportFilters(bbox="31,4,32,5"), {"kind": "incident"})  # nowhere: not inside
 
 
 def test_category_status_and_text() -> None:
     record = {"kind": "incident", "category": "looting", "review_status": "verified",
               "title": "Market LOOTED", "description": ""}
-    assert ExportFilters(category=["looting", "arson"], review_status=["verified"], q="looted").matches(record)
-    assert not ExportFilters(category=["arson"]).matches(record)
-    assert not ExportFilters(review_status=["rejected"]).matches(record)
-    assert not ExportFilters(q="cattle").matches(record)
+    assert matches(ExportFilters(category=["looting", "arson"], review_status=["verified"], q="looted"), record)
+    assert not matches(ExportFilters(category=["arson"]), record)
+    assert not matches(ExportFilters(review_status=["rejected"]), record)
+    assert not matches(ExportFilters(q="cattle"), record)
 
 
 def test_describe_lists_only_what_is_set() -> None:

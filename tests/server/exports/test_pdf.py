@@ -10,12 +10,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import synthetic_reports as synthetic
 from pypdf import PdfReader
 
-from peacewatch.server.exports import synthetic
 from peacewatch.server.exports.filters import ExportFilters
 from peacewatch.server.exports.pdf import iter_pdf, write_pdf
 from peacewatch.server.exports.summary import Summary
+from tests.server.exports.matching import matches
 
 GENERATED = datetime(2026, 11, 24, 15, 30, tzinfo=UTC)
 
@@ -33,7 +34,7 @@ def _text(data: bytes) -> str:
 
 def test_english_summary_has_every_section(sample: list[dict]) -> None:
     filters = ExportFilters(contingent=["BANBAT"])
-    records = [r for r in sample if filters.matches(r)]
+    records = [r for r in sample if matches(filters, r)]
     data, summary = _pdf(records, filters=filters, table_limit=40)
     reader = PdfReader(io.BytesIO(data))
     assert len(reader.pages) >= 2

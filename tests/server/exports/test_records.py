@@ -71,8 +71,9 @@ def test_mgrs_is_the_bodys_own_reference_and_computed_only_without_one(bare: dic
 
 
 def test_synthetic_bodies_carry_mgrs_as_stored_bodies_do() -> None:
+    import synthetic_reports as synthetic
+
     from peacewatch.common.schema import parse_report, report_to_json
-    from peacewatch.server.exports import synthetic
 
     server_keys = {"review_status", "version_id", "received_at", "in_conflict"}
     for record in synthetic.records(30, seed=5):

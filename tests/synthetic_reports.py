@@ -1,10 +1,10 @@
-"""Synthetic report records, place names and hotspot hexagons for the export benchmark, the export
-tests and the README picture: deterministic for a seed, shaped like real records (every kind,
+"""Synthetic report records, place names and hotspot hexagons for the export benchmark and the export
+tests (kept out of the production packages: nothing here serves real data): deterministic for a seed, shaped like real records (every kind,
 redacted names, Arabic and French text, a text that looks like a spreadsheet formula). Like a
 stored body (``peacewatch.common.schema.report_to_json``), every location carries its ``mgrs``.
 
-Nothing here is used to serve real data; it lets exports be exercised at 100,000 reports without
-a database.
+It lets exports be exercised at 100,000 reports without a database. ``bench/exports.py`` imports it
+from here (it puts ``tests/`` on its path, as ``bench/sync.py`` does for the e2e helpers).
 """
 
 from __future__ import annotations
