@@ -156,11 +156,19 @@ def _m004_report_status(db: sqlite_utils.Database) -> None:
         refresh_report(db.conn, report_id)
 
 
+def _tiles_001(db: sqlite_utils.Database) -> None:
+    """Offline base map tiles (mobile/core/tiles.py)."""
+    from peacewatch.mobile.core.tiles import create_schema
+
+    create_schema(db)
+
+
 MIGRATIONS: list[Migration] = [
     ("001_core", _m001_core),
     ("002_attachments", _m002_attachments),
     ("003_reference", _m003_reference),
     ("004_report_status", _m004_report_status),
+    ("tiles_001", _tiles_001),
 ]
 
 
