@@ -271,16 +271,22 @@ def _area_of(conn: Connection, code: str) -> dict[str, Any]:
     raise not_found(f"area of responsibility of contingent {code!r} (an administrator sets it)")
 
 
-def package(conn: Connection, settings: Settings, principal: Principal, *, name: str,
-            contingent: str | None = None) -> dict[str, Any]:
-    """The chunks a tablet needs for its contingent's area of base map ``name``, within the budget."""
+def area_for(conn: Connection, principal: Principal, contingent: str | None) -> dict[str, Any]:
+    """The area a caller asks about: their own contingent's, or (HQ, administrators) any named one."""
     own = principal.contingent_code
     code = contingent or own
     if code is None:
         raise invalid("contingent", "name the contingent whose area to package (you belong to none)")
     if code != own and principal.role not in HQ_ROLES and principal.role is not Role.ADMIN:
         raise forbidden("a contingent's tablets download their own contingent's area only")
-    area = _area_of(conn, code)
+    return _area_of(conn, code)
+
+
+def package(conn: Connection, settings: Settings, principal: Principal, *, name: str,
+            contingent: str | None = None) -> dict[str, Any]:
+    """The chunks a tablet needs for its contingent's area of base map ``name``, within the budget."""
+    area = area_for(conn, principal, contingent)
+    code = area["contingent"]
     row = get_basemap(conn, name)
     west, south, east, north = area["bounds"]
     mb = row["bounds"]

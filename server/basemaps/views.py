@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response
 
-from ..deps import Admin, Authenticated, ReadConn, SettingsDep, WriteConn
 from ..config import Settings
-from . import service
+from ..deps import Admin, Authenticated, Reader, ReadConn, SettingsDep, WriteConn
+from ..hotspots.views import CacheDep
+from . import layers, service
 from .models import Area, AreaIn, AreaList, BaseMapList, Package
 
 router = APIRouter(tags=["basemaps"])
@@ -33,6 +34,15 @@ def tile_response(conn: ReadConn, settings: Settings, *, name: str, z: int, x: i
 def list_basemaps(conn: ReadConn, _: Authenticated) -> dict:
     """The base maps imported by an administrator, each with its tile URL template."""
     return {"basemaps": service.list_basemaps(conn)}
+
+
+@router.get("/basemaps/layers")
+def area_layers(conn: ReadConn, cache: CacheDep, me: Reader,
+                contingent: Annotated[str | None, Query(max_length=32)] = None) -> dict:
+    """Hot spots and coverage gaps in your contingent's area, computed over only what you may read."""
+    area = service.area_for(conn, me, contingent)
+    return {"contingent": area["contingent"], "area": area["bounds"],
+            **layers.area_layers(conn, me, bounds=area["bounds"], cache=cache)}
 
 
 @router.get("/basemaps/{name}/{z}/{x}/{y}", response_class=Response,
