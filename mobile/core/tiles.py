@@ -48,6 +48,8 @@ def create_schema(db: sqlite_utils.Database) -> None:
                "y INTEGER NOT NULL, chunk TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (basemap, z, x, y)) "
                "WITHOUT ROWID")
     db.execute("CREATE INDEX map_tiles_chunk ON map_tiles (basemap, chunk)")
+    # HQ's reference layers for this tablet's area (hot spots, coverage gaps), replaced on each pull.
+    db.execute("CREATE TABLE map_layers (name TEXT PRIMARY KEY, geojson TEXT NOT NULL, fetched_at TEXT NOT NULL)")
 
 
 def decode_chunk(data: bytes) -> Iterator[tuple[int, int, int, bytes]]:
@@ -195,6 +197,44 @@ class TilePackages:
         return DownloadResult(basemap=basemap, complete=complete, chunks_total=total, chunks_fetched=fetched,
                               chunks_kept=kept, chunks_dropped=dropped, bytes_fetched=nbytes, failures=failures,
                               last_error=last_error if not complete else "", maxzoom=manifest.get("maxzoom"))
+
+    @staticmethod
+    def available(session: Any, base_url: str, credential: str, *, verify: Any = True,
+                  timeout: float = 30.0) -> list[dict[str, Any]]:
+        """The base maps the server offers (``LinkError`` when it cannot be asked)."""
+        transport = Transport(session, base_url, verify=verify)
+        resp = transport.request("GET", "/api/v1/basemaps", headers={"Authorization": f"Device {credential}"},
+                                 timeout=timeout)
+        if resp.status_code != 200:
+            raise LinkError(_message(resp))
+        return list(resp.json().get("basemaps") or [])
+
+    # ---- HQ's reference layers ---------------------------------------------------------------
+    def pull_layers(self, session: Any, base_url: str, credential: str, *, verify: Any = True,
+                    timeout: float = 30.0) -> dict[str, Any]:
+        """Fetch the hot spots and coverage gaps of this contingent's area and keep them (one transaction).
+
+        ``LinkError`` passes through (the caller retries later); the previous layers stay until
+        new ones arrived whole.
+        """
+        transport = Transport(session, base_url, verify=verify)
+        resp = transport.request("GET", "/api/v1/basemaps/layers", headers={"Authorization": f"Device {credential}"},
+                                 timeout=timeout)
+        if resp.status_code != 200:
+            raise LinkError(_message(resp))
+        body = resp.json()
+        now = _now()
+        with self.store.transaction() as conn:
+            for name in ("hotspots", "coverage_gaps"):
+                conn.execute("INSERT OR REPLACE INTO map_layers (name, geojson, fetched_at) VALUES (?, ?, ?)",
+                             (name, json.dumps(body.get(name) or {"type": "FeatureCollection", "features": []}), now))
+            conn.execute("INSERT OR REPLACE INTO map_layers (name, geojson, fetched_at) VALUES (?, ?, ?)",
+                         ("area", json.dumps({"bounds": body.get("area"), "note": body.get("note", "")}), now))
+        return body
+
+    def layer(self, name: str) -> dict[str, Any] | None:
+        rows = self.store.query("SELECT geojson FROM map_layers WHERE name = ?", (name,))
+        return json.loads(rows[0][0]) if rows else None
 
     def _begin(self, basemap: str, manifest: dict[str, Any]) -> None:
         summary = {k: manifest.get(k) for k in ("bounds", "minzoom", "maxzoom", "bytes", "tiles", "contingent",
