@@ -289,3 +289,19 @@ def _message(resp: Any) -> str:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
+
+
+def refresh_layers(store: Store, session: Any, base_url: str, credential: str, *, verify: Any = True) -> bool:
+    """After a sync: pull HQ's layers for the area if this tablet carries a map; False if skipped or failed.
+
+    The layers ride along with every successful sync so the map's hot spots are as fresh as the
+    reports; a failure leaves the previous layers (the next sync tries again).
+    """
+    tiles = TilePackages(store)
+    if not tiles.packages():
+        return False
+    try:
+        tiles.pull_layers(session, base_url, credential, verify=verify)
+    except LinkError:
+        return False
+    return True
