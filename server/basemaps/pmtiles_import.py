@@ -8,7 +8,6 @@ goes through exactly the same checks as an MBTiles import.
 from __future__ import annotations
 
 import json
-import mmap
 import sqlite3
 from pathlib import Path
 
@@ -71,8 +70,7 @@ def convert(source: Path, target: Path) -> None:
                 conn.commit()
             finally:
                 conn.close()
-        except (ValueError, KeyError, IndexError, EOFError, OSError, json.JSONDecodeError,
-                mmap.error) as exc:  # a truncated or corrupt archive
+        except (ValueError, KeyError, IndexError, EOFError, OSError, json.JSONDecodeError) as exc:  # a truncated or corrupt archive
             raise bad(f"not a readable PMTiles archive: {type(exc).__name__}: {exc}") from None
         except Exception as exc:  # noqa: BLE001 - the pmtiles package raises bare errors on corrupt input
             if type(exc).__module__.startswith("peacewatch"):

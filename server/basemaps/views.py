@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Response
 
 from ..config import Settings
-from ..deps import Admin, Authenticated, Reader, ReadConn, SettingsDep, WriteConn
+from ..deps import Admin, Authenticated, ReadConn, Reader, SettingsDep, WriteConn
 from ..hotspots.views import CacheDep
 from . import layers, service
 from .models import Area, AreaIn, AreaList, BaseMapList, Package

@@ -22,11 +22,11 @@ from e2e.live_server import live_server
 from e2e.lossy_proxy import LossyProxy
 from e2e.tablets import Tablet
 from fastapi.testclient import TestClient
+from mbtiles_builder import build_mbtiles
 from PIL import Image
 from sqlalchemy import Engine, select
 
 from factories import Mission, build_mission
-from mbtiles_builder import build_mbtiles
 from peacewatch.mobile.core.tiles import TilePackages
 from peacewatch.server.app import create_app
 from peacewatch.server.basemaps.service import import_file
@@ -87,8 +87,8 @@ def test_tile_package_survives_a_lossy_link_and_updates_only_changed_chunks(
         with live_server(settings, engine) as server, \
                 LossyProxy(server, seed=21, cut_after=(0.05, 0.6), every_fault_early=True) as proxy:
             session = requests.Session()
-            attempts, fetched, results = 0, 0, []
-            for attempts in range(1, 61):  # bounded: each attempt gives up after 3 failures
+            fetched, results = 0, []
+            for _ in range(60):  # bounded: each attempt gives up after 3 failures
                 result = tiles.download(session, proxy.url, tablet.credential, "topo", max_failures=3,
                                         backoff=(0.01, 0.05), timeout=5.0)
                 results.append(result)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from mbtiles_builder import build_mbtiles, tile_image
 from sqlalchemy import Engine
 
 from factories import Mission, build_mission
-from mbtiles_builder import build_mbtiles, tile_image
 from peacewatch.mobile.core.tiles import TilePackages, decode_chunk, refresh_layers
 from peacewatch.server.basemaps.service import import_file
 

@@ -11,9 +11,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from mbtiles_builder import build_mbtiles, build_pmtiles, tile_colour, tile_image
 from PIL import Image
 
-from mbtiles_builder import build_mbtiles, build_pmtiles, tile_colour, tile_image
 from peacewatch.server.cli import main
 
 

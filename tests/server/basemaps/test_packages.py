@@ -7,8 +7,8 @@ import struct
 from pathlib import Path
 
 import pytest
-
 from mbtiles_builder import build_mbtiles, tile_image
+
 from peacewatch.server.basemaps.service import import_file
 
 AREA = {"bounds": [30.02, 1.52, 30.1, 1.6], "minzoom": 8, "maxzoom": 12, "max_mb": 50}

@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 from collections import Counter
 
+from mbtiles_builder import build_mbtiles, tile_colour
 from pypdf import PdfReader
 
 from factories import report_body, store
-from mbtiles_builder import build_mbtiles, tile_colour
 from peacewatch.server.basemaps.service import import_file
 
 
