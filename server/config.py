@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # proposals always catch up first anyway, so the delay never shows.
     proposals_quiet_s: float = 0.5
     proposals_max_delay_s: float = 30.0
+    # Base map import: larger files are refused before anything is copied (server/basemaps).
+    max_basemap_bytes: int = 16 * 1024**3
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
@@ -63,3 +65,7 @@ class Settings(BaseSettings):
     @property
     def attachments_dir(self) -> Path:
         return self.data_dir / "attachments"
+
+    @property
+    def basemaps_dir(self) -> Path:
+        return self.data_dir / "basemaps"

@@ -183,6 +183,11 @@ def _m006_feed_vocabulary(db: sqlite_utils.Database) -> None:
     db.execute("DROP TABLE comments")
     db.execute("ALTER TABLE comments_by_seq RENAME TO comments")
     db.execute("CREATE INDEX comments_report ON comments(report_id, server_seq)")
+def _tiles_001(db: sqlite_utils.Database) -> None:
+    """Offline base map tiles (mobile/core/tiles.py)."""
+    from peacewatch.mobile.core.tiles import create_schema
+
+    create_schema(db)
 
 
 MIGRATIONS: list[Migration] = [
@@ -191,6 +196,7 @@ MIGRATIONS: list[Migration] = [
     ("003_reference", _m003_reference),
     ("004_report_status", _m004_report_status),
     ("006_feed_vocabulary", _m006_feed_vocabulary),
+    ("tiles_001", _tiles_001),
 ]
 
 

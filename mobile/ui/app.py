@@ -2,7 +2,8 @@
 
 Screens (``screens/<name>.py`` + ``screens/<name>.kv``): ``pin`` (set up / unlock), ``home``
 (drafts, outbox, sent, updated by HQ), ``new`` (choose the kind), ``form`` (the generated report
-form), ``detail`` (report with its history, HQ decisions and comments), ``sync`` and ``settings``.
+form), ``detail`` (report with its history, HQ decisions and comments), ``sync``, ``settings`` and
+``map`` (the offline base map with HQ's layers; see ``screens/map.py``).
 Screens read ``app.lang`` in their ``.kv`` rules, so switching language re-renders every text in
 place without a restart; ``app.rtl`` mirrors rows (``widgets.Row``) for Arabic.
 """
@@ -30,7 +31,7 @@ from peacewatch.mobile.ui.background import BackgroundSync
 from peacewatch.mobile.ui.session import Session
 from peacewatch.mobile.ui.text import font_path, halign, shape, tr
 
-SCREENS = ("pin", "home", "new", "form", "detail", "sync", "settings")
+SCREENS = ("pin", "home", "new", "form", "detail", "sync", "settings", "map")
 SYNC_TICK_S = 5.0
 
 

@@ -13,6 +13,9 @@ popups included. Commands::
                                                   toggles that are down, and errors the app survived
     {"op": "screenshot", "path": "/x/y.png"}      the window as PNG
     {"op": "size", "width": 800, "height": 1280}  resize the window
+    {"op": "touch", "id": "map_view", "fx": 0.5, "fy": 0.5, "to": [0.6, 0.5]}
+                                                  a finger on a widget at a fraction of its size,
+                                                  optionally dragged to ``to``, then lifted
 """
 
 from __future__ import annotations
@@ -124,4 +127,21 @@ class Automation:
         if op == "size":
             Window.size = (int(command["width"]), int(command["height"]))
             return list(Window.size)
+        if op == "touch":
+            from kivy.tests.common import UnitTestTouch
+
+            widget = self.find(command["id"])
+
+            def at(fx: float, fy: float) -> tuple[float, float]:
+                return widget.to_window(widget.x + fx * widget.width, widget.y + fy * widget.height)
+
+            touch = UnitTestTouch(*at(float(command["fx"]), float(command["fy"])))
+            touch.touch_down()
+            if command.get("to"):
+                steps = 8
+                (x0, y0), (x1, y1) = touch.pos, at(*command["to"])
+                for i in range(1, steps + 1):
+                    touch.touch_move(x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps)
+            touch.touch_up()
+            return list(touch.pos)
         raise CommandError(f"unknown op {op!r}")

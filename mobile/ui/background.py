@@ -108,8 +108,19 @@ class BackgroundSync:
             self.interval = self.min_interval
             stamp = (final.last_success_at or datetime.now(UTC)).isoformat()
             self.post(lambda: self.session.set_settings(last_sync_at=stamp) if self.session.store else None)
+            self._refresh_map_layers(client)
         else:
             self.interval = min(self.max_interval, self.interval * 2)
+
+    def _refresh_map_layers(self, client: SyncClient) -> None:
+        """HQ's hot spots and coverage gaps for the tablet's area follow every successful sync."""
+        from peacewatch.mobile.core.tiles import refresh_layers
+
+        store = self.session.store
+        if store is not None and self._client_key is not None:
+            url, credential = self._client_key
+            refresh_layers(store, self.session_factory(), url, credential,
+                           verify=self.session.setting("ca_path") or True)
 
     def _progress(self, progress: SyncProgress) -> None:
         self.last = progress

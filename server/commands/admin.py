@@ -218,3 +218,8 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.add_argument("--mission", default="peacewatch", help="organisation name written into the certificates")
     p.add_argument("--new-ca", action="store_true", help="replace an existing CA (every tablet needs the new ca.pem)")
     p.set_defaults(func=cmd_make_ca)
+
+    # Base maps and areas of responsibility (server/basemaps).
+    from ..basemaps.cli import register_admin
+
+    register_admin(asub, parent)

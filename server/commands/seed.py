@@ -138,6 +138,13 @@ def run(args: argparse.Namespace) -> int:
     took = time.perf_counter() - started
     print(f"seeded {out['reports']} reports ({out['versions']} versions, {out['reviewed']} reviewed) "
           f"in {took:.1f} s into {settings.database_url}")
+    # The demo's base map, drawn from its own geography (server/basemaps/demo_render.py).
+    from ..basemaps.demo_render import seed_demo_basemap
+
+    started = time.perf_counter()
+    bm = seed_demo_basemap(engine, settings)
+    print(f"base map {bm['name']!r} rendered and imported: {bm['tile_count']} tiles, zooms "
+          f"{bm['minzoom']}-{bm['maxzoom']}, in {time.perf_counter() - started:.1f} s")
     print(f"sign in with any of these (password: {DEMO_PASSWORD}):")
     for username, role in out["sign_ins"]:
         print(f"  {username:<18} {role}")

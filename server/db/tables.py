@@ -295,3 +295,35 @@ meta = Table(
     Column("key", String(64), primary_key=True),
     Column("value", JSONType, nullable=False),
 )
+
+# Base maps (server/basemaps): each name points at one immutable MBTiles file in the data dir,
+# named by its SHA-256, so a re-import swaps the row and never rewrites a file being served.
+basemaps = Table(
+    "basemaps",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("file", String(200), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("format", String(8), nullable=False),
+    Column("minzoom", Integer, nullable=False),
+    Column("maxzoom", Integer, nullable=False),
+    Column("bounds", JSONType, nullable=False),
+    Column("center", JSONType, nullable=False),
+    Column("tile_count", Integer, nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    Column("attribution", String(500), nullable=False, server_default=""),
+    Column("imported_at", UTCDateTime, nullable=False),
+)
+
+# A contingent's area of responsibility: the part of a base map its tablets carry offline.
+contingent_areas = Table(
+    "contingent_areas",
+    metadata,
+    Column("contingent_id", Integer, ForeignKey("contingents.id"), primary_key=True),
+    Column("bounds", JSONType, nullable=False),
+    Column("minzoom", Integer, nullable=False),
+    Column("maxzoom", Integer, nullable=False),
+    Column("max_bytes", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)

@@ -83,6 +83,9 @@ def run(args: argparse.Namespace) -> int:
             visible_reports(conn, principal, filters).subquery())).scalar_one()
         places = service.place_names(conn, lang=args.lang) if args.format == "pdf" else []
         hexagons = service.hotspot_cells(conn, principal=principal, filters=filters) if args.format == "pdf" else []
+        from peacewatch.server.basemaps.mosaic import background_for
+
+        background = background_for(conn, settings) if args.format == "pdf" else None
         service.audit_export(conn, principal=principal, fmt=args.format, filters=filters, lang=args.lang)
 
     progress = _Progress(total, enabled=not args.no_progress)
@@ -94,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         with os.fdopen(handle, "wb") as out:
             for chunk in service.stream(engine, principal=principal, fmt=args.format, filters=filters,
                                         lang=args.lang, bom=args.bom, places=places, hexagons=hexagons,
-                                        progress=progress):
+                                        progress=progress, background=background):
                 out.write(chunk)
                 written += len(chunk)
             out.flush()

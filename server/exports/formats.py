@@ -46,6 +46,7 @@ def render(
     hexagons: Sequence[Mapping[str, Any]] = (),
     bom: bool = False,
     labels: Labels | None = None,
+    background: Any = None,
 ) -> Iterator[bytes]:
     """The export's bytes in chunks. Options a format has no use for are ignored by it."""
     if fmt not in FORMATS:
@@ -75,4 +76,4 @@ def render(
         return iter_xlsx(records, labels=labels, filters=filters)
     from peacewatch.server.exports.pdf import iter_pdf
 
-    return iter_pdf(records, labels=labels, filters=filters, places=places, hexagons=hexagons)
+    return iter_pdf(records, labels=labels, filters=filters, places=places, hexagons=hexagons, background=background)

@@ -168,6 +168,7 @@ def write_pdf(
     hexagons: Sequence[Mapping[str, Any]] = (),
     table_limit: int = TABLE_LIMIT,
     generated_at: datetime | None = None,
+    background: Any = None,
 ) -> Summary:
     """Write the PDF summary to a path or binary file object; returns the totals it shows.
 
@@ -208,6 +209,7 @@ def write_pdf(
         bins_title=doc.word("doc.hotspot_bins"),
         hot=doc.word("doc.hot"),
         cold=doc.word("doc.cold"),
+        background=background,
     )
     if picture is not None:
         story.append(KeepTogether([doc.para(doc.word("doc.map"), doc.h2),

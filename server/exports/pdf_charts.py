@@ -144,8 +144,13 @@ def map_png(
     bins_title: str,
     hot: str,
     cold: str,
+    background: Callable[[tuple[float, float, float, float]], Any] | None = None,
 ) -> bytes | None:
-    """The offline map (see module doc), or None when nothing has a position."""
+    """The offline map (see module doc), or None when nothing has a position.
+
+    ``background``, given the map's (west, south, east, north), returns the mission's base map as
+    RGB pixels with rows at equal latitude steps (``server/basemaps/mosaic.py``), drawn underneath.
+    """
     extent = _extent(summary, hexagons, places)
     if extent is None:
         return None
@@ -165,6 +170,10 @@ def map_png(
     ax.xaxis.set_major_formatter(_degree_formatter("E", "W"))
     ax.yaxis.set_major_formatter(_degree_formatter("N", "S"))
     ax.tick_params(labelsize=7)
+    picture = background((minlon, minlat, maxlon, maxlat)) if background is not None else None
+    if picture is not None:
+        ax.imshow(picture, extent=(minlon, maxlon, minlat, maxlat), origin="upper", aspect=stretch,
+                  interpolation="bilinear", zorder=0)
 
     # Hotspot hexagons underneath everything else.
     polygons: list[Sequence[Sequence[float]]] = []

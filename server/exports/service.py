@@ -88,6 +88,7 @@ def stream(
     places: Sequence[Mapping[str, Any]] = (),
     hexagons: Sequence[Mapping[str, Any]] = (),
     progress: Any = None,
+    background: Any = None,
 ) -> Iterator[bytes]:
     """The export's bytes; `progress`, if given, is called with the number of records read so far."""
     if fmt not in FORMATS:
@@ -99,7 +100,8 @@ def stream(
         records: Iterator[dict[str, Any]] = pseudonymise(iter_records(conn, principal, filters), key)
         if progress is not None:
             records = _counting(records, progress)
-        yield from render(fmt, records, lang=lang, filters=filters, places=places, hexagons=hexagons, bom=bom)
+        yield from render(fmt, records, lang=lang, filters=filters, places=places, hexagons=hexagons, bom=bom,
+                          background=background)
 
 
 def _counting(records: Iterator[dict[str, Any]], progress: Any) -> Iterator[dict[str, Any]]:

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
+from peacewatch.server.basemaps.mosaic import background_for
 from peacewatch.server.deps import Exporter, WriteConn
 from peacewatch.server.exports import service
 from peacewatch.server.exports.filters import ExportFilters
@@ -43,11 +44,13 @@ def export(
     places = service.place_names(conn, lang=lang) if fmt == "pdf" else []
     hexagons = service.hotspot_cells(conn, principal=me, filters=filters,
                                      cache=cache) if fmt == "pdf" else []
+    # The PDF map is drawn over the mission's base map (none imported: a plain background).
+    background = background_for(conn, request.app.state.settings) if fmt == "pdf" else None
     service.audit_export(conn, principal=me, fmt=fmt, filters=filters, lang=lang)
     info = FORMATS[fmt]
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%MZ")
     body = service.stream(request.app.state.engine, principal=me, fmt=fmt, filters=filters, lang=lang, bom=bom,
-                          places=places, hexagons=hexagons)
+                          places=places, hexagons=hexagons, background=background)
     return StreamingResponse(
         body,
         media_type=info.media_type,

@@ -36,6 +36,7 @@ class ReportPage(Answer):
     next: str | None = Field(description="Pass as `cursor` for the next page; null at the end")
     more: bool
     total: int
+    sort: str = Field(default="-event_time", description="The order of the pages (see the `sort` parameter)")
 
 
 class HeadOut(Answer):

@@ -33,7 +33,7 @@ NAV: tuple[tuple[str, str, Permission], ...] = (
     ("/reports", "Reports", Permission.READ_REPORTS),
     ("/duplicates", "Duplicates", Permission.ANALYSE),
     ("/conflicts", "Conflicts", Permission.ANALYSE),
-    ("/map", "Map", Permission.ANALYSE),
+    ("/map", "Map", Permission.REVIEW),
     ("/exports", "Exports", Permission.EXPORT),
     ("/admin/users", "Users", Permission.ADMIN),
     ("/admin/contingents", "Contingents", Permission.ADMIN),

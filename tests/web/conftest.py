@@ -54,6 +54,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     upgrade(engine)
     with engine.connect().execution_options(**WRITE) as conn, conn.begin():
         out = seed(conn, reports=DEMO_REPORTS)  # with its duplicate proposals
+    from peacewatch.server.basemaps.demo_render import seed_demo_basemap
+
+    seed_demo_basemap(engine, settings)  # the dashboard map's base map, as 'peacewatch seed' makes it
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="off"))

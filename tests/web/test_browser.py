@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 
 NAV = {
     "patrol": ["Reports"],
-    "commander": ["Overview", "Reports", "Exports"],
+    "commander": ["Overview", "Reports", "Map", "Exports"],
     "hq_analyst": ["Overview", "Reports", "Duplicates", "Conflicts", "Map", "Exports"],
     "protection_officer": ["Overview", "Reports", "Duplicates", "Conflicts", "Map", "Exports"],
     "hr_officer": ["Overview", "Reports", "Duplicates", "Conflicts", "Map", "Exports"],
@@ -176,16 +176,24 @@ def test_confirm_a_duplicate(live_server: LiveServer, open_as: Any) -> None:
 
 def test_map_shows_hotspots_reference_layers_and_legend(live_server: LiveServer, open_as: Any) -> None:
     page = open_as("analyst")
+    requested: list[str] = []
+    page.on("request", lambda req: requested.append(req.url))
     page.goto(f"{live_server.url}/map")
     page.wait_for_selector("#map[data-loaded=true]", timeout=30_000)
+    # The demo's base map (rendered by the seed) is under the layers, served by this server only.
+    page.wait_for_function("Number(document.getElementById('map').dataset.tiles) >= 4", timeout=30_000)
     data = page.eval_on_selector("#map", "el => Object.assign({}, el.dataset)")
     assert int(data["hotspots"]) > 0, data
     assert int(data["reports"]) > 0, data
     assert "error" not in (page.get_attribute("#map-status", "class") or ""), page.inner_text("#map-status")
-    # No base tiles: place names from the reference data make the map readable.
+    # Place names from the reference data over the mission's own base map tiles.
     assert page.locator(".place-label", has_text="Bunia").count() == 1
     assert page.locator(".legend .bin").count() == 6
-    assert page.locator(".leaflet-tile").count() == 0
+    assert data["basemap"] == "demo"
+    assert page.locator(".leaflet-tile-loaded").count() >= 4
+    tiles = [u for u in requested if "/map/basemaps/demo/" in u]
+    assert tiles and all(u.startswith(live_server.url) for u in requested), \
+        [u for u in requested if not u.startswith(live_server.url)]
     screenshot(page, "map")
     # The time slider narrows the time-dependent layers: a 7-day window ending 90 days ago.
     page.select_option("#window-days", "7")
@@ -193,6 +201,20 @@ def test_map_shows_hotspots_reference_layers_and_legend(live_server: LiveServer,
     page.wait_for_selector("#map[data-loaded=true]", timeout=30_000)
     narrowed = page.eval_on_selector("#map", "el => Number(el.dataset.reports)")
     assert narrowed < int(data["reports"])
+
+
+def test_commander_sees_the_map_of_what_they_may_read(live_server: LiveServer, open_as: Any) -> None:
+    commander = next(u for u, role in live_server.sign_ins if role == "commander")
+    page = open_as(commander)
+    page.goto(f"{live_server.url}/map")
+    page.wait_for_selector("#map[data-loaded=true]", timeout=30_000)
+    page.wait_for_function("Number(document.getElementById('map').dataset.tiles) >= 4", timeout=30_000)
+    contingents = page.evaluate(
+        "fetch('/map/data/reports.geojson', {credentials: 'same-origin'}).then(r => r.json())"
+        ".then(fc => Array.from(new Set(fc.features.filter(f => f.properties.contingent)"
+        ".map(f => f.properties.contingent))))")
+    assert len(contingents) >= 1  # their own contingent, plus any public report of another
+    screenshot(page, "map-commander")
 
 
 def test_map_in_arabic_is_right_to_left(live_server: LiveServer, open_as: Any) -> None:

@@ -157,8 +157,12 @@ class FormScreen(Screen):
         self._bind_text(field, spec, location_text(self.model.fields.get(spec.name)))
         gps = Btn(text="GPS", size_hint_x=None, width=dp(110), pw_id=f"gps:{spec.name}")
         gps.bind(on_release=lambda *_: self._gps(spec.name))
+        # Pick the position on the offline map (screens/map.py writes it back into this field).
+        on_map = Btn(text=app.t("Map", app.lang), size_hint_x=None, width=dp(110), pw_id=f"map:{spec.name}")
+        on_map.bind(on_release=lambda *_: app.go("map", pick_for=spec.name))
         row.add_widget(field)
         row.add_widget(gps)
+        row.add_widget(on_map)
         box.add_widget(row)
         shown = Txt(pw_id=f"display:{spec.name}", color=(0.75, 0.9, 1, 1))
         self.displays[spec.name] = shown

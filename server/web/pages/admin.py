@@ -12,6 +12,8 @@ from pydantic import BaseModel, ValidationError
 
 from ...access import Role
 from ...audit import service as audit
+from ...basemaps import service as basemaps
+from ...basemaps.models import AreaIn
 from ...deps import ReadConn, SettingsDep
 from ...devices import service as devices
 from ...problems import invalid
@@ -19,7 +21,7 @@ from ...users import service as users
 from ...users.models import ContingentIn, UserIn
 from ..render import page
 from ..services import WriteTx, as_page
-from ..session import CSRF, AdminPage
+from ..session import CSRF, AdminPage, FormFields
 
 router = APIRouter(include_in_schema=False, prefix="/admin")
 
@@ -72,7 +74,34 @@ def set_active(username: str, conn: WriteTx, me: AdminPage, _csrf: CSRF,
 @router.get("/contingents")
 def contingents_page(request: Request, conn: ReadConn, me: AdminPage) -> Response:
     return page(request, "admin_contingents.html", me, contingents=users.list_contingents(conn),
-                done=request.query_params.get("done", ""))
+                areas={a["contingent"]: a for a in basemaps.list_areas(conn)},
+                basemaps=basemaps.list_basemaps(conn), done=request.query_params.get("done", ""))
+
+
+@router.post("/contingents/area")
+def set_area(conn: WriteTx, me: AdminPage, _csrf: CSRF, form: FormFields) -> Response:
+    """A contingent's area of responsibility: the part of the base map its tablets carry offline."""
+    with as_page(me):
+        fields = {k: (form.get(k) or "").strip() for k in ("west", "south", "east", "north")}
+        try:
+            bounds = [float(fields[k]) for k in ("west", "south", "east", "north")]
+        except ValueError:
+            bad = next(k for k, v in fields.items() if not _is_number(v))
+            raise invalid(bad, "must be a number of degrees") from None
+        body = _validated(AreaIn, {"bounds": bounds, "minzoom": form.get("minzoom") or 8,
+                                   "maxzoom": form.get("maxzoom") or 15, "max_mb": form.get("max_mb") or 200})
+        code = (form.get("contingent") or "").strip()
+        basemaps.set_area(conn, contingent=code, bounds=body.bounds, minzoom=body.minzoom, maxzoom=body.maxzoom,
+                          max_bytes=int(body.max_mb * 1024 * 1024), actor=me.username, actor_user_id=me.user_id)
+    return RedirectResponse(f"/admin/contingents?done=area:{code}", status_code=303)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 @router.post("/contingents")

@@ -2,19 +2,27 @@
 
 Layers: report points (clustered in the browser), Gi* hotspot hexagons coloured by confidence bin,
 emerging-hotspot categories, coverage gaps, patrol routes, and reference data (place names,
-sensitive sites, the mission area) so the map is readable without base tiles. Every layer is the
-caller's own view: reports through ``reports.service.iter_records`` and hotspots through
-``hotspots.service``, both filtered by ``access.visible_clause``.
+sensitive sites, the mission area), over the mission's own base maps (``server/basemaps``, served
+here under the session cookie; nothing is fetched from outside). Every layer is the caller's own
+view: reports through ``reports.service.iter_records`` and hotspots through ``hotspots.service``,
+both filtered by ``access.visible_clause``.
+
+The page is open to every role that reviews reports: HQ analysts and the protection team, and
+contingent commanders, whose hot spots and coverage gaps are computed over only what they may
+read (their contingent's reports and the mission's public ones), so no count includes a report
+they could not open.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
-from ...deps import ReadConn
+from ...basemaps import service as basemaps
+from ...basemaps.views import NamePath, tile_response
+from ...deps import ReadConn, SettingsDep
 from ...hotspots import service as hotspots
 from ...hotspots.views import CacheDep, geojson_response
 from ...reports.filters import ReportFilters
@@ -22,7 +30,7 @@ from ...reports.service import iter_records
 from ..i18n import request_language
 from ..reference_data import reference_features
 from ..render import page
-from ..session import AnalystPage
+from ..session import ReviewerPage, SignedIn
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,12 +38,24 @@ MAX_POINTS = 50_000  # beyond this the browser would struggle; the page says the
 
 
 @router.get("/map")
-def map_page(request: Request, me: AnalystPage) -> Response:
-    return page(request, "map.html", me)
+def map_page(request: Request, conn: ReadConn, me: ReviewerPage) -> Response:
+    layers = [{"name": b["name"], "title": b["title"], "minzoom": b["minzoom"], "maxzoom": b["maxzoom"],
+               "bounds": b["bounds"], "attribution": b["attribution"],
+               "url": f"/map/basemaps/{b['name']}/{{z}}/{{x}}/{{y}}?v={b['version']}"}
+              for b in basemaps.list_basemaps(conn)]
+    return page(request, "map.html", me, basemaps=layers)
+
+
+@router.get("/map/basemaps/{name}/{z}/{x}/{y}")
+def basemap_tile(conn: ReadConn, settings: SettingsDep, _: SignedIn, z: int, x: int, y: int,
+                 name: str = NamePath, v: Annotated[str | None, Query(max_length=64)] = None,
+                 if_none_match: Annotated[str | None, Header()] = None) -> Response:
+    """A base map tile for the dashboard (the session cookie's twin of ``/api/v1/basemaps/...``)."""
+    return tile_response(conn, settings, name=name, z=z, x=x, y=y, v=v, if_none_match=if_none_match)
 
 
 @router.get("/map/data/reports.geojson")
-def report_points(conn: ReadConn, me: AnalystPage, filters: Annotated[ReportFilters, Query()]) -> Response:
+def report_points(conn: ReadConn, me: ReviewerPage, filters: Annotated[ReportFilters, Query()]) -> Response:
     """Located reports as points with what a popup shows."""
     features: list[dict[str, Any]] = []
     capped = False
@@ -56,7 +76,7 @@ def report_points(conn: ReadConn, me: AnalystPage, filters: Annotated[ReportFilt
 
 
 @router.get("/map/data/patrols.geojson")
-def patrol_routes(conn: ReadConn, me: AnalystPage, filters: Annotated[ReportFilters, Query()]) -> Response:
+def patrol_routes(conn: ReadConn, me: ReviewerPage, filters: Annotated[ReportFilters, Query()]) -> Response:
     """Patrol routes (kind=patrol) as lines."""
     only_patrols = filters.model_copy(update={"kind": ["patrol"]})
     features = [
@@ -71,7 +91,7 @@ def patrol_routes(conn: ReadConn, me: AnalystPage, filters: Annotated[ReportFilt
 
 
 @router.get("/map/data/hotspots.geojson")
-def hotspot_layer(cache: CacheDep, conn: ReadConn, me: AnalystPage,
+def hotspot_layer(cache: CacheDep, conn: ReadConn, me: ReviewerPage,
                   filters: Annotated[ReportFilters, Query()],
                   layer: Literal["hotspots", "emerging", "coverage-gaps"] = "hotspots",
                   resolution: Annotated[int, Query(ge=0, le=15)] = 7) -> Response:
@@ -92,6 +112,6 @@ def hotspot_layer(cache: CacheDep, conn: ReadConn, me: AnalystPage,
 
 
 @router.get("/map/data/reference.geojson")
-def reference_layer(request: Request, conn: ReadConn, me: AnalystPage) -> Response:
+def reference_layer(request: Request, conn: ReadConn, me: ReviewerPage) -> Response:
     """Place names, sensitive sites and the mission area, named in the visitor's language."""
     return geojson_response(reference_features(conn, request_language(request)))

@@ -1,5 +1,6 @@
-/* The HQ map: no base tiles (nothing leaves the mission network), so reference layers -- place
-   names, sensitive sites, the mission area -- make it readable. Report points are canvas circles;
+/* The HQ map: the mission's own base maps (imported by an administrator, served by this server:
+   nothing is fetched from outside), with reference layers -- place names, sensitive sites, the
+   mission area -- on top. Report points are canvas circles;
    hotspot hexagons are coloured by Gi* confidence bin; emerging categories, coverage gaps and
    patrol routes are overlays; a time slider narrows every time-dependent layer at once. */
 (function () {
@@ -29,11 +30,27 @@
     places: L.layerGroup(), sites: L.layerGroup(), area: L.layerGroup()
   };
   ["area", "places", "sites", "hotspots", "reports"].forEach(function (k) { layers[k].addTo(map); });
+  // Base maps: one radio button each; tiles come only from this server, and only inside each
+  // map's bounds and zoom range (beyond its deepest zoom Leaflet enlarges the deepest tiles).
+  var baseLayers = {};
+  var basemaps = JSON.parse(el.dataset.basemaps || "[]");
+  el.dataset.tiles = "0";
+  basemaps.forEach(function (b, i) {
+    var layer = L.tileLayer(b.url, {
+      minNativeZoom: b.minzoom, maxNativeZoom: b.maxzoom, minZoom: 4, maxZoom: 18, crossOrigin: false,
+      bounds: L.latLngBounds([[b.bounds[1], b.bounds[0]], [b.bounds[3], b.bounds[2]]]),
+      attribution: text(b.attribution)
+    });
+    layer.on("tileload", function () { el.dataset.tiles = String(parseInt(el.dataset.tiles, 10) + 1); });
+    baseLayers[b.title] = layer;
+    if (i === 0) { layer.addTo(map); el.dataset.basemap = b.name; }
+  });
+  if (basemaps.length) { baseLayers[T.nobase] = L.layerGroup(); }
   var overlays = {};
   ["reports", "hotspots", "emerging", "gaps", "patrols", "places", "sites", "area"].forEach(function (k) {
     overlays[T[k]] = layers[k];
   });
-  L.control.layers(null, overlays, { collapsed: false, position: rtl ? "topleft" : "topright" }).addTo(map);
+  L.control.layers(basemaps.length ? baseLayers : null, overlays, { collapsed: false, position: rtl ? "topleft" : "topright" }).addTo(map);
   L.control.scale({ position: rtl ? "bottomright" : "bottomleft" }).addTo(map);
 
   var legend = L.control({ position: rtl ? "bottomleft" : "bottomright" });

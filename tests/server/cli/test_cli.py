@@ -97,6 +97,12 @@ def test_seed_and_serve(tmp_path: Path) -> None:
         page = requests.get(f"http://127.0.0.1:{port}/api/v1/reports?limit=5",
                             headers={"Authorization": f"Bearer {token}"}, timeout=5).json()
         assert page["total"] > 100
+        # The seed rendered the demo's base map and imported it: a real tile of Bunia comes back.
+        auth = {"Authorization": f"Bearer {token}"}
+        [demo] = requests.get(f"http://127.0.0.1:{port}/api/v1/basemaps", headers=auth, timeout=5).json()["basemaps"]
+        assert demo["name"] == "demo" and demo["minzoom"] <= 10 <= demo["maxzoom"]
+        tile = requests.get(f"http://127.0.0.1:{port}/api/v1/basemaps/demo/10/598/507", headers=auth, timeout=5)
+        assert tile.status_code == 200 and tile.content.startswith(b"\x89PNG")
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -1,0 +1,1 @@
+"""Offline base maps: MBTiles/PMTiles import, tile serving, tablet tile packages, the demo map."""
