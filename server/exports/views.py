@@ -1,4 +1,6 @@
-"""Route: ``GET /api/v1/exports/{pdf|xlsx|csv|geojson|kml|gpkg}?filters`` streams what the caller may see.
+"""Routes: ``GET /api/v1/exports/{pdf|xlsx|csv|geojson|kml|gpkg}?filters`` streams what the caller may
+see; ``POST /api/v1/exports/{fmt}/jobs`` prepares the same file in the background (``jobs``), whose
+progress and file its owner reads at ``/api/v1/exports/jobs/{job_id}[/file]``.
 
 Thin: validate, audit, hand the stream to `service.stream`. The audit entry is written (and
 committed) in the request's own transaction before the first byte is sent, so an export that is
@@ -11,11 +13,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import FileResponse, StreamingResponse
+from pydantic import BaseModel
 
 from peacewatch.server.basemaps.mosaic import background_for
-from peacewatch.server.deps import Exporter, WriteConn
-from peacewatch.server.exports import service
+from peacewatch.server.deps import Exporter, SettingsDep, WriteConn
+from peacewatch.server.exports import jobs, service
 from peacewatch.server.exports.filters import ExportFilters
 from peacewatch.server.exports.formats import FORMATS
 from peacewatch.server.hotspots.views import CacheDep
@@ -56,3 +59,56 @@ def export(
         media_type=info.media_type,
         headers={"Content-Disposition": f'attachment; filename="peacewatch-{stamp}.{info.extension}"'},
     )
+
+
+class ExportJobOut(BaseModel):
+    """An export job as its owner sees it."""
+
+    id: str
+    format: str
+    lang: str
+    filters: dict[str, str]
+    state: Literal["queued", "running", "done", "failed", "interrupted"]
+    records_done: int
+    records_total: int
+    percent: int
+    bytes: int
+    created_at: str
+    updated_at: str
+    error: str
+    filename: str | None
+
+
+@router.post("/{fmt}/jobs", status_code=202, response_model=ExportJobOut)
+def start_job(
+    fmt: FormatParam,
+    request: Request,
+    conn: WriteConn,
+    me: Exporter,
+    settings: SettingsDep,
+    cache: CacheDep,
+    filters: Annotated[ExportFilters, Query()],
+    lang: LangParam = "en",
+    bom: BomParam = False,
+) -> dict:
+    """Prepare the export in the background (for large ones); poll the job, then download its file."""
+    places = service.place_names(conn, lang=lang) if fmt == "pdf" else []
+    hexagons = service.hotspot_cells(conn, principal=me, filters=filters, cache=cache) if fmt == "pdf" else []
+    background = background_for(conn, settings) if fmt == "pdf" else None
+    service.audit_export(conn, principal=me, fmt=fmt, filters=filters, lang=lang)
+    job = jobs.start(request.app.state.engine, data_dir=settings.data_dir, principal=me, fmt=fmt,
+                     filters=filters, lang=lang, places=places, hexagons=hexagons, bom=bom, background=background)
+    return job.public()
+
+
+@router.get("/jobs/{job_id}", response_model=ExportJobOut)
+def job_status(job_id: str, me: Exporter, settings: SettingsDep) -> dict:
+    """Your export job's state and progress."""
+    return jobs.get(settings.data_dir, me, job_id).public()
+
+
+@router.get("/jobs/{job_id}/file")
+def job_file(job_id: str, me: Exporter, settings: SettingsDep) -> FileResponse:
+    """Your finished export job's file."""
+    job, path = jobs.file_of(settings.data_dir, me, job_id)
+    return FileResponse(path, media_type=FORMATS[job.format].media_type, filename=job.filename)

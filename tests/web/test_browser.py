@@ -318,3 +318,18 @@ def test_review_queue_with_keyboard_and_bulk_decisions(live_server: LiveServer, 
     with live_server.engine.connect() as conn:
         statuses = conn.execute(select(reports.c.review_status).where(reports.c.id.in_(chosen))).scalars().all()
     assert statuses == ["rejected", "rejected"]
+
+
+def test_a_large_export_prepared_in_the_background(live_server: LiveServer, open_as: Any) -> None:
+    page = open_as("analyst")
+    page.goto(f"{live_server.url}/reports?kind=incident")
+    expected = _total(page)
+    page.goto(f"{live_server.url}/exports?kind=incident")
+    page.select_option("select[name=format]", "csv")
+    page.click("#job-button")
+    page.wait_for_selector("#job[data-state=done]", timeout=60_000)  # the page refreshes itself until done
+    screenshot(page, "export-job")
+    with page.expect_download() as info:
+        page.click("#job-download")
+    rows = list(csv.reader(io.StringIO(open(info.value.path(), encoding="utf-8-sig").read())))
+    assert len(rows) == 2 + expected  # header, HXL hashtags, the filtered reports only

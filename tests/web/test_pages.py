@@ -282,7 +282,8 @@ def test_every_page_as_every_role_follows_the_policy(client: TestClient, mission
 
     body = report_body()
     store(mission, "patrol_a", body)
-    ids = {"report_id": body["id"], "sha256": "0" * 64, "code": "en", "name": "demo", "z": "0", "x": "0", "y": "0"}
+    ids = {"report_id": body["id"], "sha256": "0" * 64, "code": "en", "name": "demo", "z": "0", "x": "0", "y": "0",
+           "job_id": "0" * 32}
     pages = [(p, perm) for m, p, perm in route_table(client.app) if m == "GET" and not p.startswith("/api/")]
     failures = []
     for username, (role, _contingent) in USERS.items():

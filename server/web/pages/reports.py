@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import ValidationError
+from starlette.datastructures import QueryParams
 
 from ...access import Permission, can_review
 from ...attachments import service as attachments
@@ -37,7 +38,11 @@ PAGE_SIZES = (25, 50, 100)
 
 def filters_from(request: Request) -> tuple[ReportFilters, dict[str, Any], str]:
     """The query string's filters, the raw values (to refill the form) and an error naming the field."""
-    q = request.query_params
+    return filters_from_query(request.query_params)
+
+
+def filters_from_query(q: QueryParams) -> tuple[ReportFilters, dict[str, Any], str]:
+    """`filters_from` for a query string that did not come with the request (e.g. a form field)."""
     raw: dict[str, Any] = {k: [v for v in q.getlist(k) if v] for k in LIST_FIELDS}
     for key in SCALAR_FIELDS:
         if q.get(key):
