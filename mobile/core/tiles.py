@@ -207,7 +207,7 @@ class TilePackages:
                                  timeout=timeout)
         if resp.status_code != 200:
             raise LinkError(_message(resp))
-        return list(resp.json().get("basemaps") or [])
+        return list(json.loads(resp.content).get("basemaps") or [])
 
     # ---- HQ's reference layers ---------------------------------------------------------------
     def pull_layers(self, session: Any, base_url: str, credential: str, *, verify: Any = True,
@@ -222,7 +222,7 @@ class TilePackages:
                                  timeout=timeout)
         if resp.status_code != 200:
             raise LinkError(_message(resp))
-        body = resp.json()
+        body = json.loads(resp.content)
         now = _now()
         with self.store.transaction() as conn:
             for name in ("hotspots", "coverage_gaps"):
@@ -281,7 +281,7 @@ class _Refused(Exception):
 
 def _message(resp: Any) -> str:
     try:
-        body = resp.json()
+        body = json.loads(resp.content)
         return str(body.get("message") or body)
     except ValueError:
         return f"the server answered {resp.status_code}"

@@ -71,3 +71,14 @@ class Package(BaseModel):
     bytes: int
     tiles: int
     chunks: list[PackageChunk]
+
+
+class AreaLayers(BaseModel):
+    """HQ's reference layers for a contingent's area, computed over what the caller may read."""
+
+    model_config = ConfigDict(extra="allow")
+
+    contingent: str | None
+    area: list[float] | None = Field(description="[west, south, east, north] of the area, or null")
+    hotspots: dict = Field(description="GeoJSON FeatureCollection of Gi* hot spot cells")
+    coverage_gaps: dict = Field(description="GeoJSON FeatureCollection of hot spots no patrol covered")

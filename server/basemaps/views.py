@@ -10,7 +10,7 @@ from ..config import Settings
 from ..deps import Admin, Authenticated, ReadConn, Reader, SettingsDep, WriteConn
 from ..hotspots.views import CacheDep
 from . import layers, service
-from .models import Area, AreaIn, AreaList, BaseMapList, Package
+from .models import Area, AreaIn, AreaLayers, AreaList, BaseMapList, Package
 
 router = APIRouter(tags=["basemaps"])
 
@@ -36,7 +36,7 @@ def list_basemaps(conn: ReadConn, _: Authenticated) -> dict:
     return {"basemaps": service.list_basemaps(conn)}
 
 
-@router.get("/basemaps/layers")
+@router.get("/basemaps/layers", response_model=AreaLayers)
 def area_layers(conn: ReadConn, cache: CacheDep, me: Reader,
                 contingent: Annotated[str | None, Query(max_length=32)] = None) -> dict:
     """Hot spots and coverage gaps in your contingent's area, computed over only what you may read."""

@@ -1,5 +1,9 @@
 """Duplicate proposals and consolidated incidents in the database.
 
+Longer than 500 lines because proposals and incidents share one reading rule (both reports, or
+every source, under the caller's access) that is clearest kept beside both; splitting incidents
+into their own module is the next step when either grows.
+
 * ``propose_for_reports`` recomputes the proposals of reports with new versions (``backlog`` calls it
   after pushes): the database narrows candidates to a bounding box and time range around the
   reports, the engine applies the exact limits and scores, and the ``duplicate_proposals`` rows are

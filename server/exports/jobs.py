@@ -15,10 +15,11 @@ who started a job may see or download it; a job never outlives ``KEEP_FOR``.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,6 +34,8 @@ from peacewatch.server.exports.filters import ExportFilters
 from peacewatch.server.exports.formats import FORMATS
 from peacewatch.server.problems import invalid, not_found
 from peacewatch.server.reports.service import visible_reports
+
+log = logging.getLogger("peacewatch.server.exports.jobs")
 
 __all__ = ["KEEP_FOR", "STALL_AFTER", "ExportJob", "file_of", "get", "start"]
 
@@ -103,8 +106,12 @@ def _load(data_dir: Path, job_id: str) -> ExportJob | None:
 
 def start(engine: Engine, *, data_dir: Path, principal: Principal, fmt: str, filters: ExportFilters, lang: str,
           places: Sequence[Mapping[str, Any]] = (), hexagons: Sequence[Mapping[str, Any]] = (),
-          bom: bool = False, background: Any = None) -> ExportJob:
-    """Start writing the export in a background thread; the caller has already audited it."""
+          bom: bool = False, background: Any = None) -> tuple[ExportJob, Callable[[], None]]:
+    """Record a queued job; returns it and the function that starts writing it in a thread.
+
+    The route schedules that function to run after its response (a background task), so the
+    thread starts only once the request's transaction (with the export's audit entry) committed:
+    on SQLite an export started earlier would wait on the request's write lock."""
     if fmt not in FORMATS:
         raise invalid("format", f"format must be one of {', '.join(FORMATS)}")
     service.check_may_export(principal)
@@ -116,12 +123,14 @@ def start(engine: Engine, *, data_dir: Path, principal: Principal, fmt: str, fil
     job = ExportJob(id=secrets.token_hex(_ID_BYTES), owner_user_id=principal.user_id, format=fmt, lang=lang,
                     filters=filters.describe(), records_total=int(total), created_at=now)
     _save(data_dir, job)
-    thread = threading.Thread(target=_run, name=f"export-job-{job.id[:8]}", daemon=True,
-                              kwargs={"engine": engine, "data_dir": data_dir, "job": job, "principal": principal,
-                                      "filters": filters, "places": places, "hexagons": hexagons, "bom": bom,
-                                      "background": background})
-    thread.start()
-    return job
+
+    def launch() -> None:
+        threading.Thread(target=_run, name=f"export-job-{job.id[:8]}", daemon=True,
+                         kwargs={"engine": engine, "data_dir": data_dir, "job": job, "principal": principal,
+                                 "filters": filters, "places": places, "hexagons": hexagons, "bom": bom,
+                                 "background": background}).start()
+
+    return job, launch
 
 
 def _run(*, engine: Engine, data_dir: Path, job: ExportJob, principal: Principal, filters: ExportFilters,
@@ -148,6 +157,7 @@ def _run(*, engine: Engine, data_dir: Path, job: ExportJob, principal: Principal
         os.replace(partial, target)
         job.state, job.records_done = "done", job.records_total
     except Exception as exc:  # noqa: BLE001 - a failed job says so to its owner instead of vanishing
+        log.exception("export job %s failed", job.id)
         partial.unlink(missing_ok=True)
         job.state, job.error = "failed", type(exc).__name__
     _save(data_dir, job)

@@ -15,29 +15,39 @@ import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 
 from peacewatch.server.db.tables import meta
 
-__all__ = ["KEY_NAME", "mission_key", "pseudonymise", "reporter_id"]
+__all__ = ["KEY_NAME", "ensure_key", "mission_key", "pseudonymise", "reporter_id"]
 
 KEY_NAME = "export_pseudonym_key"
 
 
-def mission_key(engine: Engine) -> bytes:
-    """This mission's pseudonym key, created on first use (two servers racing agree on one)."""
-    with engine.begin() as conn:
-        value = conn.execute(select(meta.c.value).where(meta.c.key == KEY_NAME)).scalar_one_or_none()
-        if value is None:
-            # Insert-if-absent in a nested transaction: a concurrent first export may win the race.
-            try:
-                with conn.begin_nested():
-                    conn.execute(meta.insert().values(key=KEY_NAME, value={"hex": secrets.token_hex(32)}))
-            except IntegrityError:  # the other writer's key is read below
-                pass
-            value = conn.execute(select(meta.c.value).where(meta.c.key == KEY_NAME)).scalar_one()
+def ensure_key(conn: Connection) -> bytes:
+    """This mission's pseudonym key, created in the caller's write transaction on first use (two
+    servers racing agree on one). Every export path calls it while auditing the export, so the
+    stream that follows, in its own read transaction, only ever reads the key."""
+    value = conn.execute(select(meta.c.value).where(meta.c.key == KEY_NAME)).scalar_one_or_none()
+    if value is None:
+        try:
+            with conn.begin_nested():
+                conn.execute(meta.insert().values(key=KEY_NAME, value={"hex": secrets.token_hex(32)}))
+        except IntegrityError:  # the other writer's key is read below
+            pass
+        value = conn.execute(select(meta.c.value).where(meta.c.key == KEY_NAME)).scalar_one()
     return bytes.fromhex(value["hex"])
+
+
+def mission_key(engine: Engine) -> bytes:
+    """The key for a stream: read, or (for a caller that audited nothing) created in its own transaction."""
+    with engine.connect() as conn:
+        value = conn.execute(select(meta.c.value).where(meta.c.key == KEY_NAME)).scalar_one_or_none()
+    if value is not None:
+        return bytes.fromhex(value["hex"])
+    with engine.begin() as conn:
+        return ensure_key(conn)
 
 
 def reporter_id(key: bytes, author: str) -> str:

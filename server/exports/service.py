@@ -23,7 +23,7 @@ from peacewatch.server.audit.service import record
 from peacewatch.server.exports.filters import ExportFilters
 from peacewatch.server.exports.formats import FORMATS, render
 from peacewatch.server.exports.i18n import check_lang
-from peacewatch.server.exports.pseudonyms import mission_key, pseudonymise
+from peacewatch.server.exports.pseudonyms import ensure_key, mission_key, pseudonymise
 from peacewatch.server.problems import Problem, forbidden
 from peacewatch.server.reports.service import iter_records
 
@@ -73,6 +73,7 @@ def check_may_export(principal: Principal) -> None:
 def audit_export(conn: Connection, *, principal: Principal, fmt: str, filters: ExportFilters, lang: str) -> None:
     """Write the export to the audit log: who, which format, which filters, which language."""
     check_may_export(principal)
+    ensure_key(conn)  # written here, in the request's write transaction, so the stream only reads it
     record(conn, action="export", actor=principal.username, actor_user_id=principal.user_id,
            device_id=principal.device_id, target=fmt, detail={"filters": filters.describe(), "lang": lang})
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel
 
@@ -83,6 +83,7 @@ class ExportJobOut(BaseModel):
 def start_job(
     fmt: FormatParam,
     request: Request,
+    after: BackgroundTasks,
     conn: WriteConn,
     me: Exporter,
     settings: SettingsDep,
@@ -96,8 +97,10 @@ def start_job(
     hexagons = service.hotspot_cells(conn, principal=me, filters=filters, cache=cache) if fmt == "pdf" else []
     background = background_for(conn, settings) if fmt == "pdf" else None
     service.audit_export(conn, principal=me, fmt=fmt, filters=filters, lang=lang)
-    job = jobs.start(request.app.state.engine, data_dir=settings.data_dir, principal=me, fmt=fmt,
-                     filters=filters, lang=lang, places=places, hexagons=hexagons, bom=bom, background=background)
+    job, launch = jobs.start(request.app.state.engine, data_dir=settings.data_dir, principal=me, fmt=fmt,
+                             filters=filters, lang=lang, places=places, hexagons=hexagons, bom=bom,
+                             background=background)
+    after.add_task(launch)  # once this request's transaction has committed
     return job.public()
 
 
@@ -107,7 +110,8 @@ def job_status(job_id: str, me: Exporter, settings: SettingsDep) -> dict:
     return jobs.get(settings.data_dir, me, job_id).public()
 
 
-@router.get("/jobs/{job_id}/file")
+@router.get("/jobs/{job_id}/file", response_class=FileResponse, responses={200: {"content": {
+    info.media_type: {"schema": {"type": "string", "format": "binary"}} for info in FORMATS.values()}}})
 def job_file(job_id: str, me: Exporter, settings: SettingsDep) -> FileResponse:
     """Your finished export job's file."""
     job, path = jobs.file_of(settings.data_dir, me, job_id)

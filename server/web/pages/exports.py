@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from starlette.datastructures import QueryParams
 
@@ -72,7 +72,8 @@ def download(request: Request, conn: WriteTx, me: ExporterPage, format: Annotate
 
 
 @router.post("/exports/jobs")
-def start_job(request: Request, conn: WriteTx, me: ExporterPage, settings: SettingsDep, _csrf: CSRF,
+def start_job(request: Request, after: BackgroundTasks, conn: WriteTx, me: ExporterPage, settings: SettingsDep,
+              _csrf: CSRF,
               query: Annotated[str, Form(max_length=8000)], format: Annotated[str, Form()] = "csv",
               lang: Annotated[str, Form()] = "en") -> Response:
     """Prepare the export in the background: the filters come as the export form's query string."""
@@ -90,9 +91,10 @@ def start_job(request: Request, conn: WriteTx, me: ExporterPage, settings: Setti
             if format == "pdf" else []
         background = background_for(conn, settings) if format == "pdf" else None
         service.audit_export(conn, principal=me, fmt=format, filters=filters, lang=lang)
-        job = jobs.start(request.app.state.engine, data_dir=settings.data_dir, principal=me, fmt=format,
-                         filters=filters, lang=lang, places=places, hexagons=hexagons, bom=format == "csv",
-                         background=background)
+        job, launch = jobs.start(request.app.state.engine, data_dir=settings.data_dir, principal=me, fmt=format,
+                                 filters=filters, lang=lang, places=places, hexagons=hexagons, bom=format == "csv",
+                                 background=background)
+    after.add_task(launch)  # once this request's transaction has committed
     return RedirectResponse(f"/exports/jobs/{job.id}", status_code=303)
 
 

@@ -28,7 +28,8 @@ def test_a_job_prepares_the_same_file_as_the_stream_for_its_owner_only(mission: 
     job = r.json()
     assert job["records_total"] == 12 and job["filters"] == {"contingent": "ALPHA"}
     done = _wait(mission, "analyst", job["id"])
-    assert done["state"] == "done" and done["percent"] == 100 and done["filename"].endswith(".csv")
+    assert done["state"] == "done", done
+    assert done["percent"] == 100 and done["filename"].endswith(".csv")
     file = mission.client.get(f"/api/v1/exports/jobs/{job['id']}/file", headers=mission.headers("analyst"))
     assert file.status_code == 200 and file.headers["content-type"].startswith("text/csv")
     streamed = mission.client.get("/api/v1/exports/csv", params={"contingent": "ALPHA"}, headers=mission.headers("analyst"))
