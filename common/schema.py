@@ -376,9 +376,9 @@ class _ReportBase(_Strict):
     description: LongText = Field("", title=N_("Description"))
     casualties: Casualties = Field(default_factory=Casualties, title=N_("Casualties"))
     confidentiality: Confidentiality = Field(
-        "mission", title=N_("Confidentiality"),
-        description=N_("Who may read this report. When not given: mission, or restricted for a category that "
-                       "requires it."),
+        # The default is the rule of ``Taxonomy.initial_confidentiality``; the schema lists it per
+        # category (``x-default-by-category``), so a form shows what the server will store.
+        "mission", title=N_("Confidentiality"), description=N_("Who may read this report."),
     )
     attachments: list[AttachmentRef] = Field(default_factory=list, max_length=100, title=N_("Attachments"))
     contingent: str = Field(min_length=1, max_length=64, title=N_("Contingent"))
