@@ -6,7 +6,8 @@ hotspots and duplicate detection all read bodies through :func:`parse_report`.
 Rules beyond field types:
 
 * ``category`` must be in the taxonomy and apply to the report's ``kind``.
-* ``confidentiality`` defaults to the category's default. A category whose default is
+* ``confidentiality`` defaults to ``mission``, or ``restricted`` for a category that requires it
+  (``Taxonomy.initial_confidentiality``: a category's ``public`` level is never a default). A category whose default is
   ``restricted`` (sexual violence, child recruitment, torture) must be reported as
   ``restricted``: a lower level is **rejected** with ``confidentiality_too_low`` rather than
   raised silently, so the person filing sees and confirms who will be able to read it.
@@ -382,7 +383,9 @@ class _ReportBase(_Strict):
     description: LongText = Field("", title=N_("Description"))
     casualties: Casualties = Field(default_factory=Casualties, title=N_("Casualties"))
     confidentiality: Confidentiality = Field(
-        "mission", title=N_("Confidentiality"), description=N_("Who may read this report.")
+        # The default is the rule of ``Taxonomy.initial_confidentiality``; the schema lists it per
+        # category (``x-default-by-category``), so a form shows what the server will store.
+        "mission", title=N_("Confidentiality"), description=N_("Who may read this report."),
     )
     attachments: list[AttachmentRef] = Field(default_factory=list, max_length=100, title=N_("Attachments"))
     contingent: str = Field(min_length=1, max_length=64, title=N_("Contingent"))
@@ -404,7 +407,7 @@ class _ReportBase(_Strict):
             category = data.get("category")
             taxonomy = load_taxonomy()
             if isinstance(category, str) and category in taxonomy:
-                data = {**data, "confidentiality": taxonomy.get(category).default_confidentiality}
+                data = {**data, "confidentiality": taxonomy.initial_confidentiality(category)}
         return data
 
     @field_validator("category")
@@ -561,6 +564,10 @@ def json_schemas(lang: str = "en") -> dict[str, dict[str, Any]]:
         # Forms show labels, not codes; a non-standard key keeps the schema valid.
         schema["properties"]["category"]["x-labels"] = {
             c.code: taxonomy.label(c.code, lang) for c in categories
+        }
+        # The default-confidentiality rule per category, so a form shows what the server will store.
+        schema["properties"]["confidentiality"]["x-default-by-category"] = {
+            c.code: c.initial_confidentiality for c in categories
         }
         schema["x-taxonomy-version"] = taxonomy.version
         _translate(schema, lang)

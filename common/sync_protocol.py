@@ -79,6 +79,8 @@ class RejectionCode(StrEnum):
     UNKNOWN_CONTINGENT = "unknown_contingent"
     FORBIDDEN = "forbidden"
     CONTINGENT_CHANGED = "contingent_changed"
+    CONFIDENTIALITY_WIDENED = "confidentiality_widened"
+    HIDDEN_FIELDS = "hidden_fields"
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,11 @@ REJECTIONS: dict[RejectionCode, RejectionInfo] = {
     RejectionCode.FORBIDDEN: RejectionInfo(
         False, "reporting for another contingent, or editing a report you may not read"),
     RejectionCode.CONTINGENT_CHANGED: RejectionInfo(False, "a report stays with the contingent that first filed it"),
+    RejectionCode.CONFIDENTIALITY_WIDENED: RejectionInfo(
+        False, "only the report's author, its reviewers and the protection team may lower its confidentiality"),
+    RejectionCode.HIDDEN_FIELDS: RejectionInfo(
+        False, "the version would change or drop names the writer cannot see (the parents disagree on them, or a "
+               "hidden person is removed or overwritten)"),
 }
 
 #: The codes that mean "not yet": the client keeps the version and sends it again later.

@@ -6,6 +6,12 @@ default confidentiality (a ``restricted`` default means the schema refuses anyth
 lower, see ``peacewatch.common.schema``), its labels in en/fr/ar, its related
 categories (symmetric: checked on load, so a one-sided edit is caught), and an
 optional HXL attribute used by the CSV export.
+
+**The default-confidentiality rule** (one rule for the schema, the server and the tablet): a report
+that does not say its confidentiality is ``mission``, or ``restricted`` when its category requires
+it. A category's ``public`` level is what it *may* be shared as, never a default: making a report
+readable by every contingent is always the author's explicit choice. See
+:meth:`Category.initial_confidentiality` and docs/security.md.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 KINDS = ("incident", "patrol", "hr_concern")
+DEFAULT_CONFIDENTIALITY = "mission"  # the level of a report that does not say, unless its category requires more
 CONFIDENTIALITY_LEVELS = ("public", "mission", "restricted")  # lowest to highest
 LANGUAGES = ("en", "fr", "ar")
 TAXONOMY_PATH = Path(__file__).with_name("taxonomy.json")
@@ -49,6 +56,11 @@ class Category:
     @property
     def is_restricted(self) -> bool:
         return self.default_confidentiality == "restricted"
+
+    @property
+    def initial_confidentiality(self) -> str:
+        """The level a report of this category gets when it does not say: never wider than ``mission``."""
+        return "restricted" if self.is_restricted else DEFAULT_CONFIDENTIALITY
 
 
 class Taxonomy:
@@ -90,6 +102,10 @@ class Taxonomy:
 
     def is_restricted(self, code: str) -> bool:
         return self.get(code).is_restricted
+
+    def initial_confidentiality(self, code: str) -> str:
+        """The default-confidentiality rule for ``code`` (see the module docstring)."""
+        return self.get(code).initial_confidentiality
 
 
 def _category(raw: Any, index: int) -> Category:

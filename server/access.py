@@ -13,12 +13,31 @@ hotspots filter in the database exactly as single reads do.
 | protection_officer, hr_officer | everything, restricted included | review, analyse, export |
 | admin | no report content | users, contingents, devices, reference data, audit |
 
-A report's confidentiality is the most restrictive of its heads, so a conflict cannot leak.
+**Every version is read under its own confidentiality** (``can_read_version``, ``level_clause``):
+a version, a review or a comment is shown only to who may read the report now AND may read the
+level it was written at, so an old restricted version of a report since downgraded stays with the
+protection team and the report's author. A report is listed at the level of its least restrictive
+head (``reports.versions``), so a conflict between a ``mission`` and a ``restricted`` head does not
+make the report vanish from its contingent; the restricted head itself stays hidden.
+
+**Write policy** (``check_write``, one call per version in the push, used by ``/resolve`` too):
+
+| rule | why |
+| --- | --- |
+| an edit needs read access to the report AND to every parent version; contingent roles edit only their contingent's reports | nobody writes from what they may not see |
+| widening confidentiality (new level below the most restrictive parent) only by the report's author, the protection team, or a reviewer of the report | a patrol cannot publish a colleague's report |
+| the contingent never changes (``reports.versions``) | visibility is keyed on it |
+| ``author`` is the report's first filer, set by the server | never taken from the body |
+| a writer who cannot read names (``redact``) gets the parents' hidden names carried over; where that is ambiguous (parents disagree, a hidden person removed or overwritten) the version is refused | a redacted view never erases what its writer could not see |
+
+Resolving a conflict by push (a version naming several heads) obeys exactly these rules, as does
+``POST /reports/{id}/resolve``; that route only adds that it is an HQ tool.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -105,15 +124,44 @@ def can_read(p: Principal, *, contingent_id: int, confidentiality: str, author_u
 def visible_clause(p: Principal, table: Table) -> ColumnElement[bool]:
     """SQL filter on a table with ``contingent_id``, ``confidentiality``, ``author_user_id`` columns."""
     c = table.c
+    return level_clause(p, c.confidentiality, contingent_id=c.contingent_id, author_user_id=c.author_user_id)
+
+
+def level_clause(p: Principal, level: Any, *, contingent_id: Any, author_user_id: Any) -> ColumnElement[bool]:
+    """SQL form of ``can_read`` on any columns: a report's, or a version's level with its report's keys.
+
+    A NULL level (a change that carries none) counts as restricted: refusing is the safe error.
+    """
     if not p.may(Permission.READ_REPORTS):
         return false()
     if p.reads_restricted:
         return true()
-    own_restricted = and_(c.confidentiality == "restricted", c.author_user_id == p.user_id)
+    restricted = or_(level.is_(None), level == "restricted")
+    own_restricted = and_(restricted, author_user_id == p.user_id)
     if p.role in HQ_ROLES:
-        return or_(c.confidentiality != "restricted", own_restricted)
-    shared = or_(c.contingent_id == p.contingent_id, c.confidentiality == "public")
-    return or_(and_(c.confidentiality != "restricted", shared), own_restricted)
+        return or_(~restricted, own_restricted)
+    shared = or_(contingent_id == p.contingent_id, level == "public")
+    return or_(and_(~restricted, shared), own_restricted)
+
+
+def level_of(body: Mapping[str, Any] | None) -> str:
+    """A stored version's confidentiality; a body that does not say gets the default-confidentiality rule."""
+    level = (body or {}).get("confidentiality")
+    if level in CONFIDENTIALITY_RANK:
+        return str(level)
+    from ..common.taxonomy import UnknownCategory, load_taxonomy
+
+    try:
+        return load_taxonomy().initial_confidentiality(str((body or {}).get("category")))
+    except UnknownCategory:
+        return "restricted"
+
+
+def can_read_version(p: Principal, report: Mapping[str, Any], level: str) -> bool:
+    """May ``p`` read a version (or review, comment) written at ``level`` of this report (a ``reports`` row)?"""
+    keys = {"contingent_id": report["contingent_id"], "author_user_id": report["author_user_id"]}
+    return can_read(p, confidentiality=report["confidentiality"], **keys) and can_read(p, confidentiality=level,
+                                                                                        **keys)
 
 
 def can_review(p: Principal, *, contingent_id: int, confidentiality: str, author_user_id: int) -> bool:
@@ -142,4 +190,107 @@ def redact(p: Principal, body: dict[str, Any]) -> dict[str, Any]:
                 person["name"] = None
             if person.get("description"):
                 person["description"] = None
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# Write policy
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a version may not be stored: a stable ``code``, the ``field`` it is about, plain words."""
+
+    code: str
+    field: str
+    reason: str
+
+
+def may_widen(p: Principal, report: Mapping[str, Any]) -> bool:
+    """May ``p`` make this report readable by more people? Its author, the protection team, its reviewers."""
+    return (report["author_user_id"] == p.user_id or p.reads_restricted
+            or can_review(p, contingent_id=report["contingent_id"], confidentiality=report["confidentiality"],
+                          author_user_id=report["author_user_id"]))
+
+
+def check_write(p: Principal, *, report: Mapping[str, Any] | None, parents: Sequence[Mapping[str, Any]],
+                body: dict[str, Any]) -> dict[str, Any] | Refusal:
+    """The body to store for a version ``p`` writes, or why it is refused. The one write rule.
+
+    ``report`` is the report's ``reports`` row plus ``author_username`` (None for a new report);
+    ``parents`` are the full stored bodies of the version's parents; ``body`` is the canonical body
+    sent. The returned body has the server's ``author`` and any names carried over from the parents.
+    """
+    if not p.may(Permission.SUBMIT):
+        return Refusal("forbidden", "report_id", f"the {p.role.value} role may not write reports")
+    out = dict(body)
+    if report is None:
+        out["author"] = p.username
+        return out
+    if not can_read(p, contingent_id=report["contingent_id"], confidentiality=report["confidentiality"],
+                    author_user_id=report["author_user_id"]) or (
+            p.role not in HQ_ROLES and report["contingent_id"] != p.contingent_id):
+        return Refusal("forbidden", "report_id", "you may not edit this report")
+    levels = [level_of(b) for b in parents]
+    if not all(can_read_version(p, report, lvl) for lvl in levels):
+        return Refusal("forbidden", "parents", "you may not edit from a version you may not read")
+    new_level = level_of(out)
+    if levels and CONFIDENTIALITY_RANK[new_level] < max(CONFIDENTIALITY_RANK[lvl] for lvl in levels) \
+            and not may_widen(p, report):
+        return Refusal("confidentiality_widened", "body.confidentiality",
+                       "only the report's author, its reviewers or the protection team may make it readable "
+                       "by more people")
+    out["author"] = report["author_username"]
+    if p.reads_restricted:
+        return out
+    carried = carry_hidden(out, parents)
+    if carried is None:
+        return Refusal("hidden_fields", "body.victims",
+                       "this report names people you may not see, and this version would change or drop them; "
+                       "ask the protection team")
+    return carried
+
+
+HIDDEN_PERSON_FIELDS = ("name", "description")
+
+
+def redact_fields_differ(sent: Any, decided: Any) -> bool:
+    """Did ``carry_hidden`` put back a hidden value into this list of people?"""
+    sent_people, decided_people = sent or [], decided or []
+    if len(sent_people) != len(decided_people):
+        return True
+    return any(isinstance(a, Mapping) and a.get(f) != b.get(f)
+               for a, b in zip(sent_people, decided_people, strict=True) for f in HIDDEN_PERSON_FIELDS)
+
+
+def carry_hidden(body: dict[str, Any], parents: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """``body`` with the parents' hidden person fields put back where the writer left them empty.
+
+    For a writer who reads redacted bodies: every non-empty hidden value of a parent (a person's
+    name or description) must come back at the same place, either sent as is (a tablet that wrote
+    it keeps it) or left empty (filled here from the parent). None when that is impossible or
+    ambiguous: a hidden person removed, a hidden value overwritten, or parents that disagree.
+    """
+    out = copy.deepcopy(body)
+    wanted: dict[tuple[str, int, str], Any] = {}
+    for parent in parents:
+        for key in PERSON_LISTS:
+            for i, person in enumerate(parent.get(key) or []):
+                for fld in HIDDEN_PERSON_FIELDS:
+                    value = person.get(fld) if isinstance(person, Mapping) else None
+                    if not value:
+                        continue
+                    spot = (key, i, fld)
+                    if spot in wanted and wanted[spot] != value:
+                        return None  # the parents disagree on something the writer cannot see
+                    wanted[spot] = value
+    for (key, i, fld), value in wanted.items():
+        people = out.get(key) or []
+        if i >= len(people) or not isinstance(people[i], dict):
+            return None
+        sent = people[i].get(fld)
+        if sent in (None, ""):
+            people[i][fld] = value
+        elif sent != value:
+            return None
     return out

@@ -22,7 +22,7 @@ from typing import Any
 from peacewatch.common.coords import CoordinateError, to_mgrs
 from peacewatch.common.i18n import N_, gettext
 from peacewatch.common.schema import json_schemas
-from peacewatch.common.taxonomy import UnknownCategory, load_taxonomy
+from peacewatch.common.taxonomy import DEFAULT_CONFIDENTIALITY, UnknownCategory, load_taxonomy
 from peacewatch.common.timefmt import TimeFormatError, parse_dtg, parse_iso, to_dtg, to_iso, utcnow
 from peacewatch.mobile.core.location import from_typed
 from peacewatch.mobile.core.reports import validate_body
@@ -193,7 +193,7 @@ class FormModel:
     def defaults(kind: str, *, lang: str, author: str, contingent: str) -> dict[str, Any]:
         """A new report's fields: times now, the user's language, author and contingent filled in."""
         now = to_iso(utcnow().replace(microsecond=0))
-        fields: dict[str, Any] = {"language": lang, "confidentiality": "mission"}
+        fields: dict[str, Any] = {"language": lang, "confidentiality": DEFAULT_CONFIDENTIALITY}
         if author:
             fields["author"] = author
         if contingent:
@@ -297,13 +297,14 @@ class FormModel:
         return points or None
 
     def _preset_confidentiality(self, category: Any) -> None:
-        # Restricted categories (e.g. sexual violence) start restricted: safe unless the user lowers it.
+        # The server's default-confidentiality rule (common.taxonomy): restricted categories (e.g.
+        # sexual violence) start restricted; nothing is ever preset wider than mission.
         try:
-            restricted = load_taxonomy().is_restricted(str(category))
+            level = load_taxonomy().initial_confidentiality(str(category))
         except UnknownCategory:
             return
-        if restricted and "confidentiality" in self.by_name:
-            self.fields["confidentiality"] = "restricted"
+        if level == "restricted" and "confidentiality" in self.by_name:
+            self.fields["confidentiality"] = level
 
     # ----- people ----------------------------------------------------------------------------
     def add_person(self, name: str) -> None:

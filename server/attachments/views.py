@@ -40,18 +40,18 @@ async def chunk_bytes(request: Request, settings: SettingsDep) -> bytes:
 
 
 @router.post("/attachments/missing", response_model=Missing)
-def missing(query: MissingRequest, conn: ReadConn, settings: SettingsDep, _: Submitter) -> dict:
-    """Which of these chunk hashes the server lacks (send only those)."""
-    return {"missing": service.missing_chunks(conn, root=settings.attachments_dir, hashes=query.chunks)}
+def missing(query: MissingRequest, conn: ReadConn, settings: SettingsDep, me: Submitter) -> dict:
+    """Which of these chunks you have not sent yet (send only those; another user's copy does not count)."""
+    return {"missing": service.missing_chunks(conn, me, root=settings.attachments_dir, hashes=query.chunks)}
 
 
 @router.put("/chunks/{sha256}", status_code=201, response_model=ChunkStored,
             openapi_extra={"requestBody": {"content": {"application/octet-stream": {"schema": {"type": "string",
                                                                                               "format": "binary"}}}}})
-def put_chunk(sha256: ShaPath, _: Submitter, data: Annotated[bytes, Depends(chunk_bytes)], conn: WriteConn,
+def put_chunk(sha256: ShaPath, me: Submitter, data: Annotated[bytes, Depends(chunk_bytes)], conn: WriteConn,
               settings: SettingsDep, response: Response) -> dict:
-    """Upload one chunk (raw bytes named by their SHA-256): 201 stored, 200 already here."""
-    out = service.put_chunk(conn, root=settings.attachments_dir, sha256=sha256, data=data)
+    """Upload one chunk (raw bytes named by their SHA-256): 201 stored, 200 you sent it before."""
+    out = service.put_chunk(conn, me, root=settings.attachments_dir, sha256=sha256, data=data)
     if out["status"] == service.DUPLICATE:
         response.status_code = 200
     return out
@@ -60,7 +60,7 @@ def put_chunk(sha256: ShaPath, _: Submitter, data: Annotated[bytes, Depends(chun
 @router.post("/attachments/{sha256}", status_code=201, response_model=FileCommitted)
 def commit(sha256: ShaPath, manifest: CommitRequest, conn: WriteConn, settings: SettingsDep, me: Submitter,
            response: Response) -> dict:
-    """Commit a file from its chunks (checked against sha256 and size): 201 committed, 200 already committed."""
+    """Commit a file from chunks you sent (checked against sha256 and size): 201 committed, 200 you did before."""
     out = service.commit(conn, me, root=settings.attachments_dir, sha256=sha256, chunk_hashes=manifest.chunks,
                          size=manifest.size, media_type=manifest.media_type)
     if out["status"] == service.DUPLICATE:
@@ -71,15 +71,6 @@ def commit(sha256: ShaPath, manifest: CommitRequest, conn: WriteConn, settings: 
 @router.get("/attachments/{sha256}", response_class=StreamingResponse,
             responses={200: {"content": {"application/octet-stream": {}}}})
 def download(sha256: ShaPath, me: Reader, conn: ShortWriteConn, settings: SettingsDep) -> StreamingResponse:
-    """The file's bytes, streamed, if you may read a report that references it (or you uploaded it)."""
+    """The file's bytes if a report version you may read legitimately references it; JPEG/PNG/WebP inline."""
     dl = service.open_download(conn, me, root=settings.attachments_dir, sha256=sha256)
-    headers = {
-        "Content-Length": str(dl.size),
-        "ETag": f'"{dl.sha256}"',
-        "Cache-Control": "private, max-age=31536000, immutable",
-        # Uploaded bytes are untrusted: never let them run as a page of this origin.
-        "Content-Security-Policy": "default-src 'none'; sandbox",
-        "Content-Disposition": "inline" if dl.inline else f'attachment; filename="{dl.sha256}"',
-    }
-    media_type = dl.media_type if dl.inline else "application/octet-stream"
-    return StreamingResponse(dl.iter_bytes(), media_type=media_type, headers=headers)
+    return StreamingResponse(dl.iter_bytes(), media_type=dl.media_type, headers=service.download_headers(dl))

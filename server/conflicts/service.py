@@ -7,10 +7,11 @@ name the heads it saw (``parents``); if the heads moved meanwhile the resolution
 409 and the current heads, so nobody resolves a conflict they have not seen. Every resolution is
 written to the audit log.
 
-The diff compares heads as the caller may see them (redacted), so it cannot leak names. For the
-same reason a role that cannot see names may resolve by picking a head (the server copies the
-stored body) but not by sending a merged body of a report that has names it never saw: that body
-would silently drop them.
+The diff compares heads as the caller may see them (each under its own level, redacted), so it
+cannot leak names or a restricted head. The resolution is checked by the one write policy
+(``access.check_write``), exactly as a resolution pushed by a tablet: every head must be readable
+by the resolver, and names it cannot see are carried over from the heads, or the resolution is
+refused where that is ambiguous (heads that disagree on them).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy import Connection, func, select
 
 from ...common.versioning import version_id as compute_version_id
 from .. import feed
-from ..access import Principal, redact, visible_clause
+from ..access import Principal, can_read_version, level_of, redact, visible_clause
 from ..audit.service import record
 from ..db.tables import report_heads, reports, users, versions
 from ..problems import Code, Problem, forbidden, invalid
@@ -83,18 +84,18 @@ def list_conflicts(conn: Connection, principal: Principal, *, limit: int) -> dic
     """Reports in conflict the caller may read, most recently changed first, with their field diffs."""
     where = (reports.c.heads_count > 1, visible_clause(principal, reports))
     total = conn.execute(select(func.count()).select_from(reports).where(*where)).scalar_one()
-    ids = conn.execute(select(reports.c.id).where(*where).order_by(reports.c.last_seq.desc()).limit(limit)).scalars()
-    items = [_item(principal, rid, _heads(conn, rid)) for rid in ids]
+    rows = conn.execute(select(reports.c.id, reports.c.contingent_id, reports.c.confidentiality,
+                               reports.c.author_user_id).where(*where)
+                        .order_by(reports.c.last_seq.desc()).limit(limit)).mappings().all()
+    # Each head under its own level: a restricted head is not shown to whom it is hidden from.
+    items = [_item(principal, r["id"], [h for h in _heads(conn, r["id"])
+                                        if can_read_version(principal, r, level_of(h["body"]))]) for r in rows]
     return {"items": items, "total": total}
-
-
-def _has_hidden_names(principal: Principal, bodies: list[dict[str, Any]]) -> bool:
-    return any(redact(principal, b) != b for b in bodies)
 
 
 def _refusal(outcome: Any) -> Problem:
     """A ``store_version`` rejection as the matching HTTP problem."""
-    if outcome.code == "forbidden":
+    if outcome.code in ("forbidden", "hidden_fields", "confidentiality_widened"):
         return forbidden(outcome.reason or "you may not edit this report")
     field = outcome.field or "body"
     return Problem(Code.INVALID_INPUT, f"{field}: {outcome.reason}", field=field, reason_code=outcome.code,
@@ -123,9 +124,6 @@ def resolve(conn: Connection, principal: Principal, *, report_id: str, pick: str
         method = "pick"
     else:
         assert body is not None
-        if not principal.reads_restricted and _has_hidden_names(principal, [h["body"] for h in heads]):
-            raise forbidden("this report names people you may not see; pick a head, or ask the protection team "
-                            "to merge it")
         new_body = body
         method = "merge"
     vid = compute_version_id(new_body, head_ids, device_key(principal))

@@ -240,6 +240,35 @@ report_attachments = Table(
     Column("sha256", String(64), primary_key=True, index=True),
 )
 
+# Possession: who sent a chunk's bytes, who committed a file. Content addressing dedupes storage,
+# never possession: a caller holds a chunk or file only by sending it (see attachments.service).
+chunk_holders = Table(
+    "chunk_holders",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+)
+
+attachment_holders = Table(
+    "attachment_holders",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+)
+
+# Which version references which file, at the version's own confidentiality. A reference grants a
+# download only when legitimate: its writer holds the file, or could read it when pushing (``granted``).
+version_attachments = Table(
+    "version_attachments",
+    metadata,
+    Column("version_id", String(64), primary_key=True),
+    Column("sha256", String(64), primary_key=True, index=True),
+    Column("report_id", String(36), nullable=False, index=True),
+    Column("confidentiality", String(16), nullable=False),
+    Column("writer_user_id", Integer, nullable=False),
+    Column("granted", Boolean, nullable=False),
+)
+
 # Reference data pulled by devices: place names, sensitive sites, the mission area, boundaries.
 reference_items = Table(
     "reference_items",

@@ -71,11 +71,18 @@ def check_may_export(principal: Principal) -> None:
 
 
 def audit_export(conn: Connection, *, principal: Principal, fmt: str, filters: ExportFilters, lang: str) -> None:
-    """Write the export to the audit log: who, which format, which filters, which language."""
+    """Write the export to the audit log: who, which format, which filters, which language.
+
+    The search text itself is not written: it is often a victim's or witness's name, and the admin
+    who reads the audit log may not read those. The entry says a search was made, not for what.
+    """
     check_may_export(principal)
     ensure_key(conn)  # written here, in the request's write transaction, so the stream only reads it
+    described = filters.describe()
+    searched = described.pop("q", None) is not None
     record(conn, action="export", actor=principal.username, actor_user_id=principal.user_id,
-           device_id=principal.device_id, target=fmt, detail={"filters": filters.describe(), "lang": lang})
+           device_id=principal.device_id, target=fmt,
+           detail={"filters": described, "text_search": searched, "lang": lang})
 
 
 def stream(

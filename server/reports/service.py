@@ -1,8 +1,10 @@
 """Reading reports as a given principal: list with filters and a cursor, one report, its history.
 
 Every read goes through ``access.visible_clause`` / ``access.can_read`` and ``access.redact``; a
-report the caller may not read is answered as not found, so its existence does not leak. Reading
-a restricted report is written to the audit log.
+report the caller may not read is answered as not found, so its existence does not leak. Every
+version, review and comment is read under its OWN level (``access.can_read_version``): an older
+restricted version of a report since downgraded is not in its history for the contingent. Reading
+a restricted report, or a report holding a restricted version, is written to the audit log.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select
 
-from ..access import Principal, can_read, redact, visible_clause
+from ..access import Principal, can_read, can_read_version, level_of, redact, visible_clause
 from ..audit.service import record
 from ..db.tables import (
+    changes,
     comments,
     contingents,
     incident_sources,
@@ -171,8 +174,9 @@ def load_readable(conn: Connection, principal: Principal, report_id: str) -> dic
     return dict(row)
 
 
-def audit_read(conn: Connection, principal: Principal, row: dict[str, Any], action: str = "report_read") -> None:
-    if row["confidentiality"] == "restricted":
+def audit_read(conn: Connection, principal: Principal, row: dict[str, Any], action: str = "report_read",
+               shown_levels: list[str] | None = None) -> None:
+    if row["confidentiality"] == "restricted" or "restricted" in (shown_levels or []):
         record(conn, action=f"restricted_{action}", actor=principal.username, actor_user_id=principal.user_id,
                device_id=principal.device_id, target=row["id"])
 
@@ -180,7 +184,6 @@ def audit_read(conn: Connection, principal: Principal, row: dict[str, Any], acti
 def get_report(conn: Connection, principal: Principal, report_id: str) -> dict[str, Any]:
     """Current state, every head (several when in conflict), sources, reviews and comments."""
     row = load_readable(conn, principal, report_id)
-    audit_read(conn, principal, row)
     heads = conn.execute(
         select(versions.c.version_id, versions.c.body, versions.c.received_at, versions.c.device_id,
                users.c.username.label("author"))
@@ -188,6 +191,9 @@ def get_report(conn: Connection, principal: Principal, report_id: str) -> dict[s
         .join(users, users.c.id == versions.c.author_user_id)
         .where(report_heads.c.report_id == report_id).order_by(versions.c.seq.desc())
     ).mappings().all()
+    # Each head under its own level: a restricted head of a report listed at mission stays hidden.
+    heads = [h for h in heads if can_read_version(principal, row, level_of(h["body"]))]
+    audit_read(conn, principal, row, shown_levels=[level_of(h["body"]) for h in heads])
     sources: list[str] = []
     if row["incident_id"]:
         # Only the sources the caller may read: listing the others would reveal restricted cases exist.
@@ -207,8 +213,8 @@ def get_report(conn: Connection, principal: Principal, report_id: str) -> dict[s
         "version_id": row["head_version_id"],
         "heads": [{"version_id": h["version_id"], "author": h["author"], "device_id": h["device_id"],
                    "received_at": _iso(h["received_at"]), "body": redact(principal, h["body"])} for h in heads],
-        "reviews": review_history(conn, report_id),
-        "comments": comment_list(conn, report_id),
+        "reviews": review_history(conn, principal, row),
+        "comments": comment_list(conn, principal, row),
         "received_at": _iso(row["received_at"]),
         "updated_at": _iso(row["updated_at"]),
     }
@@ -217,28 +223,37 @@ def get_report(conn: Connection, principal: Principal, report_id: str) -> dict[s
 def version_history(conn: Connection, principal: Principal, report_id: str) -> list[dict[str, Any]]:
     """Every version of a report, oldest first, with who sent it, from which device and when."""
     row = load_readable(conn, principal, report_id)
-    audit_read(conn, principal, row, "history_read")
     rows = conn.execute(
         select(versions.c.version_id, versions.c.parents, versions.c.body, versions.c.device_id,
                versions.c.device_time, versions.c.received_at, versions.c.seq, users.c.username.label("author"))
         .join(users, users.c.id == versions.c.author_user_id)
         .where(versions.c.report_id == report_id).order_by(versions.c.seq)
     ).mappings()
-    return [{k: _iso(v) for k, v in r.items()} | {"body": redact(principal, r["body"])} for r in rows]
+    # Every version under its own level (and redaction), never the report's current one.
+    shown = [r for r in rows if can_read_version(principal, row, level_of(r["body"]))]
+    audit_read(conn, principal, row, "history_read", shown_levels=[level_of(r["body"]) for r in shown])
+    return [{k: _iso(v) for k, v in r.items()} | {"body": redact(principal, r["body"])} for r in shown]
 
 
-def review_history(conn: Connection, report_id: str) -> list[dict[str, Any]]:
+def review_history(conn: Connection, principal: Principal, report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's review decisions, each read under the level the report had when it was made."""
     rows = conn.execute(
-        select(reviews.c.status, reviews.c.comment, reviews.c.created_at, reviews.c.seq, users.c.username.label("by"))
-        .join(users, users.c.id == reviews.c.user_id).where(reviews.c.report_id == report_id).order_by(reviews.c.seq)
+        select(reviews.c.status, reviews.c.comment, reviews.c.created_at, reviews.c.seq, users.c.username.label("by"),
+               changes.c.confidentiality.label("level"))
+        .join(users, users.c.id == reviews.c.user_id).join(changes, changes.c.seq == reviews.c.seq)
+        .where(reviews.c.report_id == report["id"]).order_by(reviews.c.seq)
     ).mappings()
-    return [{k: _iso(v) for k, v in r.items()} for r in rows]
+    return [{k: _iso(v) for k, v in r.items() if k != "level"} for r in rows
+            if can_read_version(principal, report, r["level"] or "restricted")]
 
 
-def comment_list(conn: Connection, report_id: str) -> list[dict[str, Any]]:
+def comment_list(conn: Connection, principal: Principal, report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's comments, each read under the level the report had when it was written."""
     rows = conn.execute(
-        select(comments.c.text, comments.c.created_at, comments.c.seq, users.c.username.label("by"))
-        .join(users, users.c.id == comments.c.user_id).where(comments.c.report_id == report_id)
-        .order_by(comments.c.seq)
+        select(comments.c.text, comments.c.created_at, comments.c.seq, users.c.username.label("by"),
+               changes.c.confidentiality.label("level"))
+        .join(users, users.c.id == comments.c.user_id).join(changes, changes.c.seq == comments.c.seq)
+        .where(comments.c.report_id == report["id"]).order_by(comments.c.seq)
     ).mappings()
-    return [{k: _iso(v) for k, v in r.items()} for r in rows]
+    return [{k: _iso(v) for k, v in r.items() if k != "level"} for r in rows
+            if can_read_version(principal, report, r["level"] or "restricted")]

@@ -22,8 +22,17 @@ from ...common.schema import ReportValidationError, parse_report, report_to_json
 from ...common.sync_protocol import PushStatus, RejectionCode
 from ...common.versioning import version_id as compute_version_id
 from .. import clock, feed
-from ..access import HQ_ROLES, Principal, can_read, most_restrictive
-from ..db.tables import changes, contingents, report_attachments, report_heads, reports, versions
+from ..access import (
+    CONFIDENTIALITY_RANK,
+    HQ_ROLES,
+    PERSON_LISTS,
+    Principal,
+    Refusal,
+    check_write,
+    level_of,
+    redact_fields_differ,
+)
+from ..db.tables import changes, contingents, report_attachments, report_heads, reports, users, versions
 
 STORED = PushStatus.STORED
 DUPLICATE = PushStatus.DUPLICATE
@@ -115,11 +124,16 @@ def store_versions(conn: Connection, principal: Principal, entries: Sequence[New
     batch_ids = [e.version_id for e in entries]
     parent_ids = list({p for e in entries for p in e.parents})
     already = set(conn.execute(select(versions.c.version_id).where(versions.c.version_id.in_(batch_ids))).scalars())
-    known = dict(conn.execute(select(versions.c.version_id, versions.c.report_id)
-                              .where(versions.c.version_id.in_(parent_ids))).all()) if parent_ids else {}
+    known: dict[str, str] = {}
+    bodies: dict[str, dict[str, Any]] = {}  # parents' stored bodies: the write policy reads them
+    for vid, rid, body in (conn.execute(select(versions.c.version_id, versions.c.report_id, versions.c.body)
+                                        .where(versions.c.version_id.in_(parent_ids))) if parent_ids else []):
+        known[vid], bodies[vid] = rid, body or {}
     current: dict[str, dict[str, Any]] = {
         r["id"]: dict(r) for r in conn.execute(
-            select(reports.c.id, reports.c.contingent_id, reports.c.confidentiality, reports.c.author_user_id)
+            select(reports.c.id, reports.c.contingent_id, reports.c.confidentiality, reports.c.author_user_id,
+                   users.c.username.label("author_username"))
+            .join(users, users.c.id == reports.c.author_user_id)
             .where(reports.c.id.in_(report_ids))).mappings()}
     heads: dict[str, set[str]] = {rid: set() for rid in report_ids}
     for rid, vid in conn.execute(select(report_heads.c.report_id, report_heads.c.version_id)
@@ -135,7 +149,7 @@ def store_versions(conn: Connection, principal: Principal, entries: Sequence[New
             outcomes.append(Outcome(e.version_id, DUPLICATE, e.report_id))
             continue
         outcome = checked if isinstance(checked, Outcome) else _check(
-            principal, e, checked, known, current, contingent_by_code)
+            principal, e, checked, known, bodies, current, contingent_by_code)
         if isinstance(outcome, Outcome):
             outcomes.append(outcome)
             continue
@@ -143,7 +157,9 @@ def store_versions(conn: Connection, principal: Principal, entries: Sequence[New
         if e.report_id not in current:
             created.add(e.report_id)
             current[e.report_id] = {"id": e.report_id, "contingent_id": cid, "author_user_id": principal.user_id,
+                                    "author_username": principal.username,
                                     "confidentiality": canonical["confidentiality"]}
+        bodies[e.version_id] = canonical
         heads[e.report_id] = (heads[e.report_id] - set(e.parents)) | {e.version_id}
         known[e.version_id] = e.report_id
         already.add(e.version_id)
@@ -181,7 +197,8 @@ def _parse(e: NewVersion, key: str) -> Outcome | dict[str, Any]:
 
 
 def _check(principal: Principal, e: NewVersion, canonical: dict[str, Any], known: dict[str, str],
-           current: dict[str, dict[str, Any]], contingent_by_code: dict[str, int]) -> Outcome | tuple[dict[str, Any], int]:
+           bodies: dict[str, dict[str, Any]], current: dict[str, dict[str, Any]],
+           contingent_by_code: dict[str, int]) -> Outcome | tuple[dict[str, Any], int]:
     """Why a valid version is refused by what the store holds, or its canonical body and contingent id."""
     vid, rid = e.version_id, e.report_id
     missing = [p for p in e.parents if known.get(p) != rid]
@@ -196,15 +213,16 @@ def _check(principal: Principal, e: NewVersion, canonical: dict[str, Any], known
     if cid is None:
         return _reject(vid, rid, RejectionCode.UNKNOWN_CONTINGENT, f"no contingent {code!r}", "body.contingent")
     if principal.role not in HQ_ROLES and cid != principal.contingent_id:
-        return _reject(vid, rid, RejectionCode.FORBIDDEN, "you may only report for your own contingent", "body.contingent")
-    if cur is not None:
-        if not can_read(principal, contingent_id=cur["contingent_id"], confidentiality=cur["confidentiality"],
-                        author_user_id=cur["author_user_id"]):
-            return _reject(vid, rid, RejectionCode.FORBIDDEN, "you may not edit this report", "report_id")
-        if cid != cur["contingent_id"]:
-            return _reject(vid, rid, RejectionCode.CONTINGENT_CHANGED, "a report stays with the contingent that first filed it",
-                           "body.contingent")
-    return canonical, cid
+        return _reject(vid, rid, RejectionCode.FORBIDDEN, "you may only report for your own contingent",
+                       "body.contingent")
+    if cur is not None and cid != cur["contingent_id"]:
+        return _reject(vid, rid, RejectionCode.CONTINGENT_CHANGED,
+                       "a report stays with the contingent that first filed it", "body.contingent")
+    # The write policy (access.check_write): who may edit, widening, author, hidden names.
+    verdict = check_write(principal, report=cur, parents=[bodies[p] for p in e.parents], body=canonical)
+    if isinstance(verdict, Refusal):
+        return _reject(vid, rid, RejectionCode(verdict.code), verdict.reason, verdict.field)
+    return verdict, cid
 
 
 def _write(conn: Connection, principal: Principal, accepted: list[_Accepted], heads: dict[str, set[str]],
@@ -220,22 +238,23 @@ def _write(conn: Connection, principal: Principal, accepted: list[_Accepted], he
     ).scalars())
     conn.execute(insert(versions), [
         {"version_id": a.entry.version_id, "report_id": a.entry.report_id, "parents": sorted(a.entry.parents),
-         "body": a.entry.body, "author_user_id": principal.user_id, "device_id": principal.device_id,
+         "body": _stored_body(a.entry.body, a.canonical), "author_user_id": principal.user_id, "device_id": principal.device_id,
          "device_time": a.entry.device_time, "received_at": now, "seq": seq}
         for a, seq in zip(accepted, seqs, strict=True)])
     touched = list(dict.fromkeys(a.entry.report_id for a in accepted))
     conn.execute(delete(report_heads).where(report_heads.c.report_id.in_(touched)))
     conn.execute(insert(report_heads), [{"report_id": rid, "version_id": vid}
                                         for rid in touched for vid in sorted(heads[rid])])
-    _link_attachments(conn, accepted, touched)
+    _link_attachments(conn, principal, accepted, touched, seqs)
     newest: dict[str, tuple[_Accepted, int]] = {}
     for a, seq in zip(accepted, seqs, strict=True):
         newest[a.entry.report_id] = (a, seq)  # the last accepted version of a report is always a head
-    levels = _head_levels(conn, touched, heads, accepted)
+    shown = _shown_heads(conn, touched, heads, accepted, seqs)
     new_rows, updates = [], []
     for rid in touched:
         a, seq = newest[rid]
-        row = _projection(a.canonical, a.entry.version_id, seq, len(heads[rid]), levels[rid], now)
+        body, vid = shown[rid]
+        row = _projection(body, vid, seq, len(heads[rid]), now)
         if rid in created:
             new_rows.append(row | {"id": rid, "contingent_id": a.contingent_id,
                                    "author_user_id": current[rid]["author_user_id"], "first_seq": seq,
@@ -249,7 +268,23 @@ def _write(conn: Connection, principal: Principal, accepted: list[_Accepted], he
     return seqs
 
 
-def _link_attachments(conn: Connection, accepted: list[_Accepted], touched: list[str]) -> None:
+def _stored_body(sent: dict[str, Any], decided: dict[str, Any]) -> dict[str, Any]:
+    """The body as sent, with what the server decides: author, confidentiality, carried-over names."""
+    out = dict(sent) | {"author": decided["author"], "confidentiality": decided["confidentiality"]}
+    for key in PERSON_LISTS:
+        if key in decided and redact_fields_differ(sent.get(key), decided[key]):
+            out[key] = decided[key]
+    return out
+
+
+def _link_attachments(conn: Connection, principal: Principal, accepted: list[_Accepted], touched: list[str],
+                      seqs: list[int]) -> None:
+    # Per version, at its own level, and legitimate only if its writer holds or could read the file.
+    from ..attachments.service import link_references
+
+    link_references(conn, principal, [(a.entry.version_id, a.entry.report_id, level_of(a.canonical),
+                                       [att["sha256"] for att in a.canonical.get("attachments") or []])
+                                      for a in accepted])
     wanted = {(a.entry.report_id, att["sha256"]) for a in accepted for att in a.canonical.get("attachments") or []}
     if not wanted:
         return
@@ -260,19 +295,31 @@ def _link_attachments(conn: Connection, accepted: list[_Accepted], touched: list
         conn.execute(insert(report_attachments), [{"report_id": r, "sha256": h} for r, h in missing])
 
 
-def _head_levels(conn: Connection, touched: list[str], heads: dict[str, set[str]],
-                 accepted: list[_Accepted]) -> dict[str, list[str]]:
-    """The confidentiality of every head of each report (read from the store only for old heads)."""
-    in_batch = {a.entry.version_id: a.canonical["confidentiality"] for a in accepted}
+def _shown_heads(conn: Connection, touched: list[str], heads: dict[str, set[str]], accepted: list[_Accepted],
+                 seqs: list[int]) -> dict[str, tuple[dict[str, Any], str]]:
+    """Per report, the head the projection shows: the newest of its least restrictive heads.
+
+    With one head that is the newest version. When heads disagree on confidentiality the report is
+    listed at the lowest level any head has, with that head's content, so it stays with the
+    contingent that may read that head; the more restricted head is read under its own level
+    (history, detail, feed). Nothing is widened: each head's content keeps its own level.
+    """
+    in_batch = {a.entry.version_id: (seq, a.canonical) for a, seq in zip(accepted, seqs, strict=True)}
     old = [vid for rid in touched for vid in heads[rid] if vid not in in_batch]
-    stored = {vid: (body or {}).get("confidentiality", "restricted") for vid, body in conn.execute(
-        select(versions.c.version_id, versions.c.body).where(versions.c.version_id.in_(old)))} if old else {}
-    return {rid: [in_batch.get(vid) or stored.get(vid, "restricted") for vid in heads[rid]] for rid in touched}
+    stored = {vid: (seq, body or {}) for vid, seq, body in conn.execute(
+        select(versions.c.version_id, versions.c.seq, versions.c.body)
+        .where(versions.c.version_id.in_(old)))} if old else {}
+    out = {}
+    for rid in touched:
+        candidates = [(vid, *(in_batch.get(vid) or stored[vid])) for vid in heads[rid]]
+        vid, _, body = min(candidates, key=lambda c: (CONFIDENTIALITY_RANK[level_of(c[2])], -c[1]))
+        out[rid] = (body, vid)
+    return out
 
 
-def _projection(newest: dict[str, Any], newest_id: str, seq: int, heads_count: int, levels: list[str],
+def _projection(newest: dict[str, Any], newest_id: str, seq: int, heads_count: int,
                 now: datetime) -> dict[str, Any]:
-    """The ``reports`` columns derived from the newest head and the levels of all heads."""
+    """The ``reports`` columns derived from the shown head (``_shown_heads``)."""
     loc = newest.get("location") or {}
     if not loc and newest.get("route"):
         # A patrol without a reported position is placed at its route's start, so maps can show it.
@@ -283,7 +330,7 @@ def _projection(newest: dict[str, Any], newest_id: str, seq: int, heads_count: i
     return {
         "kind": newest["kind"],
         "category": newest["category"],
-        "confidentiality": most_restrictive(levels),
+        "confidentiality": level_of(newest),
         "severity": newest.get("severity") or 1,
         "event_time": datetime.fromisoformat(newest["event_time"].replace("Z", "+00:00")),
         "lat": loc.get("lat"),

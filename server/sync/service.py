@@ -24,11 +24,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, false, or_, select, true
+from sqlalchemy import Connection, and_, false, or_, select
 
 from ...common.sync_protocol import MAX_PUSH_BATCH, is_retryable
 from .. import feed
-from ..access import Permission, Principal, redact, visible_clause
+from ..access import Permission, Principal, level_clause, redact, visible_clause
 from ..db.tables import changes, reports, users, versions
 from ..devices.service import touch
 from ..reports.versions import REJECTED, STORED, NewVersion, store_versions
@@ -100,15 +100,11 @@ def _iso(value: datetime | None) -> str | None:
 
 def _feed_filter(principal: Principal) -> Any:
     """Which feed rows the principal may receive (SQL), evaluated against current report state."""
-    if principal.reads_restricted:
-        # The protection team reads every level.
-        once_restricted_ok: Any = true()
-    else:
-        # A change made while the report was restricted (e.g. an older restricted version of a
-        # report since downgraded) stays readable only by those who may read restricted content
-        # of this report: its author.
-        once_restricted_ok = or_(changes.c.confidentiality.is_(None), changes.c.confidentiality != "restricted",
-                                 reports.c.author_user_id == principal.user_id)
+    # Every change is read under its OWN level (a version's, or the report's when a review or
+    # comment was made), besides the report's current visibility: an older restricted or mission
+    # version of a report since downgraded or made public stays with those who could read it.
+    once_restricted_ok = level_clause(principal, changes.c.confidentiality, contingent_id=reports.c.contingent_id,
+                                      author_user_id=reports.c.author_user_id)
     about_report = and_(changes.c.kind.in_(REPORT_KINDS), reports.c.id.is_not(None),
                         visible_clause(principal, reports), once_restricted_ok)
     if principal.device_id is not None:

@@ -173,18 +173,10 @@ def comment_submit(report_id: str, conn: WriteTx, me: ReaderPage, _csrf: CSRF,
 
 @router.get("/attachments/{sha256}")
 def attachment(sha256: str, conn: WriteTx, settings: SettingsDep, me: ReaderPage) -> Response:
-    """An attachment of a report you may read: images inline, anything else as a download.
+    """An attachment of a report you may read: JPEG/PNG/WebP inline, anything else as a download.
 
     The audit entry of a restricted read commits before the bytes stream (``WriteTx``), as in the API.
     """
     with as_page(me):
         dl = attachments.open_download(conn, me, root=settings.attachments_dir, sha256=sha256)
-    headers = {
-        "Content-Length": str(dl.size),
-        "Cache-Control": "private, max-age=31536000, immutable",
-        # Uploaded bytes are untrusted: never let them run as a page of this origin.
-        "Content-Security-Policy": "default-src 'none'; sandbox",
-        "Content-Disposition": "inline" if dl.inline else f'attachment; filename="{dl.sha256}"',
-    }
-    return StreamingResponse(dl.iter_bytes(), media_type=dl.media_type if dl.inline else "application/octet-stream",
-                             headers=headers)
+    return StreamingResponse(dl.iter_bytes(), media_type=dl.media_type, headers=attachments.download_headers(dl))

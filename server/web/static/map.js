@@ -84,6 +84,8 @@
     });
   }
 
+  // Leaflet reads tooltip and popup strings as HTML: every string from data (report fields, place
+  // names from reference data) goes through text(), so markup in it is shown, never run.
   function text(s) { var d = document.createElement("div"); d.textContent = s == null ? "" : String(s); return d.innerHTML; }
 
   function timeWindow() {
@@ -120,10 +122,10 @@
           var isSite = p.kind === "sensitive_site";
           var m = L.circleMarker(ll, { radius: isSite ? 5 : 3, color: isSite ? "#6a00a8" : "#222",
                                        fillColor: isSite ? "#e7d4f5" : "#222", fillOpacity: 1, weight: isSite ? 2 : 1 });
-          m.bindTooltip(p.name, { permanent: !isSite, direction: "right", className: isSite ? "site-label" : "place-label" });
+          m.bindTooltip(text(p.name), { permanent: !isSite, direction: "right", className: isSite ? "site-label" : "place-label" });
           m.addTo(isSite ? layers.sites : layers.places);
         } else {
-          L.geoJSON(f, { style: { color: "#666", weight: 1, fill: false } }).bindTooltip(p.name).addTo(layers.area);
+          L.geoJSON(f, { style: { color: "#666", weight: 1, fill: false } }).bindTooltip(text(p.name)).addTo(layers.area);
         }
       });
     });

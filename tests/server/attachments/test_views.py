@@ -17,6 +17,7 @@ from peacewatch.server.config import Settings
 from peacewatch.server.db.tables import audit_log, chunks
 
 CHUNK = 256 * 1024
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
 
 
 def sha(data: bytes) -> str:
@@ -88,19 +89,28 @@ def test_upload_resume_commit_and_hash_checks(mission: Mission, settings: Settin
     assert sorted(p.name for p in files_under(root / "chunks")) == sorted(hashes)
     assert all(p.parent.name == p.name[:2] for p in files_under(root / "chunks"))
     assert files_under(root / "tmp") == []
-    # The uploader can read it back, byte for byte.
+    # Holding a file grants no download: that goes through a report that references it.
+    r = mission.client.get(f"/api/v1/attachments/{sha(data)}", headers=mission.device_headers("patrol_a"))
+    assert r.status_code == 404
+    ref = {"sha256": sha(data), "size": len(data), "media_type": "image/jpeg", "name": "x.jpg"}
+    entry = version_entry(report_body(attachments=[ref]), mission.device_id("patrol_a"))
+    r = mission.client.post("/api/v1/sync/push", headers=mission.device_headers("patrol_a"),
+                            json={"versions": [entry]})
+    assert r.json()["results"][0]["status"] == "stored"
     r = mission.client.get(f"/api/v1/attachments/{sha(data)}", headers=mission.device_headers("patrol_a"))
     assert r.status_code == 200 and r.content == data
-    assert r.headers["content-type"] == "image/jpeg" and r.headers["content-length"] == str(len(data))
+    # Random bytes are no image, whatever type was declared: a download, never sniffed.
+    assert r.headers["content-type"] == "application/octet-stream" and r.headers["content-length"] == str(len(data))
+    assert r.headers["x-content-type-options"] == "nosniff"
 
 
 def test_download_follows_the_reports_that_reference_the_file(mission: Mission) -> None:
-    photo = upload(mission, "patrol_a", b"photo of the market" * 100)
-    secret = upload(mission, "patrol_a", b"photo of the survivor" * 100)
+    photo = upload(mission, "patrol_a", JPEG + b"photo of the market" * 100)
+    secret = upload(mission, "patrol_a", JPEG + b"photo of the survivor" * 100)
     url = f"/api/v1/attachments/{photo}"
-    # Before any report references it, only the uploader may read it.
+    # Before any report references it, nobody may read it, its uploader included.
     assert mission.client.get(url, headers=mission.headers("commander_a")).status_code == 404
-    assert mission.client.get(url, headers=mission.headers("patrol_a")).status_code == 200
+    assert mission.client.get(url, headers=mission.headers("patrol_a")).status_code == 404
     ref = {"sha256": photo, "size": 1900, "media_type": "image/jpeg", "name": "market.jpg"}
     mission_body = report_body(attachments=[ref])
     ref2 = {"sha256": secret, "size": 2100, "media_type": "image/jpeg", "name": "s.jpg"}
@@ -125,6 +135,13 @@ def test_download_follows_the_reports_that_reference_the_file(mission: Mission) 
     assert mission.client.get(f"/api/v1/attachments/{'0' * 64}", headers=mission.headers("hr")).status_code == 404
     # Uploaded bytes of a type a browser would run are served as a sandboxed download.
     page = upload(mission, "patrol_a", b"<script>alert(1)</script>", media_type="text/html")
+    ref3 = {"sha256": page, "size": 25, "media_type": "text/html", "name": "p.html"}
+    r = mission.client.post("/api/v1/sync/push", headers=mission.device_headers("patrol_a"), json={
+        "versions": [version_entry(report_body(attachments=[ref3]), device)]})
+    assert r.json()["results"][0]["status"] == "stored"
+    # The photo is a JPEG by its bytes: shown inline, as image/jpeg.
+    r = mission.client.get(url, headers=mission.headers("patrol_a"))
+    assert r.headers["content-type"] == "image/jpeg" and r.headers["content-disposition"] == "inline"
     r = mission.client.get(f"/api/v1/attachments/{page}", headers=mission.headers("patrol_a"))
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/octet-stream"

@@ -359,13 +359,14 @@ def test_pull_never_returns_restricted_content_to_those_who_may_not_read_it(miss
     device = mission.device_id("patrol_a")
     restricted = report_body(confidentiality="restricted", description=f"witness said {SECRET}")
     named = report_body(kind="hr_concern", category="arbitrary_detention", confidentiality="mission")
-    # A report that was mission-level and became restricted through a conflicting head:
-    # its earlier mission-level version must disappear from pulls too (current visibility).
-    before = report_body(title=f"first version {SECRET}")
+    # A mission report with a conflicting restricted head: the report stays with its contingent
+    # (its mission heads), the restricted head is read under its own level (issue 16, item 4).
+    before = report_body(title="first version")
     v_before = version_entry(before, device)
     v_left = version_entry(before | {"casualties": before["casualties"] | {"killed": 2}}, device,
                            [v_before["version_id"]])
-    v_right = version_entry(before | {"confidentiality": "restricted"}, device, [v_before["version_id"]])
+    v_right = version_entry(before | {"confidentiality": "restricted", "description": f"restricted head {SECRET}"},
+                            device, [v_before["version_id"]])
     # A report first filed restricted and later downgraded by its author: the downgraded version
     # is shared, the restricted one stays with the protection team and the author.
     was_restricted = report_body(confidentiality="restricted", description=f"first account {SECRET}")
@@ -397,6 +398,8 @@ def test_pull_never_returns_restricted_content_to_those_who_may_not_read_it(miss
     hr = next(c for c in seen if c.get("report_id") == named["id"])
     assert hr["body"]["victims"][0]["name"] is None
     assert [c["version_id"] for c in seen if c.get("report_id") == was_restricted["id"]] == [v_down["version_id"]]
+    assert [c["version_id"] for c in seen if c.get("report_id") == before["id"]] == [v_before["version_id"],
+                                                                                   v_left["version_id"]]
     # The protection team and the author (signed in without the tablet) do read it: the test can fail.
     for who in ("protection", "patrol_a"):
         r = mission.client.get(PULL, params={"limit": 1000}, headers=mission.headers(who))
