@@ -27,6 +27,7 @@ from ..db.tables import (
     users,
     versions,
 )
+from ..input_checks import parse_utc, text_problem
 from ..problems import invalid, not_found
 from .filters import ReportFilters
 
@@ -55,8 +56,12 @@ def _encode_cursor(event_time: datetime, report_id: str) -> str:
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         t, rid = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(t), str(rid)
-    except (ValueError, TypeError):
+        # A time without zone or past year 9999 in UTC is not one this server wrote.
+        moment = datetime.fromisoformat(t)
+        if moment.tzinfo is None or not isinstance(rid, str) or text_problem(rid):
+            raise ValueError("not a cursor this server wrote")
+        return parse_utc(t), str(rid)
+    except (ValueError, TypeError, OverflowError):
         raise invalid("cursor", "not a cursor returned by this server") from None
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from ..deps import EngineDep, ReadConn, Reader, Submitter, WriteConn
 from ..devices.service import note_seen
 from ..duplicates.backlog import proposals_waiting
+from ..input_checks import INT64_MAX, to_utc
 from . import service
 
 router = APIRouter(tags=["sync"])
@@ -30,7 +31,7 @@ class PushVersion(BaseModel):
     version_id: str = Field(pattern=SHA256, description="version_id(body, parents, device) as lowercase hex")
     parents: list[Annotated[str, Field(pattern=SHA256)]] = Field(default_factory=list, max_length=64)
     body: dict[str, Any] = Field(description="The report body (CONTRIBUTING.md, 'The report body')")
-    device_time: AwareDatetime | None = Field(
+    device_time: Annotated[AwareDatetime, AfterValidator(to_utc)] | None = Field(
         default=None, description="The tablet's clock when the version was saved; kept, never used for order")
     device_id: str | None = Field(
         default=None, max_length=80,
@@ -57,7 +58,7 @@ def push(batch: PushRequest, conn: WriteConn, me: Submitter, request: Request) -
 
 @router.get("/sync/pull")
 def pull(conn: ReadConn, engine: EngineDep, me: Reader,
-         since: int = Query(0, ge=0, description="The `next` of the previous page; 0 for everything"),
+         since: int = Query(0, ge=0, le=INT64_MAX, description="The `next` of the previous page; 0 for everything"),
          limit: int = Query(service.DEFAULT_PULL_LIMIT, ge=1, le=service.MAX_PULL_LIMIT)) -> dict:
     """The changes after ``since`` the caller may see, in server order, redacted; ``next`` and ``more``."""
     page = service.pull(conn, me, since=since, limit=limit)
