@@ -41,6 +41,10 @@ class LoginRequired(Exception):
         self.reason = reason
 
 
+class TwoFactorEnrolmentRequired(Exception):
+    """The session may only enrol a second factor (the mission requires one); sent to that page."""
+
+
 class PageForbidden(Exception):
     """The signed-in role may not open this page or do this action."""
 
@@ -119,6 +123,8 @@ def require_page(permission: Permission) -> Callable[..., Principal | None]:
         principal = current_principal(request)
         if principal is None:
             raise LoginRequired(_next_url(request))
+        if principal.two_factor_pending and not principal.may(permission):
+            raise TwoFactorEnrolmentRequired()
         if not principal.may(permission):
             raise PageForbidden(principal, f"The {principal.role.value} role may not open this page.")
         return principal
@@ -142,6 +148,7 @@ CSRF = Annotated[None, Depends(csrf_checked)]
 FormFields = Annotated[dict[str, str], Depends(form_fields)]
 PublicPage = Annotated[Principal | None, Depends(require_page(Permission.PUBLIC))]
 SignedIn = Annotated[Principal, Depends(require_page(Permission.AUTHENTICATED))]
+OwnSignInPage = Annotated[Principal, Depends(require_page(Permission.SIGN_IN))]
 ReaderPage = Annotated[Principal, Depends(require_page(Permission.READ_REPORTS))]
 ReviewerPage = Annotated[Principal, Depends(require_page(Permission.REVIEW))]
 AnalystPage = Annotated[Principal, Depends(require_page(Permission.ANALYSE))]

@@ -43,7 +43,7 @@ def users_page(request: Request, conn: ReadConn, me: AdminPage) -> Response:
 
 
 @router.post("/users")
-def create_user(conn: WriteTx, me: AdminPage, _csrf: CSRF, username: Annotated[str, Form()] = "",
+def create_user(conn: WriteTx, me: AdminPage, _csrf: CSRF, settings: SettingsDep, username: Annotated[str, Form()] = "",
                 password: Annotated[str, Form()] = "", role: Annotated[str, Form()] = "",
                 contingent: Annotated[str, Form()] = "", display_name: Annotated[str, Form()] = "",
                 language: Annotated[str, Form()] = "en") -> Response:
@@ -53,7 +53,8 @@ def create_user(conn: WriteTx, me: AdminPage, _csrf: CSRF, username: Annotated[s
                                    "language": language})
         users.create_user(conn, username=body.username, password=body.password, role=body.role,
                           contingent=body.contingent, display_name=body.display_name, language=body.language,
-                          actor=me.username, actor_user_id=me.user_id)
+                          actor=me.username, actor_user_id=me.user_id,
+                          password_min_length=settings.password_min_length)
     return RedirectResponse(f"/admin/users?done=created:{body.username}", status_code=303)
 
 
