@@ -132,6 +132,20 @@ def test_paired_surrogates_and_escaped_backslashes_are_ordinary_text(mission: Mi
     assert r.status_code == 200 and r.json()["results"][0]["status"] == "stored", r.text
 
 
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"])
+def test_report_times_past_the_calendar_once_in_utc_are_rejected_per_version(mission: Mission, when: str) -> None:
+    entry = version_entry(report_body() | {"event_time": when}, mission.device_id("patrol_a"))
+    r = _lenient(mission).post("/api/v1/sync/push", content=json.dumps({"versions": [entry]}),
+                               headers=mission.device_headers("patrol_a") | {"Content-Type": "application/json"})
+    assert r.status_code == 200, r.text
+    result = r.json()["results"][0]
+    assert result["status"] == "rejected" and result["field"] == "body.event_time", result
+    late = version_entry(report_body(), mission.device_id("patrol_a")) | {"device_time": when}
+    r = _lenient(mission).post("/api/v1/sync/push", content=json.dumps({"versions": [late]}),
+                               headers=mission.device_headers("patrol_a") | {"Content-Type": "application/json"})
+    _assert_names(r, "versions.0.device_time")
+
+
 def test_integer_past_64_bits_in_a_body(mission: Mission) -> None:
     r = _lenient(mission).post("/api/v1/attachments/" + "0" * 64,
                                json={"chunks": ["0" * 64], "size": 2**64, "media_type": "image/jpeg"},
