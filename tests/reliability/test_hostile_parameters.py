@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from fastapi.dependencies.models import Dependant
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,7 +27,9 @@ from hypothesis import strategies as st
 from factories import Mission, report_body, version_entry
 from peacewatch.server.access import Permission
 from peacewatch.server.problems import Code
-from peacewatch.server.route_policy import route_table
+from fastapi.routing import APIRoute
+
+from peacewatch.server.route_policy import _flat_routes, declared_permissions, route_table
 
 CODES = {c.value for c in Code}
 DEEP = "[" * 5000 + "]" * 5000
@@ -215,3 +218,35 @@ def test_random_hostile_values_on_random_parameters(lenient: TestClient, mission
         _check(_call(lenient, mission, method, _url(path, op, (name, value)), user), f"{method} {path} {name}={value!r}")
 
     check()
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def test_dashboard_pages_with_hostile_query_and_path_values(mission: Mission) -> None:
+    """The dashboard is not in the OpenAPI: walk its GET pages from the routes themselves."""
+    browser = TestClient(mission.client.app, base_url="https://testserver", raise_server_exceptions=False,
+                         follow_redirects=False)
+    pages = [(path, route) for path, route in _flat_routes(mission.client.app.routes)
+             if isinstance(route, APIRoute) and not path.startswith("/api/") and "GET" in (route.methods or ())]
+    assert len(pages) > 10
+    sent = 0
+    for path, route in pages:
+        perms = declared_permissions(route.dependant)
+        browser.cookies.set("pw_session", mission.tokens["admin" if Permission.ADMIN in perms else "analyst"])
+        base = path.replace("{", "").replace("}", "")  # a harmless literal where an id would go
+        for value in ("a\x00b", "\ud800", "%FF", str(2**64), DATES[0], DATES[1], DEEP):
+            encoded = _encode(value)
+            urls = [f"{base}?{quote(name)}={encoded}" for name in _query_names(route.dependant)]
+            if "{" in path:
+                first = path.split("{", 1)[1].split("}", 1)[0]
+                urls.append(path.replace("{" + first + "}", encoded).replace("{", "").replace("}", ""))
+            for url in urls:
+                r = browser.get(url)
+                assert r.status_code < 500, (url[:120], r.status_code, r.text[:300])
+                sent += 1
+    assert sent > 100

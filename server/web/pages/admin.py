@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
 import segno
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
@@ -14,6 +14,7 @@ from ...access import Role
 from ...audit import service as audit
 from ...deps import ReadConn, SettingsDep
 from ...devices import service as devices
+from ...input_checks import INT64_MAX, parse_utc
 from ...problems import invalid
 from ...users import service as users
 from ...users.models import ContingentIn, UserIn
@@ -125,14 +126,16 @@ def _time(field: str, value: str) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value)
+        # A date or time without zone is UTC; one past the calendar once in UTC is refused.
+        return parse_utc(value)
     except ValueError:
-        raise invalid(field, f"{field} must be an ISO 8601 date or time") from None
+        raise invalid(field, f"{field} must be an ISO 8601 date or time between the years 1 and 9999") from None
 
 
 @router.get("/audit")
 def audit_page(request: Request, conn: ReadConn, me: AdminPage, action: str = "", actor: str = "",
-               target: str = "", since: str = "", until: str = "", after: int = 0) -> Response:
+               target: str = "", since: str = "", until: str = "",
+               after: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0) -> Response:
     """The audit log, oldest first, filterable, paged by the last id seen; with the chain check."""
     with as_page(me):
         entries = audit.query(conn, action=action or None, actor=actor or None, target=target or None,
