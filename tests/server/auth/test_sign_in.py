@@ -65,14 +65,14 @@ def test_unknown_and_known_usernames_cost_the_same(client: TestClient, mission: 
     _login(client, "nobody-here", "warm-up-guess")  # the dummy hash is made on first use
     known: list[float] = []
     unknown: list[float] = []
-    for i in range(6):
+    for i in range(8):
         for name, into in (("timed", known), (f"nobody-{i}", unknown)):
             start = time.perf_counter()
             assert _login(client, name, "wrong-guess").status_code == 401
             into.append(time.perf_counter() - start)
     k, u = statistics.median(known), statistics.median(unknown)
     # Without the dummy verification an unknown name answered ~50x faster; the same work keeps it close.
-    assert 0.6 < u / k < 1.6, (k, u)
+    assert 0.5 < u / k < 2.0, (k, u)
 
 
 # -- throttling: growing delays per (username, address), never a lock ------------------------------
