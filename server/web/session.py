@@ -1,8 +1,9 @@
 """Dashboard sign-in state: the session cookie, CSRF tokens and ``require_page``.
 
 The cookie carries a token of the same ``sessions`` table the API's bearer tokens use (issued by
-``auth.service.login``), HttpOnly and SameSite=Strict, so its expiry and sign-out work exactly as
-for the API. Every POST form carries a CSRF token derived with HMAC from the session token: it
+``auth.service.login``), HttpOnly, SameSite=Strict and Secure (unless ``cookie_secure`` is off for
+plain-HTTP development), so its expiry and sign-out work exactly as for the API. A session limited to
+two-factor enrolment is sent to the enrolment page from every other page. Every POST form carries a CSRF token derived with HMAC from the session token: it
 cannot be forged without the server secret and dies with the session. The sign-in form, posted
 before any session exists, is protected the same way by a random pre-sign-in cookie.
 
