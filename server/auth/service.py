@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import NoReturn
 from datetime import timedelta
+from typing import NoReturn
 
 from sqlalchemy import Connection, and_, func, insert, select, update
 

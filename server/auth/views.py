@@ -9,7 +9,15 @@ from fastapi import APIRouter, Depends, Header, Request
 from ..access import Permission, Principal
 from ..deps import Public, ReadConn, SettingsDep, WriteConn, require
 from . import service, two_factor
-from .models import LoginRequest, LoginResponse, Me, RecoveryCodes, TwoFactorConfirm, TwoFactorSetup, TwoFactorStatus
+from .models import (
+    LoginRequest,
+    LoginResponse,
+    Me,
+    RecoveryCodes,
+    TwoFactorConfirm,
+    TwoFactorSetup,
+    TwoFactorStatus,
+)
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

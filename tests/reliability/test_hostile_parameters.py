@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 import pytest
 from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -27,8 +28,6 @@ from hypothesis import strategies as st
 from factories import Mission, report_body, version_entry
 from peacewatch.server.access import Permission
 from peacewatch.server.problems import Code
-from fastapi.routing import APIRoute
-
 from peacewatch.server.route_policy import _flat_routes, declared_permissions, route_table
 
 CODES = {c.value for c in Code}

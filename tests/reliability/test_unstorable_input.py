@@ -11,9 +11,8 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-from typing import Any
-
 import typing
+from typing import Any
 
 import pytest
 from fastapi.dependencies.models import Dependant
