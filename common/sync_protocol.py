@@ -17,11 +17,11 @@ server can add kinds later; :data:`CHANGE_KINDS` lists the ones this version kno
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 __all__ = [
     "CHANGE_KINDS",
@@ -125,6 +125,14 @@ class _Message(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _utc(value: datetime) -> datetime:
+    """An aware time in UTC; refused when converting leaves the years 1 to 9999 (never a server error)."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is outside the years 1 to 9999 once converted to UTC") from None
+
+
 class PushEntry(_Message):
     """One version in a push: its report, its content-hash id, its parents and the report body."""
 
@@ -132,7 +140,7 @@ class PushEntry(_Message):
     version_id: str = Field(pattern=SHA256, description="version_id(body, parents, device) as lowercase hex")
     parents: list[Annotated[str, Field(pattern=SHA256)]] = Field(default_factory=list, max_length=MAX_PARENTS)
     body: dict[str, Any] = Field(description="The report body (docs/sync-protocol.md, 'The report body')")
-    device_time: AwareDatetime | None = Field(
+    device_time: Annotated[AwareDatetime, AfterValidator(_utc)] | None = Field(
         default=None, description="The tablet's clock when the version was saved; kept, never used for order")
     device_id: str | None = Field(
         default=None, max_length=80,

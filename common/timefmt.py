@@ -48,7 +48,10 @@ def _require_aware(dt: datetime, field: str) -> datetime:
         raise TimeFormatError(field, "bad_datetime")
     if dt.tzinfo is None or dt.utcoffset() is None:
         raise TimeFormatError(field, "naive_datetime")
-    return dt.astimezone(UTC)
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:00-05:00 is past year 9999 in UTC
+        raise TimeFormatError(field, "bad_datetime") from None
 
 
 def to_iso(dt: datetime) -> str:

@@ -57,6 +57,9 @@ class Role(StrEnum):
 class Permission(StrEnum):
     PUBLIC = "public"  # no sign-in: health, schema, sign-in, enrolment
     AUTHENTICATED = "authenticated"  # any signed-in user: own profile, sign-out, reference data
+    # Own sign-in settings (two-factor enrolment, who am I, sign-out): the only thing a session may
+    # do while the mission requires two-factor sign-in of its user and they have not enrolled.
+    SIGN_IN = "sign_in"
     READ_REPORTS = "read_reports"
     SUBMIT = "submit"
     REVIEW = "review"
@@ -84,7 +87,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset({Permission.ADMIN}),
 }
 for _role in Role:
-    ROLE_PERMISSIONS[_role] |= {Permission.PUBLIC, Permission.AUTHENTICATED}
+    ROLE_PERMISSIONS[_role] |= {Permission.PUBLIC, Permission.AUTHENTICATED, Permission.SIGN_IN}
+
+# What a session limited to two-factor enrolment may do.
+ENROLMENT_ONLY = frozenset({Permission.PUBLIC, Permission.SIGN_IN})
 
 CONFIDENTIALITY_RANK = {"public": 0, "mission": 1, "restricted": 2}
 
@@ -99,8 +105,11 @@ class Principal:
     contingent_id: int | None
     contingent_code: str | None = None
     device_id: str | None = None
+    two_factor_pending: bool = False  # signed in by password only; must enrol a second factor first
 
     def may(self, permission: Permission) -> bool:
+        if self.two_factor_pending:
+            return permission in ENROLMENT_ONLY
         return permission in ROLE_PERMISSIONS[self.role]
 
     @property

@@ -35,7 +35,20 @@ class Settings(BaseSettings):
     enrolment_code_ttl_minutes: int = 60 * 24
     max_body_bytes: int = 8 * 1024 * 1024
     max_chunk_bytes: int = 1024 * 1024
+    # Enrolment-code guesses per code-holder a minute (devices); sign-in uses the throttle below.
     login_attempts_per_minute: int = 10
+    # Sign-in throttling per (username, client address): this many failures are free, then each
+    # further failure doubles the wait before the next attempt from that address, up to the max.
+    login_free_failures: int = 5
+    login_max_delay_s: int = 15 * 60
+    # Passwords: at least this long, and not guessable (zxcvbn score >= 3, never the username).
+    password_min_length: int = 10
+    # Two-factor (TOTP) sign-in is required for HQ roles and admin when true (PEACEWATCH_REQUIRE_2FA).
+    require_2fa: bool = False
+    # Session cookies are Secure (sent over HTTPS only) unless this is false: only for a dashboard
+    # served over plain HTTP to a browser on another machine during development. Browsers accept
+    # Secure cookies from http://localhost and 127.0.0.1, so local development needs no change.
+    cookie_secure: bool = True
     secret_key: str = ""
     # Requests inside the app at once (others wait without holding a worker thread); about half
     # the database connection pool, so every admitted request can get its connections.

@@ -2,7 +2,10 @@
 
 Bodies are counted as they arrive, so an oversized upload is refused without being held in
 memory; a gzip body is inflated incrementally with the same limit on the inflated size, so a
-small compressed bomb is refused too.
+small compressed bomb is refused too. A gzip body must be one complete stream, CRC trailer
+included: a truncated or corrupt one is refused (400 ``invalid_json``, field ``body``), never read
+as whatever part of it inflated. Text no database can hold in a JSON or form body is refused here
+too (``input_checks``), naming the field.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import zlib
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .input_checks import body_problem
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -26,8 +31,12 @@ SECURITY_HEADERS = [
 ]
 
 
-async def _problem(send: Send, status: int, code: str, message: str) -> None:
-    body = json.dumps({"error": code, "message": message}).encode()
+async def _problem(send: Send, status: int, code: str, message: str, field: str | None = None,
+                   **extra: Any) -> None:
+    payload: dict[str, Any] = {"error": code, "message": message}
+    if field is not None:
+        payload["field"] = field
+    body = json.dumps(payload | extra).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
@@ -78,14 +87,25 @@ class BodyLimitMiddleware:
             try:
                 body = inflater.decompress(body, self.max_bytes + 1)
             except zlib.error:
-                await _problem(send, 400, "invalid_json", "the gzip body is corrupt")
+                await _problem(send, 400, "invalid_json", "body: the gzip body is corrupt", "body")
                 return
             if len(body) > self.max_bytes or inflater.unconsumed_tail:
                 await _problem(send, 413, "body_too_large", f"the inflated request body is over {self.max_bytes} bytes")
                 return
+            # ``eof`` is only set once the whole stream, CRC and length trailer included, was read
+            # and checked; bytes after it are not part of the body either.
+            if not inflater.eof or inflater.unused_data:
+                await _problem(send, 400, "invalid_json",
+                               "body: the gzip body is truncated or has data after its end", "body")
+                return
             scope = dict(scope)
             scope["headers"] = [(k, v) for k, v in scope["headers"] if k not in (b"content-encoding", b"content-length")]
             scope["headers"].append((b"content-length", str(len(body)).encode()))
+        content_type = headers.get(b"content-type", b"").decode("latin-1")
+        refusal = body_problem(content_type, body)
+        if refusal is not None:
+            await _problem(send, refusal.status, refusal.code.value, refusal.message, refusal.field, **refusal.extra)
+            return
         replayed = False
 
         async def replay() -> Message:

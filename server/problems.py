@@ -12,7 +12,8 @@ with the status below. Clients (the tablet, the dashboard, scripts) switch on ``
 | not_authenticated | 401 | no or unknown credentials |
 | token_expired | 401 | the bearer token has expired; sign in again |
 | device_revoked | 401 | this device was revoked by an administrator |
-| bad_credentials | 401 | wrong username or password |
+| bad_credentials | 401 | wrong username or password (or two-factor code) |
+| two_factor_required | 401 | the password was right; now give ``two_factor_code`` (TOTP or recovery code) |
 | forbidden | 403 | the role may not do this |
 | not_found | 404 | no such thing, or not visible to the caller |
 | conflict | 409 | different content under an existing id, or a state that forbids the action |
@@ -43,6 +44,7 @@ class Code(StrEnum):
     TOKEN_EXPIRED = "token_expired"
     DEVICE_REVOKED = "device_revoked"
     BAD_CREDENTIALS = "bad_credentials"
+    TWO_FACTOR_REQUIRED = "two_factor_required"
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
@@ -62,6 +64,7 @@ STATUS: dict[Code, int] = {
     Code.TOKEN_EXPIRED: 401,
     Code.DEVICE_REVOKED: 401,
     Code.BAD_CREDENTIALS: 401,
+    Code.TWO_FACTOR_REQUIRED: 401,
     Code.FORBIDDEN: 403,
     Code.NOT_FOUND: 404,
     Code.CONFLICT: 409,

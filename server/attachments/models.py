@@ -22,7 +22,7 @@ class MissingRequest(BaseModel):
 class CommitRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     chunks: list[Sha] = Field(max_length=MAX_MANIFEST_CHUNKS, description="Chunk hashes in file order")
-    size: int = Field(ge=0, description="The whole file's size in bytes")
+    size: int = Field(ge=0, le=2**53, description="The whole file's size in bytes")
     media_type: str = Field(pattern=r"^[A-Za-z0-9][\w.+-]*/[\w.+-]+$", max_length=100, examples=["image/jpeg"])
 
 

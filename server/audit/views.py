@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Query
 
 from ..deps import Admin, ReadConn
+from ..input_checks import INT64_MAX, UtcDateTime
 from . import service
 from .models import EntryPage, Verification
 
@@ -15,8 +14,8 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 
 @router.get("", response_model=EntryPage)
 def list_entries(conn: ReadConn, _: Admin, action: str | None = None, actor: str | None = None,
-                 target: str | None = None, since: datetime | None = None, until: datetime | None = None,
-                 after: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000)) -> dict:
+                 target: str | None = None, since: UtcDateTime | None = None, until: UtcDateTime | None = None,
+                 after: int = Query(0, ge=0, le=INT64_MAX), limit: int = Query(100, ge=1, le=1000)) -> dict:
     """Audit entries, oldest first, filterable; page with ``after`` = the last id seen."""
     entries = service.query(conn, action=action, actor=actor, target=target, since=since, until=until,
                             after_id=after, limit=limit)

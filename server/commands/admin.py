@@ -69,12 +69,9 @@ def cmd_create_user(args: argparse.Namespace) -> int:
             print("error: give --password or PEACEWATCH_NEW_PASSWORD when not on a terminal", file=sys.stderr)
             return 2
         password = getpass.getpass(f"password for {args.username}: ")
-    if len(password) < 8:
-        print("error: password: must be at least 8 characters", file=sys.stderr)
-        return 2
     out = _in_transaction(args, lambda c, s: create_user(
         c, username=args.username, password=password, role=Role(args.role), contingent=args.contingent,
-        display_name=args.display_name or "", language=args.language))
+        display_name=args.display_name or "", language=args.language, password_min_length=s.password_min_length))
     print(f"user {out['username']} created ({out['role']}, contingent {out['contingent'] or '-'})")
     return 0
 
@@ -122,6 +119,14 @@ def cmd_revoke_device(args: argparse.Namespace) -> int:
 
     _in_transaction(args, lambda c, s: revoke(c, device_id=args.device_id))
     print(f"device {args.device_id} revoked: it can no longer sync")
+    return 0
+
+
+def cmd_reset_2fa(args: argparse.Namespace) -> int:
+    from ..auth.two_factor import reset
+
+    _in_transaction(args, lambda c, s: reset(c, username=args.username))
+    print(f"two-factor sign-in reset for {args.username}: their sessions ended; they enrol again at next sign-in")
     return 0
 
 
@@ -203,6 +208,11 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
                         description="Revoke a device: its next request is refused (401 device_revoked).")
     p.add_argument("device_id")
     p.set_defaults(func=cmd_revoke_device)
+
+    p = asub.add_parser("reset-2fa", parents=[parent],
+                        help="turn off a user's two-factor sign-in (lost phone and recovery codes)")
+    p.add_argument("username")
+    p.set_defaults(func=cmd_reset_2fa)
 
     p = asub.add_parser("verify-audit", parents=[parent], help="verify the audit log's hash chain",
                         description="Recompute the audit log's hash chain; exit status 1 if any link is broken.")

@@ -54,11 +54,13 @@ def _people(conn: Connection) -> list[tuple[str, str]]:
         create_contingent(conn, code=code, name=name, country=country, actor="seed")
         for username, role in ((f"{code.lower()}.cmd", Role.COMMANDER), (f"{code.lower()}.patrol1", Role.PATROL),
                                (f"{code.lower()}.patrol2", Role.PATROL)):
-            create_user(conn, username=username, password=DEMO_PASSWORD, role=role, contingent=code, actor="seed")
+            create_user(conn, username=username, password=DEMO_PASSWORD, role=role, contingent=code, actor="seed",
+                        enforce_policy=False)
             sign_ins.append((username, role.value))
     for username, role in (("analyst", Role.HQ_ANALYST), ("protection", Role.PROTECTION_OFFICER),
                            ("hro", Role.HR_OFFICER), ("admin", Role.ADMIN)):
-        create_user(conn, username=username, password=DEMO_PASSWORD, role=role, contingent=None, actor="seed")
+        create_user(conn, username=username, password=DEMO_PASSWORD, role=role, contingent=None, actor="seed",
+                        enforce_policy=False)
         sign_ins.append((username, role.value))
     return sign_ins
 

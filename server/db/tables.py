@@ -58,6 +58,12 @@ users = Table(
     Column("language", String(8), nullable=False, server_default="en"),
     Column("active", Boolean, nullable=False, server_default="1"),
     Column("created_at", UTCDateTime, nullable=False),
+    # TOTP two-factor sign-in (server/auth/two_factor.py): the active secret (base32), a secret
+    # being enrolled (active once a code from it is confirmed), and the last time step accepted
+    # (a code is good once: replaying an observed code is refused).
+    Column("totp_secret", String(64), nullable=True),
+    Column("totp_pending_secret", String(64), nullable=True),
+    Column("totp_last_step", BigInteger, nullable=True),
 )
 
 sessions = Table(
@@ -68,6 +74,31 @@ sessions = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
+    # A session of a user whom the mission requires to use two-factor sign-in and who has not
+    # enrolled yet: it may only enrol (Permission.SIGN_IN) until a TOTP code is confirmed.
+    Column("two_factor_pending", Boolean, nullable=False, server_default="0"),
+)
+
+# Single-use recovery codes for two-factor sign-in, stored as SHA-256 (they are random, ~60 bits).
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
+)
+
+# Failed sign-ins per (username, client address): the delay before the next attempt from that
+# address grows with each failure; another address (the real user) is not slowed.
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("client", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", UTCDateTime, nullable=False),
 )
 
 devices = Table(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from typing import Annotated
 
 import segno
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -71,7 +72,8 @@ def issue_code(body: CodeRequest, conn: WriteConn, settings: SettingsDep, admin:
 
 @router.get("/admin/devices/codes/{code}/qr.png", response_class=Response,
             responses={200: {"content": {"image/png": {}}}})
-def code_qr(code: str, request: Request, _: Admin) -> Response:
+def code_qr(code: Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,32}$", description="An enrolment code")],
+            request: Request, _: Admin) -> Response:
     """The enrolment code as a QR code PNG (with this server's address) for the tablet's camera."""
     buf = io.BytesIO()
     segno.make(f"peacewatch:enrol?server={str(request.base_url).rstrip('/')}&code={code}", error="m").save(

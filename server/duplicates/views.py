@@ -2,37 +2,42 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Body, Depends, Query
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Path, Query
 
 from ..deps import Analyst, ReadConn, WriteConn
+from ..input_checks import INT64_MAX
 from . import service
 from .backlog import current_proposals
 from .models import Overrides, ProposalStatus
 
 router = APIRouter(tags=["duplicates"])
 
+ProposalId = Annotated[int, Path(ge=1, le=INT64_MAX)]
+
 
 @router.get("/duplicates", dependencies=[Depends(current_proposals)])
 def list_duplicates(conn: ReadConn, me: Analyst, status: ProposalStatus = "proposed",
-                    limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0)) -> dict:
+                    limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=INT64_MAX)) -> dict:
     """Proposed duplicate pairs you may read (both reports), best score first, with their reasons."""
     return service.list_proposals(conn, me, status=status, limit=limit, offset=offset)
 
 
 @router.get("/duplicates/{proposal_id}", dependencies=[Depends(current_proposals)])
-def get_duplicate(proposal_id: int, conn: ReadConn, me: Analyst) -> dict:
+def get_duplicate(proposal_id: ProposalId, conn: ReadConn, me: Analyst) -> dict:
     """One proposal with its reasons and both reports' summaries."""
     return service.get_proposal(conn, me, proposal_id)
 
 
 @router.post("/duplicates/{proposal_id}/confirm", status_code=201)
-def confirm(proposal_id: int, conn: WriteConn, me: Analyst, request: Overrides | None = Body(default=None)) -> dict:
+def confirm(proposal_id: ProposalId, conn: WriteConn, me: Analyst, request: Overrides | None = Body(default=None)) -> dict:
     """Merge the pair into one consolidated incident keeping every source (optionally with overrides)."""
     return service.confirm(conn, me, proposal_id=proposal_id, overrides=request.overrides if request else None)
 
 
 @router.post("/duplicates/{proposal_id}/dismiss")
-def dismiss(proposal_id: int, conn: WriteConn, me: Analyst) -> dict:
+def dismiss(proposal_id: ProposalId, conn: WriteConn, me: Analyst) -> dict:
     """Not the same event: the pair is closed and never proposed again."""
     return service.dismiss(conn, me, proposal_id=proposal_id)
 

@@ -8,7 +8,6 @@ narrowed by its bounding box in SQL and then tested exactly with shapely (``matc
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -18,6 +17,7 @@ from sqlalchemy import Select, func, select
 
 from ...common.schema import Kind
 from ..db.tables import contingents, reports
+from ..input_checks import UtcDateTime
 
 REVIEW_STATUSES = ("unreviewed", "verified", "rejected", "needs_information")
 
@@ -25,12 +25,12 @@ REVIEW_STATUSES = ("unreviewed", "verified", "rejected", "needs_information")
 class ReportFilters(BaseModel):
     """Filters for ``GET /reports``, ``/exports/*`` and ``/hotspots`` (all optional)."""
 
-    start: datetime | None = Field(default=None, description="Event time from (ISO 8601, inclusive)")
-    end: datetime | None = Field(default=None, description="Event time until (ISO 8601, exclusive)")
-    received_start: datetime | None = Field(default=None, description="Received by the server from (ISO 8601, inclusive)")
-    received_end: datetime | None = Field(default=None, description="Received by the server until (ISO 8601, exclusive)")
+    start: UtcDateTime | None = Field(default=None, description="Event time from (ISO 8601, inclusive)")
+    end: UtcDateTime | None = Field(default=None, description="Event time until (ISO 8601, exclusive)")
+    received_start: UtcDateTime | None = Field(default=None, description="Received by the server from (ISO 8601, inclusive)")
+    received_end: UtcDateTime | None = Field(default=None, description="Received by the server until (ISO 8601, exclusive)")
     bbox: str | None = Field(default=None, description="minlon,minlat,maxlon,maxlat")
-    area: str | None = Field(default=None, description="A GeoJSON Polygon or MultiPolygon (JSON text)")
+    area: str | None = Field(default=None, max_length=1_000_000, description="A GeoJSON Polygon or MultiPolygon (JSON text)")
     category: list[str] = Field(default_factory=list, description="Category codes (any of)")
     kind: list[Kind] = Field(default_factory=list, description="incident, patrol, hr_concern (any of)")
     contingent: list[str] = Field(default_factory=list, description="Contingent codes (any of)")
@@ -38,11 +38,6 @@ class ReportFilters(BaseModel):
     severity_min: int | None = Field(default=None, ge=1, le=5)
     severity_max: int | None = Field(default=None, ge=1, le=5)
     q: str | None = Field(default=None, max_length=200, description="Text search in title and description")
-
-    @field_validator("start", "end", "received_start", "received_end")
-    @classmethod
-    def _utc(cls, v: datetime | None) -> datetime | None:
-        return v.replace(tzinfo=UTC) if v is not None and v.tzinfo is None else v
 
     @field_validator("bbox")
     @classmethod
@@ -64,7 +59,8 @@ class ReportFilters(BaseModel):
             return None
         try:
             geom = shape(json.loads(v))
-        except (ValueError, TypeError, KeyError, AttributeError):
+        # RecursionError: an array nested thousands deep, from the JSON parser or shapely.
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError):
             raise ValueError("area must be a GeoJSON Polygon or MultiPolygon") from None
         if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty or not geom.is_valid:
             raise ValueError("area must be a valid, non-empty GeoJSON Polygon or MultiPolygon")

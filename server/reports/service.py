@@ -30,6 +30,7 @@ from ..db.tables import (
     users,
     versions,
 )
+from ..input_checks import parse_utc, text_problem
 from ..problems import invalid, not_found
 from .filters import ReportFilters
 
@@ -78,13 +79,15 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
         if len(decoded) == 2:  # a cursor from before sorting existed: event time, newest first
             decoded = [DEFAULT_SORT, *decoded]
         made_for, raw, rid = decoded
-        if made_for != sort:
-            raise ValueError("cursor of another order")
+        if made_for != sort or not isinstance(rid, str) or text_problem(rid):
+            raise ValueError("not a cursor this server wrote for this order")
         key, _ = parse_sort(sort)
-        value = int(raw) if key == "severity" else datetime.fromisoformat(raw)
-        if isinstance(value, datetime) and value.tzinfo is None:
+        if key == "severity":
+            return int(raw), rid
+        # A time without zone or past year 9999 in UTC is not one this server wrote.
+        if datetime.fromisoformat(raw).tzinfo is None:
             raise ValueError("cursor time without zone")
-        return value, str(rid)
+        return parse_utc(raw), rid
     except (ValueError, TypeError, OverflowError):
         raise invalid("cursor", "not a cursor returned by this server for this order") from None
 

@@ -14,6 +14,7 @@ from ...common.sync_protocol import DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, PullPage
 from ..deps import EngineDep, ReadConn, Reader, Submitter, WriteConn
 from ..devices.service import note_seen
 from ..duplicates.backlog import proposals_waiting
+from ..input_checks import INT64_MAX
 from . import service
 
 router = APIRouter(tags=["sync"])
@@ -32,7 +33,7 @@ def push(batch: PushRequest, conn: WriteConn, me: Submitter, request: Request) -
 
 @router.get("/sync/pull", response_model=PullPage, response_model_exclude_unset=True)
 def pull(conn: ReadConn, engine: EngineDep, me: Reader,
-         since: int = Query(0, ge=0, description="The `next` of the previous page; 0 for everything"),
+         since: int = Query(0, ge=0, le=INT64_MAX, description="The `next` of the previous page; 0 for everything"),
          limit: int = Query(DEFAULT_PULL_LIMIT, ge=1, le=MAX_PULL_LIMIT)) -> dict[str, Any]:
     """The changes after ``since`` the caller may see, in server order, redacted; ``next`` and ``more``."""
     page = service.pull(conn, me, since=since, limit=limit)

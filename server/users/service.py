@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import clock
 from ..access import CONTINGENT_ROLES, Role
 from ..audit.service import record
+from ..auth.password_policy import check_password
 from ..auth.secrets import hash_password
 from ..db.tables import contingents, users
 from ..problems import Code, Problem, invalid, not_found
@@ -44,8 +45,15 @@ def contingent_id(conn: Connection, code: str, *, field: str = "contingent") -> 
 
 def create_user(conn: Connection, *, username: str, password: str, role: Role, contingent: str | None,
                 display_name: str = "", language: str = "en", actor: str = "cli",
-                actor_user_id: int | None = None) -> dict[str, Any]:
-    """Add a user with an Argon2id password hash. Patrols and commanders need a contingent."""
+                actor_user_id: int | None = None, password_min_length: int = 10,
+                enforce_policy: bool = True) -> dict[str, Any]:
+    """Add a user with an Argon2id password hash. Patrols and commanders need a contingent.
+
+    The password policy (``auth.password_policy``) applies unless ``enforce_policy`` is false,
+    which only the demo seed does (its one shared password is printed for anyone to use).
+    """
+    if enforce_policy:
+        check_password(password, username=username, display_name=display_name, min_length=password_min_length)
     if role in CONTINGENT_ROLES and not contingent:
         raise invalid("contingent", f"a {role.value} must belong to a contingent")
     cid = contingent_id(conn, contingent) if contingent else None

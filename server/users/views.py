@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ..deps import Admin, Authenticated, ReadConn, WriteConn
+from ..deps import Admin, Authenticated, ReadConn, SettingsDep, WriteConn
 from . import service
 from .models import ContingentIn, ContingentOut, UserIn, UserOut
 
@@ -31,11 +31,12 @@ def list_users(conn: ReadConn, _: Admin) -> list[dict]:
 
 
 @router.post("/admin/users", response_model=UserOut, status_code=201)
-def create_user(body: UserIn, conn: WriteConn, admin: Admin) -> dict:
-    """Add a user (password hashed with Argon2id)."""
+def create_user(body: UserIn, conn: WriteConn, admin: Admin, settings: SettingsDep) -> dict:
+    """Add a user (password hashed with Argon2id; refused if short, common or containing the username)."""
     return service.create_user(conn, username=body.username, password=body.password, role=body.role,
                                contingent=body.contingent, display_name=body.display_name, language=body.language,
-                               actor=admin.username, actor_user_id=admin.user_id)
+                               actor=admin.username, actor_user_id=admin.user_id,
+                               password_min_length=settings.password_min_length)
 
 
 @router.post("/admin/users/{username}/disable", status_code=204)

@@ -14,9 +14,9 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from .pages import admin, auth, exports, maps, overview, queues, reports
-from .render import page
+from .render import TWO_FACTOR_PAGE, page
 from .services import PageProblem
-from .session import SESSION_COOKIE, LoginRequired, PageForbidden, login_url
+from .session import SESSION_COOKIE, LoginRequired, PageForbidden, TwoFactorEnrolmentRequired, login_url
 from .vendor import VENDOR
 
 HERE = Path(__file__).parent
@@ -35,6 +35,11 @@ async def _forbidden(request: Request, exc: Exception) -> Response:
     return page(request, "error.html", exc.principal, status_code=403, title="Not allowed", message=exc.message)
 
 
+async def _enrol_first(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, TwoFactorEnrolmentRequired)
+    return RedirectResponse(TWO_FACTOR_PAGE, status_code=303)
+
+
 async def _problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PageProblem)
     p = exc.problem
@@ -48,6 +53,7 @@ def mount_web(app: FastAPI) -> None:
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(PageForbidden, _forbidden)
+    app.add_exception_handler(TwoFactorEnrolmentRequired, _enrol_first)
     app.add_exception_handler(PageProblem, _problem)
     app.mount("/static/app", StaticFiles(directory=HERE / "static"), name="web-static")
     for name, folder in VENDOR.items():

@@ -28,6 +28,9 @@ from .session import csrf_token
 TEMPLATES = Path(__file__).with_name("templates")
 
 # (path, label msgid, permission): the navigation, filtered per role.
+# Where a user the mission requires to use two-factor sign-in enrols (pages/auth.py).
+TWO_FACTOR_PAGE = "/account/two-factor"
+
 NAV: tuple[tuple[str, str, Permission], ...] = (
     ("/overview", "Overview", Permission.REVIEW),
     ("/reports", "Reports", Permission.READ_REPORTS),
@@ -44,6 +47,8 @@ NAV: tuple[tuple[str, str, Permission], ...] = (
 
 def home_for(principal: Principal) -> str:
     """The first page the role may open (admins have no reports to read)."""
+    if principal.two_factor_pending:
+        return TWO_FACTOR_PAGE
     for path, _label, permission in NAV:
         if principal.may(permission):
             return path

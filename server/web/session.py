@@ -1,8 +1,9 @@
 """Dashboard sign-in state: the session cookie, CSRF tokens and ``require_page``.
 
 The cookie carries a token of the same ``sessions`` table the API's bearer tokens use (issued by
-``auth.service.login``), HttpOnly and SameSite=Strict, so its expiry and sign-out work exactly as
-for the API. Every POST form carries a CSRF token derived with HMAC from the session token: it
+``auth.service.login``), HttpOnly, SameSite=Strict and Secure (unless ``cookie_secure`` is off for
+plain-HTTP development), so its expiry and sign-out work exactly as for the API. A session limited to
+two-factor enrolment is sent to the enrolment page from every other page. Every POST form carries a CSRF token derived with HMAC from the session token: it
 cannot be forged without the server secret and dies with the session. The sign-in form, posted
 before any session exists, is protected the same way by a random pre-sign-in cookie.
 
@@ -39,6 +40,10 @@ class LoginRequired(Exception):
         super().__init__(reason)
         self.next_url = next_url
         self.reason = reason
+
+
+class TwoFactorEnrolmentRequired(Exception):
+    """The session may only enrol a second factor (the mission requires one); sent to that page."""
 
 
 class PageForbidden(Exception):
@@ -119,6 +124,8 @@ def require_page(permission: Permission) -> Callable[..., Principal | None]:
         principal = current_principal(request)
         if principal is None:
             raise LoginRequired(_next_url(request))
+        if principal.two_factor_pending and not principal.may(permission):
+            raise TwoFactorEnrolmentRequired()
         if not principal.may(permission):
             raise PageForbidden(principal, f"The {principal.role.value} role may not open this page.")
         return principal
@@ -142,6 +149,7 @@ CSRF = Annotated[None, Depends(csrf_checked)]
 FormFields = Annotated[dict[str, str], Depends(form_fields)]
 PublicPage = Annotated[Principal | None, Depends(require_page(Permission.PUBLIC))]
 SignedIn = Annotated[Principal, Depends(require_page(Permission.AUTHENTICATED))]
+OwnSignInPage = Annotated[Principal, Depends(require_page(Permission.SIGN_IN))]
 ReaderPage = Annotated[Principal, Depends(require_page(Permission.READ_REPORTS))]
 ReviewerPage = Annotated[Principal, Depends(require_page(Permission.REVIEW))]
 AnalystPage = Annotated[Principal, Depends(require_page(Permission.ANALYSE))]

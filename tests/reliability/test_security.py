@@ -19,7 +19,7 @@ def _audit(client: TestClient, mission: Mission, action: str) -> list[dict]:
 
 
 def test_password_guessing_is_audited_limited_and_the_audit_chain_holds(client: TestClient, mission: Mission) -> None:
-    limit = client.app.state.settings.login_attempts_per_minute
+    limit = client.app.state.settings.login_free_failures
     for _ in range(limit):
         assert client.post("/api/v1/auth/login", json={"username": "hr", "password": "guess-guess"}).status_code == 401
     r = client.post("/api/v1/auth/login", json={"username": "hr", "password": PASSWORD})

@@ -28,7 +28,8 @@ DEMO_REPORTS = 200
 # -- in-process pages (both database backends) ---------------------------------------------------
 @pytest.fixture
 def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, engine), follow_redirects=False) as c:
+    # https: session cookies are Secure by default, and a client only sends them back over HTTPS.
+    with TestClient(create_app(settings, engine), base_url="https://testserver", follow_redirects=False) as c:
         yield c
 
 
@@ -49,7 +50,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     from peacewatch.server.demo_mission import DEMO_PASSWORD
 
     data = tmp_path_factory.mktemp("dashboard")
-    settings = Settings(data_dir=data, database_url=f"sqlite:///{data / 'peacewatch.db'}")
+    # Plain HTTP on loopback: the browser gets non-Secure cookies (the Secure default is tested in
+    # tests/server/auth/test_sign_in.py).
+    settings = Settings(data_dir=data, database_url=f"sqlite:///{data / 'peacewatch.db'}", cookie_secure=False)
     engine = make_engine(settings.database_url)
     upgrade(engine)
     with engine.connect().execution_options(**WRITE) as conn, conn.begin():

@@ -85,7 +85,7 @@ def test_review_needs_a_csrf_token_bound_to_the_session(client: TestClient, miss
     assert r.status_code == 303 and r.headers["location"] == f"/reports/{rid}?done=verified"
     assert 'data-status="verified"' in client.get(f"/reports/{rid}").text
     # Another session's token does not work for this one.
-    other = TestClient(client.app, follow_redirects=False)
+    other = TestClient(client.app, base_url="https://testserver", follow_redirects=False)
     sign_in(other, "protection", PASSWORD)
     r = other.post(f"/reports/{rid}/review", data={"status": "rejected", "csrf": token})
     assert r.status_code == 403
@@ -106,17 +106,17 @@ def test_pages_show_what_the_policy_allows(client: TestClient, mission: Mission)
     assert client.get("/admin/devices").status_code == 403
     assert client.get("/exports/download?format=csv").status_code == 403
 
-    analyst = TestClient(client.app, follow_redirects=False)
+    analyst = TestClient(client.app, base_url="https://testserver", follow_redirects=False)
     sign_in(analyst, "analyst", PASSWORD)
     assert "Bravo restricted case" not in analyst.get("/reports").text
     assert analyst.get(f"/reports/{hr['id']}").status_code == 404
 
-    hro = TestClient(client.app, follow_redirects=False)
+    hro = TestClient(client.app, base_url="https://testserver", follow_redirects=False)
     sign_in(hro, "hr", PASSWORD)
     detail = hro.get(f"/reports/{hr['id']}")
     assert detail.status_code == 200 and "Victim Secretname" in detail.text
 
-    admin = TestClient(client.app, follow_redirects=False)
+    admin = TestClient(client.app, base_url="https://testserver", follow_redirects=False)
     sign_in(admin, "admin", PASSWORD)
     assert admin.get("/").headers["location"] == "/admin/users"
     assert admin.get("/reports").status_code == 403
@@ -140,7 +140,7 @@ def test_bad_filters_and_forms_name_the_field(client: TestClient, mission: Missi
     assert r.status_code == 200 and "bbox" in r.text and "role=\"alert\"" in r.text
     r = client.get("/exports/download?format=docx")
     assert r.status_code == 422 and "<strong>format</strong>" in r.text
-    admin = TestClient(client.app, follow_redirects=False)
+    admin = TestClient(client.app, base_url="https://testserver", follow_redirects=False)
     sign_in(admin, "admin", PASSWORD)
     token = csrf_of(admin.get("/admin/users").text)
     r = admin.post("/admin/users", data={"username": "Bad Name", "password": "long enough pw", "role": "patrol",
@@ -287,7 +287,7 @@ def test_every_page_as_every_role_follows_the_policy(client: TestClient, mission
     pages = [(p, perm) for m, p, perm in route_table(client.app) if m == "GET" and not p.startswith("/api/")]
     failures = []
     for username, (role, _contingent) in USERS.items():
-        browser = TestClient(client.app, follow_redirects=False)
+        browser = TestClient(client.app, base_url="https://testserver", follow_redirects=False)
         sign_in(browser, username, PASSWORD)
         for path, perm in pages:
             url = re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path)

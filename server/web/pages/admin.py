@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
 import segno
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
@@ -16,6 +16,7 @@ from ...basemaps import service as basemaps
 from ...basemaps.models import AreaIn
 from ...deps import ReadConn, SettingsDep
 from ...devices import service as devices
+from ...input_checks import INT64_MAX, parse_utc
 from ...problems import invalid
 from ...users import service as users
 from ...users.models import ContingentIn, UserIn
@@ -45,7 +46,7 @@ def users_page(request: Request, conn: ReadConn, me: AdminPage) -> Response:
 
 
 @router.post("/users")
-def create_user(conn: WriteTx, me: AdminPage, _csrf: CSRF, username: Annotated[str, Form()] = "",
+def create_user(conn: WriteTx, me: AdminPage, _csrf: CSRF, settings: SettingsDep, username: Annotated[str, Form()] = "",
                 password: Annotated[str, Form()] = "", role: Annotated[str, Form()] = "",
                 contingent: Annotated[str, Form()] = "", display_name: Annotated[str, Form()] = "",
                 language: Annotated[str, Form()] = "en") -> Response:
@@ -55,7 +56,8 @@ def create_user(conn: WriteTx, me: AdminPage, _csrf: CSRF, username: Annotated[s
                                    "language": language})
         users.create_user(conn, username=body.username, password=body.password, role=body.role,
                           contingent=body.contingent, display_name=body.display_name, language=body.language,
-                          actor=me.username, actor_user_id=me.user_id)
+                          actor=me.username, actor_user_id=me.user_id,
+                          password_min_length=settings.password_min_length)
     return RedirectResponse(f"/admin/users?done=created:{body.username}", status_code=303)
 
 
@@ -153,14 +155,16 @@ def _time(field: str, value: str) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value)
+        # A date or time without zone is UTC; one past the calendar once in UTC is refused.
+        return parse_utc(value)
     except ValueError:
-        raise invalid(field, f"{field} must be an ISO 8601 date or time") from None
+        raise invalid(field, f"{field} must be an ISO 8601 date or time between the years 1 and 9999") from None
 
 
 @router.get("/audit")
 def audit_page(request: Request, conn: ReadConn, me: AdminPage, action: str = "", actor: str = "",
-               target: str = "", since: str = "", until: str = "", after: int = 0) -> Response:
+               target: str = "", since: str = "", until: str = "",
+               after: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0) -> Response:
     """The audit log, oldest first, filterable, paged by the last id seen; with the chain check."""
     with as_page(me):
         entries = audit.query(conn, action=action or None, actor=actor or None, target=target or None,

@@ -8,9 +8,9 @@ stored since (``duplicates.backlog``), so it never shows a list that is behind.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ...conflicts import service as conflicts
@@ -19,6 +19,7 @@ from ...deps import ReadConn
 from ...duplicates import service as duplicates
 from ...duplicates.backlog import catch_up
 from ...duplicates.reasons import explain
+from ...input_checks import INT64_MAX
 from ...problems import invalid
 from ...reports import service as reports
 from ..render import page
@@ -50,7 +51,7 @@ def duplicates_page(request: Request, conn: WriteTx, me: AnalystPage) -> Respons
 
 
 @router.post("/duplicates/{proposal_id}/{action}")
-def duplicate_action(proposal_id: int, action: str, conn: WriteTx, me: AnalystPage, _csrf: CSRF) -> Response:
+def duplicate_action(proposal_id: Annotated[int, Path(ge=1, le=INT64_MAX)], action: str, conn: WriteTx, me: AnalystPage, _csrf: CSRF) -> Response:
     """Confirm (merge into one incident), dismiss, or unmerge a confirmed proposal."""
     with as_page(me):
         if action == "confirm":
