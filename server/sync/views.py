@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from ..deps import EngineDep, ReadConn, Reader, Submitter, WriteConn
 from ..devices.service import note_seen
-from ..duplicates.backlog import proposals_waiting
 from . import service
 
 router = APIRouter(tags=["sync"])
@@ -45,14 +44,13 @@ class PushRequest(BaseModel):
 
 
 @router.post("/sync/push")
-def push(batch: PushRequest, conn: WriteConn, me: Submitter, request: Request) -> dict:
+def push(batch: PushRequest, conn: WriteConn, me: Submitter) -> dict:
     """Store a batch of versions (idempotent; parents first); one result per version, in input order."""
     entries = [service.PushEntry(report_id=v.report_id, version_id=v.version_id, parents=v.parents, body=v.body,
                                  device_time=v.device_time, device_id=v.device_id) for v in batch.versions]
-    answer = service.push(conn, me, entries)
-    # The worker's catch-up waits for this transaction's lock, so it sees these versions once committed.
-    proposals_waiting(request)
-    return answer
+    # What derives from the stored versions (projection, proposals) follows the feed after the
+    # commit: see server/feed_consumers.py and the write_conn dependency.
+    return service.push(conn, me, entries)
 
 
 @router.get("/sync/pull")

@@ -1,0 +1,103 @@
+"""The ``reports`` projection: each report's current state, caught up from the change feed.
+
+A push stores versions, heads and feed entries and commits; this consumer then rebuilds the
+``reports`` row of every report with a new version (``server/feed_consumers.py``): right after
+the commit that stored it, before the push answers, and first thing in any transaction or
+request that reads the projection (``readers_wait``), so no answer is staler than the last
+acknowledged push. The row is derived from the report's heads only, never edited by hand:
+the newest head gives the content and its H3 cell, all heads together the confidentiality.
+Review status and incident links are not projection columns and are left as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
+
+from ..access import most_restrictive
+from ..db.tables import report_heads, reports, versions
+from ..feed_consumers import FeedConsumer
+from ..geo import report_cell
+
+
+def _columns(newest: dict[str, Any], newest_id: str, seq: int, heads_count: int, levels: list[str],
+             now: datetime) -> dict[str, Any]:
+    """The ``reports`` columns derived from the newest head and the levels of all heads."""
+    loc = newest.get("location") or {}
+    if not loc and newest.get("route"):
+        # A patrol without a reported position is placed at its route's start, so maps can show it.
+        loc = newest["route"][0]
+    return {
+        "kind": newest["kind"],
+        "category": newest["category"],
+        "confidentiality": most_restrictive(levels),
+        "severity": newest.get("severity") or 1,
+        "event_time": datetime.fromisoformat(newest["event_time"].replace("Z", "+00:00")),
+        "lat": loc.get("lat"),
+        "lon": loc.get("lon"),
+        "h3_res8": report_cell(loc.get("lat"), loc.get("lon")),
+        "title": newest.get("title") or "",
+        "body": newest,
+        "head_version_id": newest_id,
+        "heads_count": heads_count,
+        "last_seq": seq,
+        "updated_at": now,
+    }
+
+
+def project(conn: Connection, changes: Sequence[Row[Any]], _computed: Any = None) -> None:
+    """Rebuild the ``reports`` row of every report that has a version among ``changes``."""
+    first: dict[str, Row[Any]] = {}
+    latest: dict[str, Row[Any]] = {}
+    for c in changes:
+        if c.kind == "version" and c.report_id:
+            first.setdefault(c.report_id, c)
+            latest[c.report_id] = c
+    if not first:
+        return
+    ids = list(first)
+    heads: dict[str, list[str]] = {rid: [] for rid in ids}
+    for rid, vid in conn.execute(select(report_heads.c.report_id, report_heads.c.version_id)
+                                 .where(report_heads.c.report_id.in_(ids))):
+        heads[rid].append(vid)
+    # The stored canonical form where it differs from the body as pushed (see reports.versions).
+    stored = {r.version_id: r for r in conn.execute(
+        select(versions.c.version_id, versions.c.seq, versions.c.body, versions.c.canonical)
+        .where(versions.c.version_id.in_([v for hs in heads.values() for v in hs])))}
+    existing = set(conn.execute(select(reports.c.id).where(reports.c.id.in_(ids))).scalars())
+    new_rows, updates = [], []
+    for rid in ids:
+        rows = [stored[v] for v in heads[rid] if v in stored]
+        if not rows:
+            continue  # no head: nothing stored for it (cannot happen for a committed version)
+        bodies = [r.canonical if r.canonical is not None else r.body for r in rows]
+        newest_i = max(range(len(rows)), key=lambda i: rows[i].seq)
+        levels = [(b or {}).get("confidentiality", "restricted") for b in bodies]
+        change = latest[rid]
+        cols = _columns(bodies[newest_i], rows[newest_i].version_id, rows[newest_i].seq, len(rows), levels,
+                        change.created_at)
+        if rid in existing:
+            updates.append(cols | {"_id": rid})
+        else:
+            # The report's first version is in this chunk: the cursor never passes a version
+            # without projecting it.
+            f = first[rid]
+            new_rows.append(cols | {"id": rid, "contingent_id": f.contingent_id, "author_user_id": f.author_user_id,
+                                    "first_seq": f.seq, "received_at": f.created_at, "review_status": "unreviewed"})
+    if new_rows:
+        conn.execute(insert(reports), new_rows)
+    if updates:
+        conn.execute(update(reports).where(reports.c.id == bindparam("_id")), updates)
+
+
+PROJECTION = FeedConsumer(
+    name="reports.projected_through_seq",
+    kinds=frozenset({"version"}),
+    write=project,
+    lock_key=7_000_101,
+    timing="after_commit",
+    readers_wait=True,
+)
