@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, select, update
 
 from ..access import most_restrictive
+from ..db.fast import in_ids, insert_many
 from ..db.tables import report_heads, reports, versions
 from ..feed_consumers import FeedConsumer
 from ..geo import report_cell
@@ -59,15 +60,16 @@ def project(conn: Connection, changes: Sequence[Row[Any]], _computed: Any = None
     if not first:
         return
     ids = list(first)
+    db = conn.dialect.name
     heads: dict[str, list[str]] = {rid: [] for rid in ids}
     for rid, vid in conn.execute(select(report_heads.c.report_id, report_heads.c.version_id)
-                                 .where(report_heads.c.report_id.in_(ids))):
+                                 .where(in_ids(report_heads.c.report_id, ids, db))):
         heads[rid].append(vid)
     # The stored canonical form where it differs from the body as pushed (see reports.versions).
     stored = {r.version_id: r for r in conn.execute(
         select(versions.c.version_id, versions.c.seq, versions.c.body, versions.c.canonical)
-        .where(versions.c.version_id.in_([v for hs in heads.values() for v in hs])))}
-    existing = set(conn.execute(select(reports.c.id).where(reports.c.id.in_(ids))).scalars())
+        .where(in_ids(versions.c.version_id, [v for hs in heads.values() for v in hs], db)))}
+    existing = set(conn.execute(select(reports.c.id).where(in_ids(reports.c.id, ids, db))).scalars())
     new_rows, updates = [], []
     for rid in ids:
         rows = [stored[v] for v in heads[rid] if v in stored]
@@ -88,7 +90,7 @@ def project(conn: Connection, changes: Sequence[Row[Any]], _computed: Any = None
             new_rows.append(cols | {"id": rid, "contingent_id": f.contingent_id, "author_user_id": f.author_user_id,
                                     "first_seq": f.seq, "received_at": f.created_at, "review_status": "unreviewed"})
     if new_rows:
-        conn.execute(insert(reports), new_rows)
+        insert_many(conn, reports, new_rows)
     if updates:
         conn.execute(update(reports).where(reports.c.id == bindparam("_id")), updates)
 

@@ -27,6 +27,7 @@ from ...common.schema import ReportValidationError, parse_report, report_to_json
 from ...common.versioning import version_id as compute_version_id
 from .. import clock, feed
 from ..access import HQ_ROLES, Principal, can_read
+from ..db.fast import in_ids, insert_many
 from ..db.tables import changes, contingents, report_attachments, report_heads, reports, versions
 from ..feed_consumers import catch_up_in
 from .projection import PROJECTION
@@ -129,16 +130,18 @@ def store_versions(conn: Connection, principal: Principal, entries: Sequence[New
     report_ids = list(dict.fromkeys(e.report_id for e in entries))
     batch_ids = [e.version_id for e in entries]
     parent_ids = list({p for e in entries for p in e.parents})
-    already = set(conn.execute(select(versions.c.version_id).where(versions.c.version_id.in_(batch_ids))).scalars())
+    db = conn.dialect.name
+    already = set(conn.execute(select(versions.c.version_id).where(
+        in_ids(versions.c.version_id, batch_ids, db))).scalars())
     known = dict(conn.execute(select(versions.c.version_id, versions.c.report_id)
-                              .where(versions.c.version_id.in_(parent_ids))).all()) if parent_ids else {}
+                              .where(in_ids(versions.c.version_id, parent_ids, db))).all()) if parent_ids else {}
     current: dict[str, dict[str, Any]] = {
         r["id"]: dict(r) for r in conn.execute(
             select(reports.c.id, reports.c.contingent_id, reports.c.confidentiality, reports.c.author_user_id)
-            .where(reports.c.id.in_(report_ids))).mappings()}
+            .where(in_ids(reports.c.id, report_ids, db))).mappings()}
     heads: dict[str, set[str]] = {rid: set() for rid in report_ids}
     for rid, vid in conn.execute(select(report_heads.c.report_id, report_heads.c.version_id)
-                                 .where(report_heads.c.report_id.in_(report_ids))):
+                                 .where(in_ids(report_heads.c.report_id, report_ids, db))):
         heads[rid].add(vid)
     contingent_by_code = dict(conn.execute(select(contingents.c.code, contingents.c.id)).all())
 
@@ -232,13 +235,13 @@ def _write(conn: Connection, principal: Principal, accepted: list[_Accepted], he
     now = clock.now()
     first = feed.allocate(conn, len(accepted))
     seqs = list(range(first, first + len(accepted)))
-    conn.execute(insert(changes), [
+    insert_many(conn, changes, [
         {"seq": seq, "kind": "version", "report_id": a.entry.report_id, "ref": a.entry.version_id,
          "contingent_id": a.contingent_id, "confidentiality": a.canonical["confidentiality"],
          "author_user_id": principal.user_id, "device_id": principal.device_id,
          "payload": {"parents": sorted(a.entry.parents)}, "created_at": now}
         for a, seq in zip(accepted, seqs, strict=True)])
-    conn.execute(insert(versions), [
+    insert_many(conn, versions, [
         {"version_id": a.entry.version_id, "report_id": a.entry.report_id, "parents": sorted(a.entry.parents),
          "body": a.entry.body, "author_user_id": principal.user_id, "device_id": principal.device_id,
          "device_time": a.entry.device_time, "received_at": now, "seq": seq,
@@ -246,8 +249,8 @@ def _write(conn: Connection, principal: Principal, accepted: list[_Accepted], he
          "canonical": None if a.canonical == a.entry.body else a.canonical}
         for a, seq in zip(accepted, seqs, strict=True)])
     touched = list(dict.fromkeys(a.entry.report_id for a in accepted))
-    conn.execute(delete(report_heads).where(report_heads.c.report_id.in_(touched)))
-    conn.execute(insert(report_heads), [{"report_id": rid, "version_id": vid}
+    conn.execute(delete(report_heads).where(in_ids(report_heads.c.report_id, touched, conn.dialect.name)))
+    insert_many(conn, report_heads, [{"report_id": rid, "version_id": vid}
                                         for rid in touched for vid in sorted(heads[rid])])
     _link_attachments(conn, accepted, touched)
     return seqs
