@@ -21,7 +21,7 @@ Targets (printed as ok/MISS): push >= 2x pouchdb-server and >= 25 % of executema
 body. When a push target is missed the server side of one batch is profiled with pyinstrument.
 
 Run: ``.venv/bin/python bench/sync.py`` (``--quick`` for a small run; ``--backends sqlite``).
-pouchdb-server is installed with ``npm install --prefix bench/.node pouchdb-server``.
+pouchdb-server (pinned) is installed into bench/.node by ``make bench`` (or ``make bench-deps``).
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the live server and the lossy proxy a
 import requests  # noqa: E402
 from databases import fresh_database  # noqa: E402
 from e2e.lossy_proxy import LossyProxy  # noqa: E402
+from reliability.server_process import tree_cpu_seconds  # noqa: E402
 from sqlalchemy import JSON, Column, Engine, MetaData, String, Table, insert  # noqa: E402
 
 from peacewatch.common.schema import parse_report, report_to_json  # noqa: E402
@@ -208,19 +209,20 @@ def push_rate(url: str, credential: str, rows: list[Pending], batch: int) -> tup
 
 
 def proposals_ready_after(engine: Engine) -> float:
-    """Seconds until the server's worker has caught duplicate proposals up with the pushed versions.
+    """Seconds until the reports projection and duplicate proposals are current with the pushed versions.
 
-    Proposals are derived after the push, once pushes pause (``duplicates.backlog``); this is that
-    deferred work, measured so the push figure does not hide it.
+    Both are derived after the push's commit (``server/feed_consumers.py``): the projection before
+    each push answers, proposals once pushes pause; measured so the push figure does not hide them.
     """
-    from peacewatch.server.duplicates.backlog import behind
+    from peacewatch.server.feed_consumers import behind
+    from peacewatch.server.subscriptions import CONSUMERS
 
     started = time.perf_counter()
-    for _ in range(6000):  # bounded: 10 minutes
+    for _ in range(12000):  # bounded: 10 minutes
         with engine.connect() as conn:
-            if not behind(conn):
+            if not any(behind(conn, c) for c in CONSUMERS):
                 break
-        time.sleep(0.1)
+        time.sleep(0.05)
     return time.perf_counter() - started
 
 
@@ -243,7 +245,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def background_server(name: str, cmd: list[str], probe_url: str, *, cwd: Path | None = None) -> Iterator[None]:
+def background_server(name: str, cmd: list[str], probe_url: str, *, cwd: Path | None = None
+                      ) -> Iterator[subprocess.Popen[bytes]]:
     """Run ``cmd`` until the block ends, once ``probe_url`` answers (bounded: 60 s)."""
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -257,7 +260,7 @@ def background_server(name: str, cmd: list[str], probe_url: str, *, cwd: Path | 
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"{name} did not start")
             time.sleep(0.1)
-        yield
+        yield proc
     finally:
         proc.terminate()
         try:
@@ -268,18 +271,17 @@ def background_server(name: str, cmd: list[str], probe_url: str, *, cwd: Path | 
 
 
 @contextmanager
-def pouchdb_server(workdir: Path) -> Iterator[str]:
+def pouchdb_server(workdir: Path) -> Iterator[tuple[str, int]]:
     if not POUCH_BIN.exists():
-        raise SystemExit(f"pouchdb-server is not installed: run npm install --prefix bench/.node pouchdb-server "
-                         f"(looked for {POUCH_BIN})")
+        raise SystemExit(f"pouchdb-server is not installed: run make bench-deps (looked for {POUCH_BIN})")
     port = free_port()
     home = workdir / "pouch"
     home.mkdir()
     url = f"http://127.0.0.1:{port}"
     # It writes config.json and log.txt into its working directory: keep them in the scratch dir.
     with background_server("pouchdb-server", [str(POUCH_BIN), "--host", "127.0.0.1", "--port", str(port),
-                                              "--dir", str(home)], url, cwd=home):
-        yield url
+                                              "--dir", str(home)], url, cwd=home) as proc:
+        yield url, proc.pid
 
 
 def pouch_push_rate(url: str, rows: list[Pending], batch: int) -> float:
@@ -381,6 +383,7 @@ def profile_push(engine: Engine, device: tuple[str, str], batch: int) -> str:
 @dataclass
 class BackendFigures:
     push: dict[int, float]
+    cpu: dict[int, float]  # server CPU (all its processes) per pushed version, microseconds
     raw: dict[int, float]
     pull: float
     push_wire: float
@@ -393,15 +396,18 @@ class BackendFigures:
 
 
 @contextmanager
-def server_process(settings: Settings) -> Iterator[tuple[str, int]]:
-    """``peacewatch server`` in its own process, as a mission runs it (pouchdb-server runs alone too)."""
+def server_process(settings: Settings) -> Iterator[tuple[tuple[str, int], int]]:
+    """``peacewatch server`` in its own process, as a mission runs it (pouchdb-server runs alone too).
+
+    With its default worker count (the machine's cores), as ``peacewatch server`` starts in the field.
+    """
     port = free_port()
     cli = Path(sys.executable).with_name("peacewatch")
     with background_server("peacewatch server", [str(cli), "server", "--data-dir", str(settings.data_dir),
                                                  "--database-url", settings.database_url, "--port", str(port),
                                                  "--log-level", "warning"],
-                           f"http://127.0.0.1:{port}/api/v1/health"):
-        yield "127.0.0.1", port
+                           f"http://127.0.0.1:{port}/api/v1/health") as proc:
+        yield ("127.0.0.1", port), proc.pid
 
 
 def bench_backend(backend: str, n: int, lossy_reports: int, seed: int) -> BackendFigures:
@@ -414,18 +420,21 @@ def bench_backend(backend: str, n: int, lossy_reports: int, seed: int) -> Backen
             settings = Settings(data_dir=workdir / "data", database_url=url)
             rng = random.Random(seed)
             push: dict[int, float] = {}
+            cpu: dict[int, float] = {}
             raw: dict[int, float] = {}
-            with server_process(settings) as address:
+            with server_process(settings) as (address, pid):
                 base = f"http://{address[0]}:{address[1]}"
                 for batch in BATCHES:
                     rows = make_versions(n, devices["patrol_a"][0], rng)
                     gc.collect()
+                    before = tree_cpu_seconds(pid)
                     push[batch], _ = push_rate(base, devices["patrol_a"][1], rows, batch)
+                    cpu[batch] = (tree_cpu_seconds(pid) - before) / n * 1e6
                     ready = proposals_ready_after(engine)
                     raw[batch] = executemany_rate(engine, rows, batch)
                     print(f"  [{backend}] batch {batch:>3}: push {push[batch]:8.0f} v/s "
-                          f"(duplicate proposals ready {ready:.1f} s after), "
-                          f"executemany {raw[batch]:8.0f} v/s", flush=True)
+                          f"(server CPU {cpu[batch]:.0f} us/version; projection and duplicate proposals ready "
+                          f"{ready:.1f} s after), executemany {raw[batch]:8.0f} v/s", flush=True)
                 pull = pull_rate(base, devices["patrol_a2"][1], n * len(BATCHES))
                 print(f"  [{backend}] pull {pull:8.0f} v/s", flush=True)
                 wire_rows = make_versions(min(n, 1000), devices["patrol_a"][0], rng)
@@ -433,7 +442,7 @@ def bench_backend(backend: str, n: int, lossy_reports: int, seed: int) -> Backen
                 lossy_seconds, lossy_runs, lossy_stats = lossy_sync_seconds(
                     address, devices["patrol_a"], lossy_reports, workdir, seed)
                 print(f"  [{backend}] lossy sync of {lossy_reports} reports: {lossy_seconds:.1f} s", flush=True)
-            figures = BackendFigures(push, raw, pull, push_wire, pull_wire, mean_body, lossy_seconds, lossy_runs,
+            figures = BackendFigures(push, cpu, raw, pull, push_wire, pull_wire, mean_body, lossy_seconds, lossy_runs,
                                      lossy_stats)
             figures.profile = profile_push(engine, devices["patrol_a"], 100)
             engine.dispose()
@@ -442,18 +451,22 @@ def bench_backend(backend: str, n: int, lossy_reports: int, seed: int) -> Backen
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def bench_pouch(n: int, seed: int) -> tuple[dict[int, float], float]:
+def bench_pouch(n: int, seed: int) -> tuple[dict[int, float], dict[int, float], float]:
     workdir = Path(tempfile.mkdtemp(prefix="pw-bench-pouch-"))
     try:
         rng = random.Random(seed)
-        with pouchdb_server(workdir) as url:
-            push = {}
+        with pouchdb_server(workdir) as (url, pid):
+            push, cpu = {}, {}
             for batch in BATCHES:
-                push[batch] = pouch_push_rate(url, make_versions(n, "pouch", rng), batch)
-                print(f"  [pouchdb-server] batch {batch:>3}: _bulk_docs {push[batch]:8.0f} docs/s", flush=True)
+                docs = make_versions(n, "pouch", rng)
+                before = tree_cpu_seconds(pid)
+                push[batch] = pouch_push_rate(url, docs, batch)
+                cpu[batch] = (tree_cpu_seconds(pid) - before) / n * 1e6
+                print(f"  [pouchdb-server] batch {batch:>3}: _bulk_docs {push[batch]:8.0f} docs/s "
+                      f"(server CPU {cpu[batch]:.0f} us/doc)", flush=True)
             pull = pouch_pull_rate(f"{url}/bench100", n)
             print(f"  [pouchdb-server] _changes {pull:8.0f} docs/s", flush=True)
-        return push, pull
+        return push, cpu, pull
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -476,12 +489,12 @@ def main() -> None:
             parser.error(f"--backends: unknown backend {b!r}")
 
     print(f"sync benchmark: {n} versions per batch size, lossy sync of {lossy_reports} reports")
-    pouch_push, pouch_pull = bench_pouch(n, args.seed)
+    pouch_push, pouch_cpu, pouch_pull = bench_pouch(n, args.seed)
     results = {b: bench_backend(b, n, lossy_reports, args.seed) for b in backends}
 
     print("\npush throughput (versions/s) and ratios")
     print(f"{'backend':<11}{'batch':>6}{'peacewatch':>12}{'executemany':>13}{'pouchdb':>10}"
-          f"{'vs pouch':>10}{'vs raw':>9}")
+          f"{'vs pouch':>10}{'vs raw':>9}{'CPU us/v':>10}{'pouch CPU':>11}")
     missed = False
     for b, f in results.items():
         for batch in BATCHES:
@@ -494,7 +507,7 @@ def main() -> None:
                 missed |= not ok
                 note = f"  target >= {need}x pouch" + (", >= 25 % raw" if b == "sqlite" else "") + f": {verdict(ok)}"
             print(f"{b:<11}{batch:>6}{f.push[batch]:>12.0f}{f.raw[batch]:>13.0f}{pouch_push[batch]:>10.0f}"
-                  f"{vs_pouch:>9.2f}x{vs_raw:>8.0%}{note}")
+                  f"{vs_pouch:>9.2f}x{vs_raw:>8.0%}{f.cpu[batch]:>10.0f}{pouch_cpu[batch]:>11.0f}{note}")
     print("\npull throughput (versions/s), pages of 1000")
     for b, f in results.items():
         ratio = f.pull / pouch_pull

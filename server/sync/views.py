@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from ..deps import EngineDep, ReadConn, Reader, Submitter, WriteConn
@@ -61,4 +63,5 @@ def pull(conn: ReadConn, engine: EngineDep, me: Reader,
     page = service.pull(conn, me, since=since, limit=limit)
     if me.device_id:
         note_seen(engine, me.device_id)
-    return page
+    # Version entries arrive serialized (shared across callers): written out as they are.
+    return Response(orjson.dumps(page), media_type="application/json")
