@@ -239,9 +239,9 @@ def server(settings: Settings, engine: Engine, mission: Mission) -> Iterator[tup
 
 
 @pytest.fixture
-def two_workers(settings: Settings, tmp_path: Path, mission: Mission) -> Iterator[tuple[str, int]]:
-    """``peacewatch server --workers 2`` on the mission's database, as a process of its own."""
-    srv = ServerProcess(tmp_path / "srv", settings.database_url, workers=2)
+def two_workers(settings: Settings, mission: Mission) -> Iterator[tuple[str, int]]:
+    """``peacewatch server --workers 2`` on the mission's database and data dir, as a process of its own."""
+    srv = ServerProcess(settings.data_dir, settings.database_url, workers=2)
     srv.start(timeout=90)
     try:
         yield "127.0.0.1", srv.port
