@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -28,8 +29,10 @@ def _json_text(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
+@lru_cache(maxsize=256)
 def _sqlite_time(value: datetime | None) -> str | None:
-    # UTCDateTime stores naive UTC on SQLite, in SQLAlchemy's SQLite DATETIME text format.
+    # UTCDateTime stores naive UTC on SQLite, in SQLAlchemy's SQLite DATETIME text format. Cached:
+    # a batch's rows share their time of receipt, and strftime showed in the profile.
     if value is None:
         return None
     return value.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
