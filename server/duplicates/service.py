@@ -368,6 +368,9 @@ def _check_overrides(sources: list[dict[str, Any]], overrides: dict[str, Any]) -
 def confirm(conn: Connection, principal: Principal, *, proposal_id: int,
             overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Confirm a proposal: its reports become (or join) one consolidated incident keeping all sources."""
+    # The feed lock before any reports row: the projection's catch-up locks rows after pushes hold
+    # the feed lock, so taking them in the other order could deadlock with it on PostgreSQL.
+    feed.take_write_lock(conn)
     row, a, b = _load_proposal(conn, principal, proposal_id)
     if row["status"] != "proposed":
         raise Problem(Code.CONFLICT, f"this proposal is {row['status']}, not proposed", field="status")
@@ -426,6 +429,7 @@ def unmerge(conn: Connection, principal: Principal, *, incident_id: str | None =
     """
     if (incident_id is None) == (proposal_id is None):
         raise invalid("incident_id", "give exactly one of incident_id or proposal_id")
+    feed.take_write_lock(conn)  # before any reports row (see ``confirm``)
     if proposal_id is not None:
         row, _a, _b = _load_proposal(conn, principal, proposal_id)
         if row["status"] != "confirmed" or row["incident_id"] is None:
