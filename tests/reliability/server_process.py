@@ -47,7 +47,9 @@ class ServerProcess:
     def url(self) -> str:
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> ServerProcess:
+    def start(self, timeout: float | None = None) -> ServerProcess:
+        # Every worker imports the whole app before the socket answers: allow for each.
+        timeout = timeout if timeout is not None else 30.0 + 30.0 * (self.workers - 1)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, "-m", "peacewatch.server.cli", "server", "--data-dir", str(self.data_dir),
                "--database-url", self.database_url, "--port", str(self.port), "--log-level", "warning",
