@@ -24,7 +24,7 @@ from ..feed_consumers import FeedConsumer
 from ..geo import report_cell
 
 
-def _columns(newest: dict[str, Any], newest_id: str, seq: int, heads_count: int, levels: list[str],
+def columns(newest: dict[str, Any], newest_id: str, seq: int, heads_count: int, levels: list[str],
              now: datetime) -> dict[str, Any]:
     """The ``reports`` columns derived from the newest head and the levels of all heads."""
     loc = newest.get("location") or {}
@@ -79,7 +79,7 @@ def project(conn: Connection, changes: Sequence[Row[Any]], _computed: Any = None
         newest_i = max(range(len(rows)), key=lambda i: rows[i].seq)
         levels = [(b or {}).get("confidentiality", "restricted") for b in bodies]
         change = latest[rid]
-        cols = _columns(bodies[newest_i], rows[newest_i].version_id, rows[newest_i].seq, len(rows), levels,
+        cols = columns(bodies[newest_i], rows[newest_i].version_id, rows[newest_i].seq, len(rows), levels,
                         change.created_at)
         if rid in existing:
             updates.append(cols | {"_id": rid})
