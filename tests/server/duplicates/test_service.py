@@ -1,7 +1,7 @@
 """Tests of server/duplicates/service.py and views.py through the API, on SQLite and PostgreSQL.
 
-Reports arrive by the real sync push, so the ingest hook (``propose_for_report``) is what creates
-the proposals under test.
+Reports arrive by the real sync push, so the feed consumer (``duplicates.backlog.PROPOSALS``,
+caught up before every proposal read) is what creates the proposals under test.
 """
 
 from __future__ import annotations
