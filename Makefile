@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test test-fast test-ha test-load bench lint typecheck venv system-deps postgres clean help
+.PHONY: demo test test-fast test-ha test-load bench bench-deps lint typecheck venv system-deps postgres clean help
 
 help:
 	@echo "make demo   - set up, seed a demo mission into ./$(DATA) (SQLite) and serve it on http://$(HOST):$(PORT)"
@@ -48,7 +48,16 @@ test-fast: venv postgres
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not slow and not browser and not window" -p no:cacheprovider $(PYTEST_ARGS)
 
 BENCH_ARGS ?= --quick
-bench: venv postgres
+# The baseline bench/sync.py compares with, pinned, installed through npm into the project's own
+# folder (bench/.node, not committed): nothing global, nothing to install by hand.
+POUCHDB_SERVER_VERSION := 4.2.0
+POUCH_BIN := bench/.node/node_modules/.bin/pouchdb-server
+$(POUCH_BIN):
+	@command -v npm >/dev/null || { echo "make bench needs Node.js and npm (apt-get install nodejs npm)"; exit 1; }
+	npm install --prefix bench/.node --no-save --no-audit --no-fund --loglevel=error pouchdb-server@$(POUCHDB_SERVER_VERSION)
+bench-deps: $(POUCH_BIN)
+
+bench: venv postgres bench-deps
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b $(BENCH_ARGS) || exit 1; done
 
 lint: venv

@@ -10,7 +10,7 @@
    (a fresh SQLite file and a fresh PostgreSQL database) -> the hotspot service's GeoJSON for an
    HQ analyst, as ``GET /api/v1/hotspots`` computes and serialises it on a cache miss (access
    clause, default parameters). The rows are written by the server's own projection
-   (``reports.versions._projection``, which also stores each report's H3 cell); bodies are full
+   (``reports.projection.columns``, which also stores each report's H3 cell); bodies are full
    report bodies. The result is checked against the engine run on the same visible points.
 
 Run: ``.venv/bin/python bench/hotspots.py`` (``--quick`` for a small run; ``--backends sqlite``).
@@ -48,7 +48,7 @@ from peacewatch.server.hotspots.analysis import counts_map, hotspot_map  # noqa:
 from peacewatch.server.hotspots.gistar import gi_star_test, gi_star_z  # noqa: E402
 from peacewatch.server.hotspots.views import _respond  # noqa: E402
 from peacewatch.server.reports.filters import ReportFilters  # noqa: E402
-from peacewatch.server.reports.versions import _projection  # noqa: E402
+from peacewatch.server.reports.projection import columns as _projection  # noqa: E402
 from peacewatch.server.users.service import create_contingent, create_user  # noqa: E402
 
 CENTRE = (4.85, 31.6)

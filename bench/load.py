@@ -9,6 +9,12 @@ server started as ``python -m peacewatch.server.cli server`` in its own process:
   lost answer), which must come back ``duplicate`` for every version;
 - **baseline** (same run, same server): one device alone for a few seconds.
 
+Per backend the server runs with each ``--workers`` count (default 1 and 2 server processes).
+Targets (ok/MISS): versions/s of the crowd >= 1.5x one device alone, push p99 < 1 s, the
+``reports`` projection and duplicate proposals current < 1 s after the pushes end, and on
+PostgreSQL 2 workers >= 1.6x the versions/s of 1 worker. The server's CPU (all its processes)
+per stored version is printed next to each throughput.
+
 Printed per backend: requests/s and versions/s, p50/p99 latency for push and pull, errors (any
 non-200 answer or broken connection: must be 0), lost versions (acknowledged but not in the
 database: must be 0) and duplicated versions (stored twice, or a re-sent batch answered ``stored``:
@@ -18,7 +24,7 @@ throughput and p99 latency.
 
     .venv/bin/python bench/load.py            # 50 devices for 60 s per backend
     .venv/bin/python bench/load.py --quick    # 10 devices for 10 s
-    .venv/bin/python bench/load.py --backends sqlite
+    .venv/bin/python bench/load.py --backends sqlite --workers 2
 """
 
 from __future__ import annotations
@@ -54,6 +60,8 @@ from peacewatch.server.db.engine import WRITE, make_engine  # noqa: E402
 from peacewatch.server.db.migrate import upgrade  # noqa: E402
 from peacewatch.server.db.tables import changes, versions  # noqa: E402
 from peacewatch.server.devices.service import enrol, issue_code  # noqa: E402
+from peacewatch.server.feed_consumers import behind  # noqa: E402
+from peacewatch.server.subscriptions import CONSUMERS  # noqa: E402
 from peacewatch.server.users.service import create_contingent, create_user  # noqa: E402
 
 BATCH = 10
@@ -245,33 +253,68 @@ class RssSampler:
         return last <= middle * 1.25
 
 
-def bench_backend(backend: str, devices: int, seconds: float, baseline_seconds: float, seed_: int) -> bool:
+def derived_ready_after(url: str, limit_s: float = 120.0) -> float:
+    """Seconds until every feed consumer (projection, proposals) has caught up with the feed."""
+    engine = make_engine(url)
+    started = time.perf_counter()
+    try:
+        while time.perf_counter() - started < limit_s:
+            with engine.connect() as conn:
+                if not any(behind(conn, c) for c in CONSUMERS):
+                    break
+            time.sleep(0.05)
+        return time.perf_counter() - started
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class Run:
+    ok: bool
+    vps: float
+
+
+def bench_backend(backend: str, devices: int, seconds: float, baseline_seconds: float, seed_: int,
+                  workers: int) -> Run:
     with tempfile.TemporaryDirectory(prefix="pw-load-") as tmp, fresh_database(backend, Path(tmp), prefix="pw_load") as url:
         tablets = seed(url, devices + 1)
         lone, crowd = tablets[:1], tablets[1:]
-        with ServerProcess(Path(tmp) / "data", url) as server:
+        with ServerProcess(Path(tmp) / "data", url, workers=workers) as server:
             base = server.url
             warm = drive(base, lone, 1.0, seed_ + 1000)  # warm-up: imports, first connections, caches
+            cpu0 = server.cpu_seconds()
             baseline = drive(base, lone, baseline_seconds, seed_)
+            cpu1 = server.cpu_seconds()
             with RssSampler(server) as rss:
                 load = drive(base, crowd, seconds, seed_ + 1)
+            cpu2 = server.cpu_seconds()
+            ready = derived_ready_after(url)
         engine = make_engine(url)
         with engine.connect() as conn:
             stored = set(conn.execute(select(versions.c.version_id)).scalars())
             feed_versions = conn.execute(select(func.count()).select_from(changes)
                                          .where(changes.c.kind == "version")).scalar_one()
         engine.dispose()
+    cpu_base = (cpu1 - cpu0) / max(1, baseline.versions) * 1e6
+    cpu_load = (cpu2 - cpu1) / max(1, load.versions) * 1e6
     acked = load.acked | baseline.acked | warm.acked
     lost = len(acked - stored)
     duplicated = load.resent_stored + baseline.resent_stored + warm.resent_stored + (feed_versions - len(stored))
     errors = load.errors + baseline.errors + warm.errors
     mb = 1024 * 1024
-    print(f"\n== {backend}: {load.devices} devices for {load.seconds:.0f} s (baseline: 1 device, "
-          f"{baseline.seconds:.0f} s)")
+    ratio = load.vps / baseline.vps
+    print(f"\n== {backend}, {workers} worker{'s' if workers > 1 else ''}: {load.devices} devices for "
+          f"{load.seconds:.0f} s (baseline: 1 device, {baseline.seconds:.0f} s)")
     print(f"  requests/s        {load.rps:8.1f}   (baseline {baseline.rps:7.1f}, ratio {load.rps / baseline.rps:5.2f}x)")
-    print(f"  versions/s        {load.vps:8.1f}   (baseline {baseline.vps:7.1f}, ratio {load.vps / baseline.vps:5.2f}x)")
+    print(f"  versions/s        {load.vps:8.1f}   (baseline {baseline.vps:7.1f}, ratio {ratio:5.2f}x, "
+          f"target >= 1.5x: {'ok' if ratio >= 1.5 else 'MISS'})")
+    print(f"  server CPU        {cpu_load:8.0f} us per stored version, pulls included "
+          f"(baseline {cpu_base:.0f} us)")
     print(f"  push p50 / p99    {load.push_p50:7.1f} / {load.push_p99:7.1f} ms   (baseline {baseline.push_p50:.1f} / "
-          f"{baseline.push_p99:.1f} ms, p99 ratio {load.push_p99 / baseline.push_p99:5.1f}x)")
+          f"{baseline.push_p99:.1f} ms, p99 ratio {load.push_p99 / baseline.push_p99:5.1f}x; "
+          f"target p99 < 1 s: {'ok' if load.push_p99 < 1000 else 'MISS'})")
+    print(f"  derived state     projection and duplicate proposals current {ready:.2f} s after the pushes end "
+          f"(target < 1 s: {'ok' if ready < 1 else 'MISS'})")
     print(f"  pull p50 / p99    {load.pull_p50:7.1f} / {load.pull_p99:7.1f} ms   (baseline {baseline.pull_p50:.1f} / "
           f"{baseline.pull_p99:.1f} ms, p99 ratio {load.pull_p99 / baseline.pull_p99:5.1f}x)")
     print(f"  versions          {len(stored)} stored, {len(acked)} acknowledged, lost {lost}, duplicated {duplicated}")
@@ -281,8 +324,8 @@ def bench_backend(backend: str, devices: int, seconds: float, baseline_seconds: 
               f"last {rss.samples[-1] / mb:.0f} MB over {len(rss.samples)} samples: "
               f"{'steady' if rss.steady() else 'GROWING'}")
     ok = not errors and lost == 0 and duplicated == 0 and stored == acked and rss.steady()
-    print(f"  verdict           {'ok' if ok else 'FAIL'}")
-    return ok
+    print(f"  verdict           {'ok' if ok else 'FAIL'} (no loss, no duplicate, no error, memory steady)")
+    return Run(ok, load.vps)
 
 
 def main() -> None:
@@ -292,13 +335,21 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workers", default="1,2", help="server process counts to run, comma-separated")
     args = parser.parse_args()
+    counts = [int(w) for w in args.workers.split(",") if w.strip()]
     devices = args.devices or (10 if args.quick else 50)
     seconds = args.seconds or (10.0 if args.quick else 60.0)
     baseline_seconds = 3.0 if args.quick else 10.0
     ok = True
     for backend in args.backends.split(","):
-        ok &= bench_backend(backend.strip(), devices, seconds, baseline_seconds, args.seed)
+        runs = {w: bench_backend(backend.strip(), devices, seconds, baseline_seconds, args.seed, w) for w in counts}
+        ok &= all(r.ok for r in runs.values())
+        if 1 in runs and 2 in runs:
+            scale = runs[2].vps / runs[1].vps
+            need = " (target >= 1.6x on PostgreSQL: " + ("ok" if scale >= 1.6 else "MISS") + ")" \
+                if backend.strip() == "postgresql" else ""
+            print(f"\n{backend.strip()}: 2 workers / 1 worker = {scale:.2f}x versions/s{need}")
     sys.exit(0 if ok else 1)
 
 

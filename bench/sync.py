@@ -8,7 +8,9 @@ Per server backend (SQLite file, PostgreSQL database; each fresh, created and dr
   * **executemany**: the same rows inserted with SQLAlchemy ``executemany`` into the same
     database, one transaction per batch (the limit: no validation, no feed, no HTTP);
   * **pouchdb-server** (CouchDB protocol, LevelDB storage): ``_bulk_docs`` with the same documents
-    and batch size;
+    and batch size, interleaved with peacewatch in rounds (``ROUNDS``) so both see the same
+    background load on a shared machine;
+  * the **server CPU** per version (all of a server's processes, from /proc) next to each figure;
 - **pull** throughput (versions/s) of a second tablet reading the whole feed, pages of 1,000, next
   to pouchdb-server's ``_changes?include_docs=true`` feed with the same page size;
 - **wire bytes** per version (TCP bytes both ways, counted by a loss-free proxy) against the JSON
@@ -21,7 +23,7 @@ Targets (printed as ok/MISS): push >= 2x pouchdb-server and >= 25 % of executema
 body. When a push target is missed the server side of one batch is profiled with pyinstrument.
 
 Run: ``.venv/bin/python bench/sync.py`` (``--quick`` for a small run; ``--backends sqlite``).
-pouchdb-server is installed with ``npm install --prefix bench/.node pouchdb-server``.
+pouchdb-server (pinned) is installed into bench/.node by ``make bench`` (or ``make bench-deps``).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ import requests  # noqa: E402
 from databases import fresh_database  # noqa: E402
 from e2e.lossy_proxy import LossyProxy  # noqa: E402
 from e2e.memory_store import MemoryStore  # noqa: E402
+from reliability.server_process import tree_cpu_seconds  # noqa: E402
 from sqlalchemy import JSON, Column, Engine, MetaData, String, Table, insert  # noqa: E402
 
 from peacewatch.common.schema import parse_report, report_to_json  # noqa: E402
@@ -158,19 +161,20 @@ def push_rate(url: str, credential: str, rows: list[PushEntry], batch: int) -> t
 
 
 def proposals_ready_after(engine: Engine) -> float:
-    """Seconds until the server's worker has caught duplicate proposals up with the pushed versions.
+    """Seconds until the reports projection and duplicate proposals are current with the pushed versions.
 
-    Proposals are derived after the push, once pushes pause (``duplicates.backlog``); this is that
-    deferred work, measured so the push figure does not hide it.
+    Both are derived after the push's commit (``server/feed_consumers.py``): the projection before
+    each push answers, proposals once pushes pause; measured so the push figure does not hide them.
     """
-    from peacewatch.server.duplicates.backlog import behind
+    from peacewatch.server.feed_consumers import behind
+    from peacewatch.server.subscriptions import CONSUMERS
 
     started = time.perf_counter()
-    for _ in range(6000):  # bounded: 10 minutes
+    for _ in range(12000):  # bounded: 10 minutes
         with engine.connect() as conn:
-            if not behind(conn):
+            if not any(behind(conn, c) for c in CONSUMERS):
                 break
-        time.sleep(0.1)
+        time.sleep(0.05)
     return time.perf_counter() - started
 
 
@@ -193,7 +197,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def background_server(name: str, cmd: list[str], probe_url: str, *, cwd: Path | None = None) -> Iterator[None]:
+def background_server(name: str, cmd: list[str], probe_url: str, *, cwd: Path | None = None
+                      ) -> Iterator[subprocess.Popen[bytes]]:
     """Run ``cmd`` until the block ends, once ``probe_url`` answers (bounded: 60 s)."""
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -207,7 +212,7 @@ def background_server(name: str, cmd: list[str], probe_url: str, *, cwd: Path | 
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"{name} did not start")
             time.sleep(0.1)
-        yield
+        yield proc
     finally:
         proc.terminate()
         try:
@@ -218,24 +223,25 @@ def background_server(name: str, cmd: list[str], probe_url: str, *, cwd: Path | 
 
 
 @contextmanager
-def pouchdb_server(workdir: Path) -> Iterator[str]:
+def pouchdb_server(workdir: Path) -> Iterator[tuple[str, int]]:
     if not POUCH_BIN.exists():
-        raise SystemExit(f"pouchdb-server is not installed: run npm install --prefix bench/.node pouchdb-server "
-                         f"(looked for {POUCH_BIN})")
+        raise SystemExit(f"pouchdb-server is not installed: run make bench-deps (looked for {POUCH_BIN})")
     port = free_port()
     home = workdir / "pouch"
     home.mkdir()
     url = f"http://127.0.0.1:{port}"
     # It writes config.json and log.txt into its working directory: keep them in the scratch dir.
     with background_server("pouchdb-server", [str(POUCH_BIN), "--host", "127.0.0.1", "--port", str(port),
-                                              "--dir", str(home)], url, cwd=home):
-        yield url
+                                              "--dir", str(home)], url, cwd=home) as proc:
+        yield url, proc.pid
 
 
-def pouch_push_rate(url: str, rows: list[PushEntry], batch: int) -> float:
-    db = f"{url}/bench{batch}"
+def pouch_push_rate(url: str, rows: list[PushEntry], batch: int, name: str = "") -> float:
+    db = f"{url}/{name or f'bench{batch}'}"
     with requests.Session() as s:
-        s.put(db, timeout=30).raise_for_status()
+        created = s.put(db, timeout=30)
+        if created.status_code != 412:  # 412: made by an earlier round of the same run
+            created.raise_for_status()
         started = time.perf_counter()
         for i in range(0, len(rows), batch):
             docs = [{"_id": v.report_id, **{k: val for k, val in v.body.items() if k != "id"}}
@@ -331,6 +337,10 @@ def profile_push(engine: Engine, device: tuple[str, str], batch: int) -> str:
 @dataclass
 class BackendFigures:
     push: dict[int, float]
+    cpu: dict[int, float]  # server CPU (all its processes) per pushed version, microseconds
+    pouch_push: dict[int, float]  # pouchdb-server, interleaved round by round with peacewatch
+    pouch_cpu: dict[int, float]
+    pouch_pull: float
     raw: dict[int, float]
     pull: float
     push_wire: float
@@ -343,18 +353,55 @@ class BackendFigures:
 
 
 @contextmanager
-def server_process(settings: Settings) -> Iterator[tuple[str, int]]:
-    """``peacewatch server`` in its own process, as a mission runs it (pouchdb-server runs alone too)."""
+def server_process(settings: Settings) -> Iterator[tuple[tuple[str, int], int]]:
+    """``peacewatch server`` in its own process, as a mission runs it (pouchdb-server runs alone too).
+
+    With its default worker count (the machine's cores), as ``peacewatch server`` starts in the field.
+    """
     port = free_port()
     cli = Path(sys.executable).with_name("peacewatch")
     with background_server("peacewatch server", [str(cli), "server", "--data-dir", str(settings.data_dir),
                                                  "--database-url", settings.database_url, "--port", str(port),
                                                  "--log-level", "warning"],
-                           f"http://127.0.0.1:{port}/api/v1/health"):
-        yield "127.0.0.1", port
+                           f"http://127.0.0.1:{port}/api/v1/health") as proc:
+        yield ("127.0.0.1", port), proc.pid
 
 
-def bench_backend(backend: str, n: int, lossy_reports: int, seed: int) -> BackendFigures:
+ROUNDS = 5  # each batch size is pushed in rounds, alternating peacewatch and pouchdb-server
+
+
+def interleaved_push(base: str, credential: str, rows: list[PushEntry], pouch: tuple[str, int], pouch_rows: list[PushEntry],
+                     pid: int, batch: int, db_name: str) -> tuple[float, float, float, float]:
+    """(peacewatch v/s, its CPU us/version, pouchdb docs/s, its CPU us/doc), measured round by round.
+
+    The machine may be shared: alternating the two servers in rounds (who goes first alternates
+    too) exposes both to the same background load, so their ratio means something.
+    """
+    per = max(batch, len(rows) // ROUNDS // batch * batch)
+    t_pw = t_po = c_pw = c_po = 0.0
+    for i, start in enumerate(range(0, len(rows), per)):
+        def ours(start: int = start) -> tuple[float, float]:
+            before = tree_cpu_seconds(pid)
+            chunk = rows[start:start + per]
+            rate, _ = push_rate(base, credential, chunk, batch)
+            return len(chunk) / rate, tree_cpu_seconds(pid) - before
+
+        def theirs(start: int = start) -> tuple[float, float]:
+            before = tree_cpu_seconds(pouch[1])
+            chunk = pouch_rows[start:start + per]
+            rate = pouch_push_rate(pouch[0], chunk, batch, db_name)
+            return len(chunk) / rate, tree_cpu_seconds(pouch[1]) - before
+
+        gc.collect()
+        first, second = (ours, theirs) if i % 2 == 0 else (theirs, ours)
+        a, b = first(), second()
+        (t1, c1), (t2, c2) = (a, b) if i % 2 == 0 else (b, a)
+        t_pw, c_pw, t_po, c_po = t_pw + t1, c_pw + c1, t_po + t2, c_po + c2
+    n = len(rows)
+    return n / t_pw, c_pw / n * 1e6, len(pouch_rows) / t_po, c_po / len(pouch_rows) * 1e6
+
+
+def bench_backend(backend: str, n: int, lossy_reports: int, seed: int, pouch: tuple[str, int]) -> BackendFigures:
     workdir = Path(tempfile.mkdtemp(prefix=f"pw-bench-{backend}-"))
     try:
         with fresh_database(backend, workdir) as url:
@@ -364,46 +411,41 @@ def bench_backend(backend: str, n: int, lossy_reports: int, seed: int) -> Backen
             settings = Settings(data_dir=workdir / "data", database_url=url)
             rng = random.Random(seed)
             push: dict[int, float] = {}
+            cpu: dict[int, float] = {}
             raw: dict[int, float] = {}
-            with server_process(settings) as address:
+            pouch_push: dict[int, float] = {}
+            pouch_cpu: dict[int, float] = {}
+            with server_process(settings) as (address, pid):
                 base = f"http://{address[0]}:{address[1]}"
+                # Warm both up (imports, connections, caches): not measured.
+                push_rate(base, devices["patrol_a"][1], make_versions(200, devices["patrol_a"][0], rng), 100)
+                pouch_push_rate(pouch[0], make_versions(200, "pouch", rng), 100, f"warm{backend}")
                 for batch in BATCHES:
                     rows = make_versions(n, devices["patrol_a"][0], rng)
-                    gc.collect()
-                    push[batch], _ = push_rate(base, devices["patrol_a"][1], rows, batch)
+                    pouch_rows = make_versions(n, "pouch", rng)
+                    push[batch], cpu[batch], pouch_push[batch], pouch_cpu[batch] = interleaved_push(
+                        base, devices["patrol_a"][1], rows, pouch, pouch_rows, pid, batch, f"{backend}{batch}")
                     ready = proposals_ready_after(engine)
                     raw[batch] = executemany_rate(engine, rows, batch)
                     print(f"  [{backend}] batch {batch:>3}: push {push[batch]:8.0f} v/s "
-                          f"(duplicate proposals ready {ready:.1f} s after), "
-                          f"executemany {raw[batch]:8.0f} v/s", flush=True)
-                pull = pull_rate(base, devices["patrol_a2"][1], n * len(BATCHES))
-                print(f"  [{backend}] pull {pull:8.0f} v/s", flush=True)
+                          f"(server CPU {cpu[batch]:.0f} us/version; projection and duplicate proposals ready "
+                          f"{ready:.1f} s after), executemany {raw[batch]:8.0f} v/s; pouchdb-server in the same "
+                          f"rounds {pouch_push[batch]:8.0f} docs/s (CPU {pouch_cpu[batch]:.0f} us/doc)", flush=True)
+                pull = pull_rate(base, devices["patrol_a2"][1], n * len(BATCHES) + 200)
+                pouch_pull = pouch_pull_rate(f"{pouch[0]}/{backend}100", n)
+                print(f"  [{backend}] pull {pull:8.0f} v/s; pouchdb-server _changes {pouch_pull:8.0f} docs/s",
+                      flush=True)
                 wire_rows = make_versions(min(n, 1000), devices["patrol_a"][0], rng)
                 push_wire, pull_wire, mean_body = wire_bytes(address, devices, wire_rows)
                 lossy_seconds, lossy_runs, lossy_stats = lossy_sync_seconds(
                     address, devices["patrol_a"], lossy_reports, workdir, seed)
                 print(f"  [{backend}] lossy sync of {lossy_reports} reports: {lossy_seconds:.1f} s", flush=True)
-            figures = BackendFigures(push, raw, pull, push_wire, pull_wire, mean_body, lossy_seconds, lossy_runs,
+            figures = BackendFigures(push, cpu, pouch_push, pouch_cpu, pouch_pull, raw, pull, push_wire, pull_wire,
+                                     mean_body, lossy_seconds, lossy_runs,
                                      lossy_stats)
             figures.profile = profile_push(engine, devices["patrol_a"], 100)
             engine.dispose()
             return figures
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-def bench_pouch(n: int, seed: int) -> tuple[dict[int, float], float]:
-    workdir = Path(tempfile.mkdtemp(prefix="pw-bench-pouch-"))
-    try:
-        rng = random.Random(seed)
-        with pouchdb_server(workdir) as url:
-            push = {}
-            for batch in BATCHES:
-                push[batch] = pouch_push_rate(url, make_versions(n, "pouch", rng), batch)
-                print(f"  [pouchdb-server] batch {batch:>3}: _bulk_docs {push[batch]:8.0f} docs/s", flush=True)
-            pull = pouch_pull_rate(f"{url}/bench100", n)
-            print(f"  [pouchdb-server] _changes {pull:8.0f} docs/s", flush=True)
-        return push, pull
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -417,25 +459,31 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small run (500 versions per batch size, 200 reports)")
     parser.add_argument("--backends", default="sqlite,postgresql", help="comma-separated: sqlite,postgresql")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--versions", type=int, default=None, help="versions per batch size (default 3000)")
+    parser.add_argument("--lossy-reports", type=int, default=None, help="reports for the lossy sync (default 2000)")
     args = parser.parse_args()
-    n = 500 if args.quick else 3000
-    lossy_reports = 200 if args.quick else 2000
+    n = args.versions or (500 if args.quick else 3000)
+    lossy_reports = args.lossy_reports or (200 if args.quick else 2000)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     for b in backends:
         if b not in ("sqlite", "postgresql"):
             parser.error(f"--backends: unknown backend {b!r}")
 
     print(f"sync benchmark: {n} versions per batch size, lossy sync of {lossy_reports} reports")
-    pouch_push, pouch_pull = bench_pouch(n, args.seed)
-    results = {b: bench_backend(b, n, lossy_reports, args.seed) for b in backends}
+    workdir = Path(tempfile.mkdtemp(prefix="pw-bench-pouch-"))
+    try:
+        with pouchdb_server(workdir) as pouch:
+            results = {b: bench_backend(b, n, lossy_reports, args.seed, pouch) for b in backends}
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
     print("\npush throughput (versions/s) and ratios")
     print(f"{'backend':<11}{'batch':>6}{'peacewatch':>12}{'executemany':>13}{'pouchdb':>10}"
-          f"{'vs pouch':>10}{'vs raw':>9}")
+          f"{'vs pouch':>10}{'vs raw':>9}{'CPU us/v':>10}{'pouch CPU':>11}")
     missed = False
     for b, f in results.items():
         for batch in BATCHES:
-            vs_pouch = f.push[batch] / pouch_push[batch]
+            vs_pouch = f.push[batch] / f.pouch_push[batch]
             vs_raw = f.push[batch] / f.raw[batch]
             note = ""
             if batch == 100:
@@ -443,12 +491,12 @@ def main() -> None:
                 ok = vs_pouch >= need and (b != "sqlite" or vs_raw >= 0.25)
                 missed |= not ok
                 note = f"  target >= {need}x pouch" + (", >= 25 % raw" if b == "sqlite" else "") + f": {verdict(ok)}"
-            print(f"{b:<11}{batch:>6}{f.push[batch]:>12.0f}{f.raw[batch]:>13.0f}{pouch_push[batch]:>10.0f}"
-                  f"{vs_pouch:>9.2f}x{vs_raw:>8.0%}{note}")
+            print(f"{b:<11}{batch:>6}{f.push[batch]:>12.0f}{f.raw[batch]:>13.0f}{f.pouch_push[batch]:>10.0f}"
+                  f"{vs_pouch:>9.2f}x{vs_raw:>8.0%}{f.cpu[batch]:>10.0f}{f.pouch_cpu[batch]:>11.0f}{note}")
     print("\npull throughput (versions/s), pages of 1000")
     for b, f in results.items():
-        ratio = f.pull / pouch_pull
-        print(f"{b:<11}{f.pull:>10.0f}   pouchdb _changes {pouch_pull:>8.0f}   {ratio:.2f}x  "
+        ratio = f.pull / f.pouch_pull
+        print(f"{b:<11}{f.pull:>10.0f}   pouchdb _changes {f.pouch_pull:>8.0f}   {ratio:.2f}x  "
               f"target >= 2x: {verdict(ratio >= 2)}")
     print("\nwire bytes per version (TCP, both directions) vs the JSON body")
     for b, f in results.items():

@@ -17,11 +17,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .api import build_router
 from .config import Settings
 from .db.engine import make_engine
-from .duplicates.backlog import ProposalWorker
+from .feed_consumers import FeedWorker
 from .hotspots.service import HotspotCache
 from .input_checks import refuse_unstorable_text
 from .middleware import BodyLimitMiddleware, InFlightLimitMiddleware, SecurityHeadersMiddleware
 from .problems import Problem, handle_http, handle_problem, handle_validation
+from .subscriptions import AFTER_PAUSE
 
 log = logging.getLogger("peacewatch.server")
 
@@ -41,8 +42,9 @@ async def _database_unavailable(_request: Request, exc: Exception) -> JSONRespon
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    worker = ProposalWorker(app.state.engine, quiet_s=settings.proposals_quiet_s,
-                            max_delay_s=settings.proposals_max_delay_s)
+    # The feed's after-pause consumers (duplicate proposals); woken by every commit that appended.
+    worker = FeedWorker(app.state.engine, AFTER_PAUSE, quiet_s=settings.proposals_quiet_s,
+                        max_delay_s=settings.proposals_max_delay_s)
     worker.start()
     app.state.proposal_worker = worker
     try:

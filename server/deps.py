@@ -3,6 +3,10 @@
 ``ReadConn`` and ``WriteConn`` give one transaction per request, committed only if the handler
 returns normally, so a refused or failed request writes nothing. Write transactions are
 ``BEGIN IMMEDIATE`` on SQLite. ``require(permission)`` is how every route declares its policy.
+
+Both catch the feed's ``readers_wait`` consumers up first (the ``reports`` projection), so no
+answer is staler than the last acknowledged push; a write transaction that appended to the feed
+lets the consumers catch up right after its commit, before the answer goes out.
 """
 
 from __future__ import annotations
@@ -17,7 +21,10 @@ from .access import Permission, Principal
 from .auth.service import authenticate
 from .config import Settings
 from .db.engine import WRITE
+from .feed import take_appended
+from .feed_consumers import ensure_current, run_after_commit
 from .problems import Problem, forbidden
+from .subscriptions import CONSUMERS, READERS_WAIT
 
 
 def get_engine(request: Request) -> Engine:
@@ -46,13 +53,23 @@ def _transaction(conn: Connection) -> Iterator[Connection]:
 
 
 def read_conn(request: Request) -> Iterator[Connection]:
-    with get_engine(request).connect() as conn:
+    engine = get_engine(request)
+    ensure_current(engine, *READERS_WAIT)
+    with engine.connect() as conn:
         yield from _transaction(conn)
 
 
 def write_conn(request: Request) -> Iterator[Connection]:
-    with get_engine(request).connect().execution_options(**WRITE) as conn:
-        yield from _transaction(conn)
+    engine = get_engine(request)
+    ensure_current(engine, *READERS_WAIT)
+    with engine.connect().execution_options(**WRITE) as conn:
+        try:
+            yield from _transaction(conn)
+        finally:
+            # The mark lives on the pooled driver connection: never leave it for the next request.
+            appended = take_appended(conn)
+    if appended:
+        run_after_commit(engine, CONSUMERS, getattr(request.app.state, "proposal_worker", None))
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]

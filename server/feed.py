@@ -1,10 +1,14 @@
 """The change feed: every stored change gets the next server sequence number here.
 
-Order comes from the server, never from device clocks. On PostgreSQL a sequence value can be
-taken by one transaction and committed after a higher one, which would let a pull cursor skip a
-change; so every transaction that appends to the feed (or to the hash-chained audit log) first
-takes one transaction-scoped advisory lock, and commits in sequence order. SQLite writers are
-already serialised by ``BEGIN IMMEDIATE``.
+Order comes from the server, never from device clocks. Every transaction that appends to the
+feed (or to the hash-chained audit log) first takes the feed's write lock (a transaction-scoped
+advisory lock on PostgreSQL; SQLite writers are already serialised by ``BEGIN IMMEDIATE``), then
+allocates its sequence numbers itself, ``max(seq) + 1`` onwards, and commits in sequence order.
+So a pull cursor can never skip a change that commits later, whichever server process wrote it,
+and a batch of changes is one multi-row statement (no RETURNING round trip per row).
+
+A transaction that appended is marked (``appended``/``take_appended``), so whoever commits it
+can let the feed's consumers catch up right after the commit (``server/feed_consumers.py``).
 """
 
 from __future__ import annotations
@@ -17,12 +21,30 @@ from . import clock
 from .db.tables import changes
 
 WRITE_LOCK_KEY = 7_000_001
+_APPENDED = "peacewatch.feed_appended"
 
 
 def take_write_lock(conn: Connection) -> None:
     """Serialise feed and audit appends (no-op on SQLite, whose writers are serialised already)."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK_KEY})
+
+
+def allocate(conn: Connection, n: int) -> int:
+    """The first of ``n`` consecutive new sequence numbers (the caller holds the write lock)."""
+    take_write_lock(conn)
+    note_appended(conn)
+    return last_seq(conn) + 1 if n else 0
+
+
+def note_appended(conn: Connection) -> None:
+    """Mark the connection's transaction as one that appends to the feed."""
+    conn.info[_APPENDED] = True
+
+
+def take_appended(conn: Connection) -> bool:
+    """Whether the transaction just committed on ``conn`` appended to the feed (and clear the mark)."""
+    return bool(conn.info.pop(_APPENDED, False))
 
 
 def append(
@@ -38,10 +60,10 @@ def append(
     device_id: str | None = None,
 ) -> int:
     """Append one change and return its sequence number."""
-    take_write_lock(conn)
-    result = conn.execute(
-        insert(changes)
-        .values(
+    seq = allocate(conn, 1)
+    conn.execute(
+        insert(changes).values(
+            seq=seq,
             kind=kind,
             payload=payload,
             report_id=report_id,
@@ -52,9 +74,8 @@ def append(
             device_id=device_id,
             created_at=clock.now(),
         )
-        .returning(changes.c.seq)
     )
-    return int(result.scalar_one())
+    return seq
 
 
 def last_seq(conn: Connection) -> int:

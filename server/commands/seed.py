@@ -115,9 +115,10 @@ def seed(conn: Connection, *, reports: int, seed_value: int = 7) -> dict[str, An
         if out.status != STORED:
             raise RuntimeError(f"seed version {i} was {out.status}: {out.as_dict()}")
         ids.append(vid)
-    from ..duplicates.backlog import catch_up
+    from ..duplicates.backlog import PROPOSALS
+    from ..feed_consumers import catch_up_in
 
-    catch_up(conn)  # duplicate proposals, as the server's worker makes them after a push
+    catch_up_in(conn, PROPOSALS)  # duplicate proposals, as the server's worker makes them after a push
     report_ids = sorted({p.body["id"] for p in plan if p.body["confidentiality"] != "restricted"})
     reviewed = _reviews(conn, report_ids, random.Random(seed_value))
     return {"sign_ins": sign_ins, "versions": len(plan), "reports": len({p.body["id"] for p in plan}),

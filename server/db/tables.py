@@ -153,9 +153,13 @@ versions = Table(
     Column("device_time", UTCDateTime, nullable=True),
     Column("received_at", UTCDateTime, nullable=False),
     Column("seq", SeqInt, nullable=False, index=True),
+    # The body as the schema normalises it, only where that differs from the body as pushed
+    # (which the version id hashes): the projection reads it instead of validating again.
+    Column("canonical", JSONType, nullable=True),
 )
 
-# Projection of each report's current state, rebuilt from its versions after every write.
+# Projection of each report's current state, rebuilt from its heads by a feed consumer
+# (reports/projection.py) right after every commit that stored a version.
 reports = Table(
     "reports",
     metadata,

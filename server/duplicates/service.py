@@ -4,11 +4,11 @@ Longer than 500 lines because proposals and incidents share one reading rule (bo
 every source, under the caller's access) that is clearest kept beside both; splitting incidents
 into their own module is the next step when either grows.
 
-* ``propose_for_reports`` recomputes the proposals of reports with new versions (``backlog`` calls it
-  after pushes): the database narrows candidates to a bounding box and time range around the
-  reports, the engine applies the exact limits and scores, and the ``duplicate_proposals`` rows are
-  inserted, refreshed, or withdrawn when a new version of a report no longer matches. A dismissed or
-  confirmed pair is never proposed again.
+* ``find_proposals`` / ``record_proposals`` run after ingest, from the feed (``backlog``): the
+  database narrows candidates to a bounding box and time range around the reports, the engine
+  applies the exact limits and scores (reading only), and the ``duplicate_proposals`` rows are
+  then inserted, refreshed, or withdrawn when a new version of a report no longer matches. A
+  dismissed or confirmed pair is never proposed again.
 * ``confirm`` makes (or extends) a consolidated incident that keeps every source report untouched;
   ``unmerge`` restores exactly the state before: sources out of the incident, their proposals back
   to ``proposed``. ``dismiss`` closes a pair for good. Each is one ``incident`` change in the feed
@@ -159,13 +159,17 @@ def _candidate_ids(conn: Connection, points: Sequence[dict[str, Any]], exclude: 
 
 
 def propose_for_reports(conn: Connection, report_ids: Sequence[str]) -> dict[str, list[int]]:
-    """Recompute the proposals of reports that just got new versions (a pushed batch) at once.
+    """Recompute the proposals of reports that just got new versions, in one transaction."""
+    return record_proposals(conn, report_ids, find_proposals(conn, report_ids))
+
+
+def find_proposals(conn: Connection, report_ids: Sequence[str]) -> dict[tuple[str, str], Proposal]:
+    """The pairs the engine finds for reports that just got new versions (reads only, no lock).
 
     The candidates near any of them are indexed first, then the batch's own reports, so each pair
     is found once whichever of its two reports came later: the same proposals as one report at a
     time, with a few queries per batch instead of a few per report.
     """
-    feed.take_write_lock(conn)  # concurrent ingests must not insert the same pair twice
     ids = list(dict.fromkeys(report_ids))
     mine = [r for r in _engine_inputs(conn, reports.c.id.in_(ids)) if r["kind"] in RULES.kinds]
     found: dict[tuple[str, str], Proposal] = {}
@@ -175,6 +179,18 @@ def propose_for_reports(conn: Connection, report_ids: Sequence[str]) -> dict[str
         index.bulk(_engine_inputs(conn, reports.c.id.in_(nearby)) if nearby else [])
         for p in index.bulk(mine):
             found[p.pair] = p
+    return found
+
+
+def record_proposals(conn: Connection, report_ids: Sequence[str],
+                     found: dict[tuple[str, str], Proposal]) -> dict[str, list[int]]:
+    """Write what ``find_proposals`` found for ``report_ids``; returns each report's live proposal ids.
+
+    Takes the feed's write lock only for these few writes: decisions (confirm, dismiss) take it too,
+    so a decided pair is never written back as proposed.
+    """
+    feed.take_write_lock(conn)
+    ids = list(dict.fromkeys(report_ids))
     existing = {
         (r["report_a"], r["report_b"]): r
         for r in conn.execute(select(_pa).where(or_(_pa.c.report_a.in_(ids), _pa.c.report_b.in_(ids)))).mappings()
@@ -399,6 +415,9 @@ def _check_overrides(sources: list[dict[str, Any]], overrides: dict[str, Any]) -
 def confirm(conn: Connection, principal: Principal, *, proposal_id: int,
             overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Confirm a proposal: its reports become (or join) one consolidated incident keeping all sources."""
+    # The feed lock before any reports row: the projection's catch-up locks rows after pushes hold
+    # the feed lock, so taking them in the other order could deadlock with it on PostgreSQL.
+    feed.take_write_lock(conn)
     row, a, b = _load_proposal(conn, principal, proposal_id)
     if row["status"] != "proposed":
         raise Problem(Code.CONFLICT, f"this proposal is {row['status']}, not proposed", field="status")
@@ -457,6 +476,7 @@ def unmerge(conn: Connection, principal: Principal, *, incident_id: str | None =
     """
     if (incident_id is None) == (proposal_id is None):
         raise invalid("incident_id", "give exactly one of incident_id or proposal_id")
+    feed.take_write_lock(conn)  # before any reports row (see ``confirm``)
     if proposal_id is not None:
         row, _a, _b = _load_proposal(conn, principal, proposal_id)
         if row["status"] != "confirmed" or row["incident_id"] is None:

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Query
 
-from ..deps import Analyst, ReadConn, WriteConn
+from ..deps import Analyst, EngineDep, ReadConn, WriteConn
 from ..input_checks import INT64_MAX
 from . import service
-from .backlog import current_proposals
+from .backlog import ensure_current
 from .models import Overrides, ProposalStatus
 
 router = APIRouter(tags=["duplicates"])
+log = logging.getLogger(__name__)
+
+
+def current_proposals(engine: EngineDep) -> None:
+    """Route dependency: catch proposals up before the route opens its read transaction.
+
+    A failure here is logged and the list served as it stands: a bug in the derived data must
+    not also hide the proposals already made.
+    """
+    try:
+        ensure_current(engine)
+    except Exception:  # noqa: BLE001 - see docstring
+        log.exception("catching up duplicate proposals failed; serving the proposals as they stand")
+
 
 ProposalId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 

@@ -68,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
     from peacewatch.server.db.migrate import upgrade
     from peacewatch.server.exports import service
     from peacewatch.server.reports.service import visible_reports
+    from peacewatch.server.subscriptions import catch_up_readers
 
     filters = filters_or_exit_code(args, ExportFilters)
     if isinstance(filters, int):
@@ -76,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     engine = make_engine(settings.database_url)
     upgrade(engine)
+    catch_up_readers(engine)  # the reports projection, current with every stored version
     with engine.connect().execution_options(**WRITE) as conn, conn.begin():
         principal = principal_for(conn, args.username)
         service.check_may_export(principal)

@@ -26,6 +26,7 @@ from peacewatch.server.exports.i18n import check_lang
 from peacewatch.server.exports.pseudonyms import ensure_key, mission_key, pseudonymise
 from peacewatch.server.problems import Problem, forbidden
 from peacewatch.server.reports.service import iter_records
+from peacewatch.server.subscriptions import catch_up_readers
 
 __all__ = ["audit_export", "check_may_export", "hotspot_cells", "place_names", "stream"]
 
@@ -103,6 +104,7 @@ def stream(
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     check_may_export(principal)
     check_lang(lang)
+    catch_up_readers(engine)  # the reports projection, current with every stored version
     key = mission_key(engine)
     with engine.connect() as conn, conn.begin():
         records: Iterator[dict[str, Any]] = pseudonymise(iter_records(conn, principal, filters), key)

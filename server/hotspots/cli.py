@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from ..db.engine import make_engine
     from ..db.migrate import upgrade
     from ..problems import forbidden
+    from ..subscriptions import catch_up_readers
     from . import service
 
     filters = filters_or_exit_code(args, ReportFilters)
@@ -57,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     engine = make_engine(settings.database_url)
     upgrade(engine)
+    catch_up_readers(engine)  # the reports projection, current with every stored version
     params = service.HotspotParams(resolution=args.resolution, k=args.k)
     cache = service.HotspotCache(size=1)
     with engine.connect() as conn, conn.begin():

@@ -25,6 +25,9 @@ import scipy.sparse as sp
 from pyproj import Geod
 from shapely.geometry import shape
 
+# The stored cell's rule is shared with the reports projection (server/geo.py); re-exported here.
+from ..geo import STORED_RESOLUTION, report_cell
+
 __all__ = [
     "DEFAULT_K",
     "DEFAULT_RESOLUTION",
@@ -51,9 +54,6 @@ DEFAULT_K = 1
 # docs/hotspots.md, "Choosing k").
 SPARSE_K = 2
 SPARSE_MEAN = 1.0
-# The resolution of the cell stored with every report (``reports.h3_res8``); maps at this
-# resolution or coarser are counted in SQL from it, finer ones bin the points.
-STORED_RESOLUTION = 8
 # A study area beyond this many cells is refused: its GeoJSON alone would be hundreds of MB.
 MAX_CELLS = 250_000
 _GEOD = Geod(ellps="WGS84")
@@ -81,13 +81,6 @@ def choose_k(total: int, n_cells: int) -> int:
     if n_cells <= 0:
         return DEFAULT_K
     return SPARSE_K if total / n_cells < SPARSE_MEAN else DEFAULT_K
-
-
-def report_cell(lat: float | None, lon: float | None) -> int | None:
-    """The stored cell of a report position (``STORED_RESOLUTION``), None without a position."""
-    if lat is None or lon is None:
-        return None
-    return int(h3i.latlng_to_cell(lat, lon, STORED_RESOLUTION))
 
 
 def to_resolution(cells: np.ndarray, resolution: int) -> np.ndarray:

@@ -1,11 +1,16 @@
-"""Storing report versions: insert-if-absent by version id, heads, and the derived current state.
+"""Storing report versions: insert-if-absent by version id, heads, and the change feed.
 
 A version id is the hash of its content, parents and device, so storing is idempotent: the same
 version sent twice is stored once and answered ``duplicate``. A version whose parent is not yet
 here is refused as ``missing_parent`` (retryable: the client keeps it and sends it again after the
 parent). Heads are the versions no other version names as parent; more than one head is a
-conflict, kept until someone writes a version whose parents are all heads. After every stored
-version the ``reports`` row is rebuilt from the heads, never edited by hand.
+conflict, kept until someone writes a version whose parents are all heads.
+
+Per version there are two steps, kept apart: ``_parse`` (the version on its own: shape, schema,
+content hash; no database) and ``_check`` (the version against what the store holds: parents,
+contingent, who may edit the report). Storing itself writes only versions, heads and feed
+entries; the ``reports`` projection is derived from them after the commit
+(``reports/projection.py``), and caught up first here, so the checks read it current.
 """
 
 from __future__ import annotations
@@ -16,14 +21,13 @@ from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select
 
 from ...common.schema import ReportValidationError, parse_report, report_to_json
 from ...common.sync_protocol import PushStatus, RejectionCode
 from ...common.versioning import version_id as compute_version_id
 from .. import clock, feed
 from ..access import (
-    CONFIDENTIALITY_RANK,
     HQ_ROLES,
     PERSON_LISTS,
     Principal,
@@ -32,7 +36,10 @@ from ..access import (
     level_of,
     redact_fields_differ,
 )
+from ..db.fast import in_ids, insert_many
 from ..db.tables import changes, contingents, report_attachments, report_heads, reports, users, versions
+from ..feed_consumers import catch_up_in
+from .projection import PROJECTION
 
 STORED = PushStatus.STORED
 DUPLICATE = PushStatus.DUPLICATE
@@ -104,8 +111,14 @@ def store_version(
     body: dict[str, Any],
     device_time: datetime | None = None,
 ) -> Outcome:
-    """Validate and store one version if absent; rebuild its report's current state."""
-    return store_versions(conn, principal, [NewVersion(report_id, version_id, parents, body, device_time)])[0]
+    """Validate and store one version if absent; the caller's transaction then reads it projected.
+
+    For single edits (conflict resolution, seeding) that read the report back in the same
+    transaction; pushes leave the projection to the catch-up after their commit.
+    """
+    outcome = store_versions(conn, principal, [NewVersion(report_id, version_id, parents, body, device_time)])[0]
+    catch_up_in(conn, PROJECTION)
+    return outcome
 
 
 def store_versions(conn: Connection, principal: Principal, entries: Sequence[NewVersion]) -> list[Outcome]:
@@ -120,24 +133,30 @@ def store_versions(conn: Connection, principal: Principal, entries: Sequence[New
     # Validation is the CPU-heavy part and needs no lock: do it before queueing for the write lock.
     parsed = [_parse(e, key) for e in entries]
     feed.take_write_lock(conn)
+    # The write checks read the projection: bring it up to every commit before this one (a
+    # no-op unless another process committed and has not caught up yet).
+    catch_up_in(conn, PROJECTION)
     report_ids = list(dict.fromkeys(e.report_id for e in entries))
     batch_ids = [e.version_id for e in entries]
     parent_ids = list({p for e in entries for p in e.parents})
-    already = set(conn.execute(select(versions.c.version_id).where(versions.c.version_id.in_(batch_ids))).scalars())
+    db = conn.dialect.name
+    already = set(conn.execute(select(versions.c.version_id).where(
+        in_ids(versions.c.version_id, batch_ids, db))).scalars())
     known: dict[str, str] = {}
     bodies: dict[str, dict[str, Any]] = {}  # parents' stored bodies: the write policy reads them
     for vid, rid, body in (conn.execute(select(versions.c.version_id, versions.c.report_id, versions.c.body)
-                                        .where(versions.c.version_id.in_(parent_ids))) if parent_ids else []):
+                                        .where(in_ids(versions.c.version_id, parent_ids, db)))
+                           if parent_ids else []):
         known[vid], bodies[vid] = rid, body or {}
     current: dict[str, dict[str, Any]] = {
         r["id"]: dict(r) for r in conn.execute(
             select(reports.c.id, reports.c.contingent_id, reports.c.confidentiality, reports.c.author_user_id,
                    users.c.username.label("author_username"))
             .join(users, users.c.id == reports.c.author_user_id)
-            .where(reports.c.id.in_(report_ids))).mappings()}
+            .where(in_ids(reports.c.id, report_ids, db))).mappings()}
     heads: dict[str, set[str]] = {rid: set() for rid in report_ids}
     for rid, vid in conn.execute(select(report_heads.c.report_id, report_heads.c.version_id)
-                                 .where(report_heads.c.report_id.in_(report_ids))):
+                                 .where(in_ids(report_heads.c.report_id, report_ids, db))):
         heads[rid].add(vid)
     contingent_by_code = dict(conn.execute(select(contingents.c.code, contingents.c.id)).all())
 
@@ -227,44 +246,32 @@ def _check(principal: Principal, e: NewVersion, canonical: dict[str, Any], known
 
 def _write(conn: Connection, principal: Principal, accepted: list[_Accepted], heads: dict[str, set[str]],
            current: dict[str, dict[str, Any]], created: set[str]) -> list[int]:
-    """Insert the accepted versions, their feed entries and heads; rebuild each touched report once."""
+    """Insert the accepted versions, their feed entries and the touched reports' heads.
+
+    One multi-row statement per table; the feed's sequence numbers are allocated here under the
+    write lock (``feed.allocate``), so no statement has to return them row by row.
+    """
     now = clock.now()
-    seqs = list(conn.execute(
-        insert(changes).returning(changes.c.seq, sort_by_parameter_order=True),
-        [{"kind": "version", "report_id": a.entry.report_id, "ref": a.entry.version_id,
-          "contingent_id": a.contingent_id, "confidentiality": a.canonical["confidentiality"],
-          "author_user_id": principal.user_id, "device_id": principal.device_id,
-          "payload": {"parents": sorted(a.entry.parents)}, "created_at": now} for a in accepted],
-    ).scalars())
-    conn.execute(insert(versions), [
+    first = feed.allocate(conn, len(accepted))
+    seqs = list(range(first, first + len(accepted)))
+    insert_many(conn, changes, [
+        {"seq": seq, "kind": "version", "report_id": a.entry.report_id, "ref": a.entry.version_id,
+         "contingent_id": a.contingent_id, "confidentiality": a.canonical["confidentiality"],
+         "author_user_id": principal.user_id, "device_id": principal.device_id,
+         "payload": {"parents": sorted(a.entry.parents)}, "created_at": now}
+        for a, seq in zip(accepted, seqs, strict=True)])
+    insert_many(conn, versions, [
         {"version_id": a.entry.version_id, "report_id": a.entry.report_id, "parents": sorted(a.entry.parents),
-         "body": _stored_body(a.entry.body, a.canonical), "author_user_id": principal.user_id, "device_id": principal.device_id,
-         "device_time": a.entry.device_time, "received_at": now, "seq": seq}
+         "body": (stored := _stored_body(a.entry.body, a.canonical)), "author_user_id": principal.user_id,
+         "device_id": principal.device_id, "device_time": a.entry.device_time, "received_at": now, "seq": seq,
+         # Most bodies arrive canonical already (the tablet normalises them): stored once then.
+         "canonical": None if a.canonical == stored else a.canonical}
         for a, seq in zip(accepted, seqs, strict=True)])
     touched = list(dict.fromkeys(a.entry.report_id for a in accepted))
-    conn.execute(delete(report_heads).where(report_heads.c.report_id.in_(touched)))
-    conn.execute(insert(report_heads), [{"report_id": rid, "version_id": vid}
+    conn.execute(delete(report_heads).where(in_ids(report_heads.c.report_id, touched, conn.dialect.name)))
+    insert_many(conn, report_heads, [{"report_id": rid, "version_id": vid}
                                         for rid in touched for vid in sorted(heads[rid])])
     _link_attachments(conn, principal, accepted, touched, seqs)
-    newest: dict[str, tuple[_Accepted, int]] = {}
-    for a, seq in zip(accepted, seqs, strict=True):
-        newest[a.entry.report_id] = (a, seq)  # the last accepted version of a report is always a head
-    shown = _shown_heads(conn, touched, heads, accepted, seqs)
-    new_rows, updates = [], []
-    for rid in touched:
-        a, seq = newest[rid]
-        body, vid = shown[rid]
-        row = _projection(body, vid, seq, len(heads[rid]), now)
-        if rid in created:
-            new_rows.append(row | {"id": rid, "contingent_id": a.contingent_id,
-                                   "author_user_id": current[rid]["author_user_id"], "first_seq": seq,
-                                   "received_at": now, "review_status": "unreviewed"})
-        else:
-            updates.append(row | {"_id": rid})
-    if new_rows:
-        conn.execute(insert(reports), new_rows)
-    if updates:
-        conn.execute(update(reports).where(reports.c.id == bindparam("_id")), updates)
     return seqs
 
 
@@ -293,53 +300,3 @@ def _link_attachments(conn: Connection, principal: Principal, accepted: list[_Ac
     missing = sorted(wanted - have)
     if missing:
         conn.execute(insert(report_attachments), [{"report_id": r, "sha256": h} for r, h in missing])
-
-
-def _shown_heads(conn: Connection, touched: list[str], heads: dict[str, set[str]], accepted: list[_Accepted],
-                 seqs: list[int]) -> dict[str, tuple[dict[str, Any], str]]:
-    """Per report, the head the projection shows: the newest of its least restrictive heads.
-
-    With one head that is the newest version. When heads disagree on confidentiality the report is
-    listed at the lowest level any head has, with that head's content, so it stays with the
-    contingent that may read that head; the more restricted head is read under its own level
-    (history, detail, feed). Nothing is widened: each head's content keeps its own level.
-    """
-    in_batch = {a.entry.version_id: (seq, a.canonical) for a, seq in zip(accepted, seqs, strict=True)}
-    old = [vid for rid in touched for vid in heads[rid] if vid not in in_batch]
-    stored = {vid: (seq, body or {}) for vid, seq, body in conn.execute(
-        select(versions.c.version_id, versions.c.seq, versions.c.body)
-        .where(versions.c.version_id.in_(old)))} if old else {}
-    out = {}
-    for rid in touched:
-        candidates = [(vid, *(in_batch.get(vid) or stored[vid])) for vid in heads[rid]]
-        vid, _, body = min(candidates, key=lambda c: (CONFIDENTIALITY_RANK[level_of(c[2])], -c[1]))
-        out[rid] = (body, vid)
-    return out
-
-
-def _projection(newest: dict[str, Any], newest_id: str, seq: int, heads_count: int,
-                now: datetime) -> dict[str, Any]:
-    """The ``reports`` columns derived from the shown head (``_shown_heads``)."""
-    loc = newest.get("location") or {}
-    if not loc and newest.get("route"):
-        # A patrol without a reported position is placed at its route's start, so maps can show it.
-        loc = newest["route"][0]
-    # Imported here so storing a report does not load the hotspot engine's numerical stack at import.
-    from ..hotspots.grid import report_cell
-
-    return {
-        "kind": newest["kind"],
-        "category": newest["category"],
-        "confidentiality": level_of(newest),
-        "severity": newest.get("severity") or 1,
-        "event_time": datetime.fromisoformat(newest["event_time"].replace("Z", "+00:00")),
-        "lat": loc.get("lat"),
-        "lon": loc.get("lon"),
-        "h3_res8": report_cell(loc.get("lat"), loc.get("lon")),
-        "title": newest.get("title") or "",
-        "body": newest,
-        "head_version_id": newest_id,
-        "heads_count": heads_count,
-        "last_seq": seq,
-        "updated_at": now,
-    }

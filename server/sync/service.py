@@ -14,21 +14,30 @@ filtered in SQL against each report's CURRENT visibility (``access.visible_claus
 ``reports`` projection) and redacted with ``access.redact``. ``next`` is the last sequence number
 examined, so the client never re-reads changes it was not allowed to see; the upper bound is read
 first, which (with the feed's write lock making commits arrive in sequence order) guarantees that
-no change at or below ``next`` can still appear later.
+no change at or below ``next`` can still appear later. A version's entry is the same for every
+caller of one redaction class, so it is serialized once per process and class (``VersionEntries``)
+and reused by every device that pulls it: fifty tablets pulling the same versions cost one
+decode, redaction and encoding each, not fifty. Which entries a caller receives is still decided
+per caller, in SQL, as above.
 """
 
 from __future__ import annotations
 
 import heapq
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, false, or_, select
+import orjson
+from sqlalchemy import Connection, Engine, and_, false, or_, select
 
 from ...common.sync_protocol import MAX_PUSH_BATCH, is_retryable
 from .. import feed
-from ..access import Permission, Principal, level_clause, redact, visible_clause
+from ..access import Permission, Principal, level_clause, redact, redaction_class, visible_clause
+from ..db.fast import in_ids
 from ..db.tables import changes, reports, users, versions
 from ..devices.service import touch
 from ..reports.versions import REJECTED, STORED, NewVersion, store_versions
@@ -119,13 +128,55 @@ def _feed_filter(principal: Principal) -> Any:
     return or_(about_report, changes.c.kind == "reference", incidents)
 
 
-def _change_out(principal: Principal, row: Any) -> dict[str, Any]:
+class VersionEntries:
+    """Serialized pull entries of versions, per redaction class, shared by every caller (bounded LRU).
+
+    An entry (seq, ids, parents, redacted body, author, device, time) never changes once stored:
+    versions are immutable and have one feed entry each. What may change is who may receive it,
+    which ``_feed_filter`` decides per caller before an entry is looked up here.
+    """
+
+    def __init__(self, size: int = 20_000) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[int, str, object], orjson.Fragment] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, str, object]) -> orjson.Fragment | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple[int, str, object], entry: orjson.Fragment) -> None:
+        with self._lock:
+            self._entries[key] = entry
+            if len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+# One cache per database (engine): sequence numbers are only unique within one feed.
+_ENTRIES: weakref.WeakKeyDictionary[Engine, VersionEntries] = weakref.WeakKeyDictionary()
+_ENTRIES_LOCK = threading.Lock()
+
+
+def version_entries(engine: Engine) -> VersionEntries:
+    with _ENTRIES_LOCK:
+        cache = _ENTRIES.get(engine)
+        if cache is None:
+            cache = _ENTRIES[engine] = VersionEntries()
+        return cache
+
+
+def _version_out(principal: Principal, row: Any, v: Any) -> dict[str, Any]:
+    return {"seq": row["seq"], "kind": "version", "report_id": row["report_id"], "version_id": row["ref"],
+            "parents": v.parents, "body": redact(principal, v.body), "author": v.author,
+            "device_id": v.device_id, "received_at": _iso(v.received_at)}
+
+
+def _change_out(row: Any) -> dict[str, Any]:
     kind = row["kind"]
     payload = row["payload"] or {}
-    if kind == "version":
-        return {"seq": row["seq"], "kind": kind, "report_id": row["report_id"], "version_id": row["ref"],
-                "parents": row["v_parents"], "body": redact(principal, row["v_body"]), "author": row["v_author"],
-                "device_id": row["v_device_id"], "received_at": _iso(row["v_received_at"])}
     if kind == "review":
         return {"seq": row["seq"], "kind": kind, "report_id": row["report_id"], "status": payload.get("status"),
                 "comment": payload.get("comment", ""), "by": payload.get("by"), "at": payload.get("at")}
@@ -139,6 +190,32 @@ def _change_out(principal: Principal, row: Any) -> dict[str, Any]:
     return {"seq": row["seq"], "kind": kind} | ({"report_id": row["report_id"]} if row["report_id"] else {}) | out
 
 
+def _version_entries(conn: Connection, principal: Principal, rows: Sequence[Any]) -> dict[int, orjson.Fragment]:
+    """The serialized entry of every version row, from the shared cache or read once and cached."""
+    cls = redaction_class(principal)
+    cache = version_entries(conn.engine)
+    out: dict[int, orjson.Fragment] = {}
+    missing = []
+    for r in rows:
+        if r["kind"] == "version":
+            hit = cache.get((r["seq"], r["ref"], cls))
+            if hit is None:
+                missing.append(r)
+            else:
+                out[r["seq"]] = hit
+    if missing:
+        stored = {v.version_id: v for v in conn.execute(
+            select(versions.c.version_id, versions.c.parents, versions.c.body, versions.c.device_id,
+                   versions.c.received_at, users.c.username.label("author"))
+            .select_from(versions.outerjoin(users, users.c.id == versions.c.author_user_id))
+            .where(in_ids(versions.c.version_id, [r["ref"] for r in missing], conn.dialect.name)))}
+        for r in missing:
+            entry = orjson.Fragment(orjson.dumps(_version_out(principal, r, stored[r["ref"]])))
+            cache.put((r["seq"], r["ref"], cls), entry)
+            out[r["seq"]] = entry
+    return out
+
+
 def pull(conn: Connection, principal: Principal, *, since: int, limit: int) -> dict[str, Any]:
     """One page of the changes after ``since`` that the principal may see, in sequence order."""
     # Read the upper bound first: every change at or below it is committed (feed lock), so
@@ -149,14 +226,8 @@ def pull(conn: Connection, principal: Principal, *, since: int, limit: int) -> d
     # (PostgreSQL otherwise sorted everything up to ``upto`` for every page of a long catch-up).
     window_end = min(upto, since + limit * SCAN_PAGES)
     stmt = (
-        select(changes, versions.c.parents.label("v_parents"), versions.c.body.label("v_body"),
-               versions.c.device_id.label("v_device_id"), versions.c.received_at.label("v_received_at"),
-               users.c.username.label("v_author"))
-        .select_from(
-            changes.outerjoin(reports, reports.c.id == changes.c.report_id)
-            .outerjoin(versions, and_(changes.c.kind == "version", versions.c.version_id == changes.c.ref))
-            .outerjoin(users, users.c.id == versions.c.author_user_id)
-        )
+        select(changes)
+        .select_from(changes.outerjoin(reports, reports.c.id == changes.c.report_id))
         .where(changes.c.seq > since, changes.c.seq <= window_end, _feed_filter(principal))
         .order_by(changes.c.seq)
         .limit(limit + 1)
@@ -167,4 +238,6 @@ def pull(conn: Connection, principal: Principal, *, since: int, limit: int) -> d
     else:
         # The window was examined whole: a short (even empty) page, with more to come past it.
         nxt, more = max(window_end, since), window_end < upto
-    return {"changes": [_change_out(principal, r) for r in rows], "next": int(nxt), "more": more}
+    entries = _version_entries(conn, principal, rows)
+    return {"changes": [entries[r["seq"]] if r["kind"] == "version" else _change_out(r) for r in rows],
+            "next": int(nxt), "more": more}

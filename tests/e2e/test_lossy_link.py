@@ -14,7 +14,9 @@ report offline. Afterwards:
 * the proxy really did refuse, cut and stall connections (else the test proves nothing).
 
 The full size (2,000 reports with edits, 30 attachments of 1-5 MB) is ``slow``; a small size runs
-with the fast suite. Both run on SQLite and PostgreSQL.
+with the fast suite, once against the server in a thread and once against ``peacewatch server
+--workers 2`` (two processes sharing the database: the feed's order and every guarantee must hold
+across them). Both run on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from e2e.live_server import live_server
 from e2e.lossy_proxy import LossyProxy
 from e2e.tablets import Tablet
 from fastapi.testclient import TestClient
+from reliability.server_process import ServerProcess
 from sqlalchemy import Engine, func, select
 
 from factories import Mission, build_mission, report_body
@@ -235,9 +238,25 @@ def server(settings: Settings, engine: Engine, mission: Mission) -> Iterator[tup
         yield address
 
 
+@pytest.fixture
+def two_workers(settings: Settings, mission: Mission) -> Iterator[tuple[str, int]]:
+    """``peacewatch server --workers 2`` on the mission's database and data dir, as a process of its own."""
+    srv = ServerProcess(settings.data_dir, settings.database_url, workers=2)
+    srv.start(timeout=90)
+    try:
+        yield "127.0.0.1", srv.port
+    finally:
+        srv.stop()
+
+
 def test_lossy_link_small(mission: Mission, tablets: dict[str, Tablet], engine: Engine,
                           server: tuple[str, int]) -> None:
     run_lossy_sync(SMALL, mission, tablets, engine, server, seed=11)
+
+
+def test_lossy_link_small_with_two_server_processes(mission: Mission, tablets: dict[str, Tablet], engine: Engine,
+                                                    two_workers: tuple[str, int]) -> None:
+    run_lossy_sync(SMALL, mission, tablets, engine, two_workers, seed=12)
 
 
 @pytest.mark.slow

@@ -54,15 +54,16 @@ def _stored(url: str) -> list[str]:
         engine.dispose()
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 def test_sigkill_mid_push_keeps_whole_batches_and_the_client_resumes(
-        mission: Mission, settings: Settings, db_url: str, tmp_path: Path) -> None:
+        mission: Mission, settings: Settings, db_url: str, tmp_path: Path, workers: int) -> None:
     mission.client.close()  # the in-process app only seeded the mission; the server below is a process
     device_id, credential = mission.devices["patrol_a"]
     tablet = Tablet(tmp_path / "tablet.db", username="patrol_a", device_id=device_id, credential=credential)
     filed = {tablet.file(report_body(title=f"report {i}")) for i in range(REPORTS)}
     session = RecordingSession()
-    server = ServerProcess(tmp_path / "srv", db_url)
-    server.start()
+    server = ServerProcess(tmp_path / "srv", db_url, workers=workers)
+    server.start(timeout=60)
     try:
         client = tablet.client(session, server.url, tuner=LinkTuner(batch=BATCH, min_batch=BATCH, max_batch=BATCH),
                                max_failures=3, backoff_base=0.05, backoff_cap=0.2)
@@ -83,7 +84,7 @@ def test_sigkill_mid_push_keeps_whole_batches_and_the_client_resumes(
             assert kept in (0, len(batch)), f"a batch of {len(batch)} was kept in part ({kept})"
         assert session.acked <= stored, "an acknowledged version was lost"
 
-        server.start()
+        server.start(timeout=60)
         second = client.run()
         assert second.state == "done", second
         assert tablet.local.waiting().versions == 0

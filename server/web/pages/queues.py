@@ -2,7 +2,8 @@
 (field by field; keep one version or choose each differing field, which writes a merged version).
 
 Both call their domain's service; the duplicates page first catches proposals up with the reports
-stored since (``duplicates.backlog``), so it never shows a list that is behind.
+stored since (``duplicates.backlog``, before its transaction opens), so it never shows a list that
+is behind.
 """
 
 from __future__ import annotations
@@ -10,15 +11,15 @@ from __future__ import annotations
 import copy
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ...conflicts import service as conflicts
 from ...conflicts.ancestry import common_ancestor
 from ...deps import ReadConn
 from ...duplicates import service as duplicates
-from ...duplicates.backlog import catch_up
 from ...duplicates.reasons import explain
+from ...duplicates.views import current_proposals
 from ...input_checks import INT64_MAX
 from ...problems import invalid
 from ...reports import service as reports
@@ -32,11 +33,10 @@ QUEUE_LIMIT = 50
 
 
 # -- duplicates ---------------------------------------------------------------------------------
-@router.get("/duplicates")
+@router.get("/duplicates", dependencies=[Depends(current_proposals)])
 def duplicates_page(request: Request, conn: WriteTx, me: AnalystPage) -> Response:
     """Proposed duplicates with both reports side by side, and merged incidents that can be unmerged."""
     with as_page(me):
-        catch_up(conn)
         listing = duplicates.list_proposals(conn, me, status="proposed", limit=QUEUE_LIMIT, offset=0)
         pairs = []
         for p in listing["items"]:

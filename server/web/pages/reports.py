@@ -17,8 +17,8 @@ from starlette.datastructures import QueryParams
 from ...access import Permission, can_review
 from ...attachments import service as attachments
 from ...deps import ReadConn, SettingsDep
-from ...duplicates.backlog import current_proposals
 from ...duplicates.candidates import candidates_for
+from ...duplicates.views import current_proposals
 from ...problems import invalid
 from ...reports import review as review_service
 from ...reports import service

@@ -1,7 +1,7 @@
 """Tests of server/duplicates/service.py and views.py through the API, on SQLite and PostgreSQL.
 
-Reports arrive by the real sync push, so the proposals under test are made as the server makes
-them after a push (``propose_for_reports``, through ``backlog``).
+Reports arrive by the real sync push, so the feed consumer (``duplicates.backlog.PROPOSALS``,
+caught up before every proposal read) is what creates the proposals under test.
 """
 
 from __future__ import annotations

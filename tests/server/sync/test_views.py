@@ -196,15 +196,15 @@ def test_duplicate_proposals_follow_the_push_and_a_failure_cannot_lose_it(
     mission.client.app.state.proposal_worker.stop()  # this test decides when proposals are caught up
     mission.client.app.state.proposal_worker = None
     calls: list[list[str]] = []
-    real = backlog.propose_for_reports
+    real = backlog.find_proposals
 
-    def propose_for_reports(conn: Any, report_ids: list[str]) -> Any:
+    def find_proposals(conn: Any, report_ids: list[str]) -> Any:
         calls.append(list(report_ids))
         if len(calls) == 1:
             raise RuntimeError("duplicate engine bug")
         return real(conn, report_ids)
 
-    monkeypatch.setattr(backlog, "propose_for_reports", propose_for_reports)
+    monkeypatch.setattr(backlog, "find_proposals", find_proposals)
     first, second = chain(mission, "patrol_a", 3), chain(mission, "patrol_a", 1)
     assert statuses(push(mission, "patrol_a", first + second)) == ["stored"] * 4
     assert calls == []  # a push stores; proposals are not its work

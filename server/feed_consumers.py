@@ -1,0 +1,266 @@
+"""Feed consumers: state derived from the change feed, caught up after the commit that fed it.
+
+The push stores; it does not compute. Everything a domain derives from stored changes (the
+``reports`` projection, duplicate proposals, and later alerts) is a ``FeedConsumer``: a name,
+the feed kinds it reacts to, and a ``write`` (plus an optional ``compute``) applied to the
+changes after its own cursor. The cursor is kept in ``meta`` under the consumer's name and
+advanced in the same transaction as the derived rows it covers, so catching up is idempotent,
+safe from any number of threads or server processes at once, and survives a crash (the next
+catch-up redoes the unfinished chunk). Nothing here ever holds the feed's write lock while it
+computes: ``compute`` runs in a read transaction, and only ``write`` runs in a (short) write
+transaction, which commits without waiting for the disk (derived rows can always be rebuilt
+from the feed, and their cursor is lost with them).
+
+When a consumer catches up (``timing``):
+
+* ``"after_commit"``: right after every request that appended to the feed commits, before it
+  answers (``run_after_commit``); and first thing in any transaction that must not read it
+  behind (``catch_up_in``), e.g. the push's write checks.
+* ``"after_pause"``: by ``FeedWorker``, a thread started with the app, once pushes pause.
+
+Readers: a consumer with ``readers_wait`` is caught up before every API request opens its
+transaction (``server/deps.py``), so no answer is staler than the last acknowledged push; others
+are caught up by their own readers with ``ensure_current``.
+
+Adding one (e.g. alerts): define ``CONSUMER = FeedConsumer(...)`` in the domain (``write`` takes
+the write connection, the changes of its kinds in sequence order and what ``compute`` returned),
+add it to ``CONSUMERS`` in ``server/subscriptions.py``, and call ``ensure_current(engine,
+CONSUMER)`` wherever the derived state is read. The changes handed over are rows of ``changes``
+(``seq, kind, report_id, ref, contingent_id, confidentiality, author_user_id, device_id,
+payload, created_at``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Engine, Row, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from . import feed
+from .db.engine import WRITE
+from .db.tables import changes, meta
+
+log = logging.getLogger(__name__)
+
+Compute = Callable[[Connection, Sequence[Row[Any]]], Any]
+Write = Callable[[Connection, Sequence[Row[Any]], Any], None]
+
+
+@dataclass(frozen=True)
+class FeedConsumer:
+    """Derived state that follows the feed: see the module docstring."""
+
+    name: str  # also the key of its cursor in ``meta``
+    kinds: frozenset[str]
+    write: Write
+    lock_key: int  # PostgreSQL advisory lock serialising this consumer's catch-ups
+    compute: Compute | None = None  # the heavy part, run in a read transaction without any lock
+    timing: Literal["after_commit", "after_pause"] = "after_commit"
+    readers_wait: bool = False
+    # Consumers whose derived state this one reads (e.g. proposals read the projection): they are
+    # caught up first, and this one never moves past their cursors.
+    needs: tuple[FeedConsumer, ...] = ()
+    chunk: int = 1000  # changes per transaction: bounded lock time; a crash redoes at most this
+
+
+def cursor(conn: Connection, consumer: FeedConsumer) -> int:
+    """The feed sequence up to which ``consumer`` has caught up."""
+    value = conn.execute(select(meta.c.value).where(meta.c.key == consumer.name)).scalar_one_or_none()
+    return int(value["seq"]) if value else 0
+
+
+def _set_cursor(conn: Connection, consumer: FeedConsumer, seq: int) -> None:
+    # An object, not a bare number: SQLite's JSON column has numeric affinity and would store a
+    # bare number as an integer, which is then no JSON text to read back.
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(meta).values(key=consumer.name, value={"seq": seq})
+    conn.execute(stmt.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": stmt.excluded.value}))
+
+
+def behind(conn: Connection, consumer: FeedConsumer) -> bool:
+    """Whether the feed holds a change after the consumer's cursor."""
+    return cursor(conn, consumer) < feed.last_seq(conn)
+
+
+def _lock(conn: Connection, consumer: FeedConsumer) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": consumer.lock_key})
+
+
+def _pending(conn: Connection, consumer: FeedConsumer, since: int) -> tuple[list[Row[Any]], int]:
+    """The consumer's next chunk after ``since`` and the sequence its cursor moves to once applied."""
+    # Everything at or below the feed's last sequence is committed (the feed lock makes commits
+    # arrive in sequence order), so moving the cursor there can never skip a later commit.
+    upto = min([feed.last_seq(conn), *(cursor(conn, n) for n in consumer.needs)])
+    rows = list(conn.execute(
+        select(changes).where(changes.c.seq > since, changes.c.seq <= upto, changes.c.kind.in_(sorted(consumer.kinds)))
+        .order_by(changes.c.seq).limit(consumer.chunk)).all())
+    return rows, (rows[-1].seq if len(rows) == consumer.chunk else upto)
+
+
+def catch_up_in(conn: Connection, consumer: FeedConsumer) -> int:
+    """Catch ``consumer`` up inside the caller's write transaction; how many changes it applied.
+
+    For transactions that must read the derived state current (a push's write checks): one
+    cheap read when nothing is waiting.
+    """
+    done = 0
+    while cursor(conn, consumer) < feed.last_seq(conn):
+        n = catch_up_chunk(conn, consumer)
+        if n == 0:
+            break
+        done += n
+    return done
+
+
+@contextmanager
+def derived_transaction(engine: Engine) -> Iterator[Connection]:
+    """A write transaction for derived rows: it commits without waiting for the disk.
+
+    Derived rows and their cursor are lost together if the machine loses power before the next
+    durable commit, and rebuilt from the feed by the next catch-up; the feed itself stays durable.
+    """
+    with engine.connect().execution_options(**WRITE) as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # Outside any transaction (the driver runs in autocommit mode; our BEGIN comes next).
+            conn.connection.driver_connection.execute("PRAGMA synchronous=NORMAL")
+        try:
+            with conn.begin():
+                if not sqlite:
+                    conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
+                yield conn
+        finally:
+            if sqlite:
+                conn.connection.driver_connection.execute("PRAGMA synchronous=FULL")
+
+
+def catch_up(engine: Engine, consumer: FeedConsumer, *, max_chunks: int | None = None) -> int:
+    """Catch ``consumer`` up, a transaction per chunk; how many changes it applied.
+
+    With a ``compute``, each chunk is computed in a read transaction first and written in a short
+    write transaction only if nobody else moved the cursor meanwhile (else it is read again).
+    """
+    ensure_current(engine, *consumer.needs)
+    done = chunks = 0
+    while max_chunks is None or chunks < max_chunks:
+        chunks += 1
+        if consumer.compute is None:
+            with derived_transaction(engine) as conn:
+                n = catch_up_chunk(conn, consumer)
+        else:
+            with engine.connect() as conn, conn.begin():
+                since = cursor(conn, consumer)
+                rows, end = _pending(conn, consumer, since)
+                if end <= since:
+                    return done
+                computed = consumer.compute(conn, rows)
+            with derived_transaction(engine) as conn:
+                _lock(conn, consumer)
+                if cursor(conn, consumer) != since:
+                    continue  # another catch-up wrote this chunk first: read again
+                consumer.write(conn, rows, computed)
+                _set_cursor(conn, consumer, end)
+                n = max(len(rows), 1)
+        if n == 0:
+            return done
+        done += n
+    return done
+
+
+def catch_up_chunk(conn: Connection, consumer: FeedConsumer) -> int:
+    """Apply one chunk in the caller's write transaction (0 when current)."""
+    _lock(conn, consumer)
+    since = cursor(conn, consumer)
+    rows, end = _pending(conn, consumer, since)
+    if end <= since:
+        return 0
+    consumer.write(conn, rows, consumer.compute(conn, rows) if consumer.compute else None)
+    _set_cursor(conn, consumer, end)
+    return max(len(rows), 1)
+
+
+def ensure_current(engine: Engine, *consumers: FeedConsumer) -> None:
+    """Catch up whichever of ``consumers`` is behind (one cheap read when none is)."""
+    if not consumers:
+        return
+    with engine.connect() as conn, conn.begin():
+        upto = feed.last_seq(conn)
+        at = {key: int(value["seq"]) for key, value in conn.execute(
+            select(meta.c.key, meta.c.value).where(meta.c.key.in_([c.name for c in consumers])))}
+    for consumer in consumers:
+        if at.get(consumer.name, 0) < upto:
+            catch_up(engine, consumer)
+
+
+class FeedWorker:
+    """A daemon thread that catches ``after_pause`` consumers up once pushes pause.
+
+    Woken by every commit that appended (``poke``); it waits for ``quiet_s`` without a poke, or at
+    most ``max_delay_s`` after the first one, so heavy derived work never competes with a stream
+    of pushes.
+    """
+
+    def __init__(self, engine: Engine, consumers: Sequence[FeedConsumer], *, quiet_s: float = 0.5,
+                 max_delay_s: float = 30.0) -> None:
+        self.engine = engine
+        self.consumers = tuple(consumers)
+        self.quiet_s = quiet_s
+        self.max_delay_s = max_delay_s
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="feed-consumers", daemon=True)
+        self._thread.start()
+        self.poke()  # changes stored while the server was down are caught up at start
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def poke(self) -> None:
+        """Something was appended to the feed: catch up once things are quiet."""
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait()
+            self._wake.clear()
+            first = time.monotonic()
+            # Wait for a pause in the pushes (each push pokes again), but not forever.
+            while not self._stop.is_set() and time.monotonic() - first < self.max_delay_s:
+                if not self._wake.wait(self.quiet_s):
+                    break
+                self._wake.clear()
+            if self._stop.is_set():
+                return
+            for consumer in self.consumers:
+                try:
+                    catch_up(self.engine, consumer)
+                except Exception:  # noqa: BLE001 - derived data: log; the next poke or reader retries
+                    log.exception("feed consumer %s failed to catch up; the feed is intact and it will "
+                                  "retry on the next attempt", consumer.name)
+
+
+def run_after_commit(engine: Engine, consumers: Sequence[FeedConsumer], worker: FeedWorker | None) -> None:
+    """After a commit that appended: catch ``after_commit`` consumers up, wake the worker."""
+    for consumer in consumers:
+        if consumer.timing == "after_commit":
+            try:
+                catch_up(engine, consumer)
+            except Exception:  # noqa: BLE001 - the commit stands; every reader catches up first and retries
+                log.exception("feed consumer %s failed to catch up after a commit", consumer.name)
+    if worker is not None:
+        worker.poke()
