@@ -100,7 +100,8 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
 @pytest.fixture
 def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
     """The real app in-process (Starlette's TestClient)."""
-    with TestClient(create_app(settings, engine)) as c:
+    # https: session cookies are Secure by default, and a browser sends them only over HTTPS.
+    with TestClient(create_app(settings, engine), base_url="https://testserver") as c:
         yield c
 
 

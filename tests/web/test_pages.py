@@ -190,7 +190,7 @@ def test_sign_out_ends_the_session(client: TestClient, mission: Mission) -> None
     cookie = client.cookies["pw_session"]
     token = csrf_of(client.get("/reports").text)
     assert client.post("/logout", data={"csrf": token}).headers["location"] == "/login"
-    stale = TestClient(client.app, follow_redirects=False, cookies={"pw_session": cookie})
+    stale = TestClient(client.app, base_url="https://testserver", follow_redirects=False, cookies={"pw_session": cookie})
     assert stale.get("/reports").status_code == 303
 
 
@@ -333,7 +333,7 @@ def test_overview_counts_only_what_the_visitor_may_read(client: TestClient, miss
                                            confidentiality="restricted", contingent="ALPHA", **severe))
 
     def figures(username: str) -> tuple[int, int, int]:
-        browser = TestClient(client.app, follow_redirects=False)
+        browser = TestClient(client.app, base_url="https://testserver", follow_redirects=False)
         sign_in(browser, username, PASSWORD)
         html = browser.get("/overview").text
         new = int(re.search(r'id="tile-new"><a [^>]*>\s*<b><bdi>(\d+)', html).group(1))
@@ -347,7 +347,7 @@ def test_overview_counts_only_what_the_visitor_may_read(client: TestClient, miss
 
 
 def _reviewer(client: TestClient, username: str) -> tuple[TestClient, str]:
-    browser = TestClient(client.app, follow_redirects=False)
+    browser = TestClient(client.app, base_url="https://testserver", follow_redirects=False)
     sign_in(browser, username, PASSWORD)
     return browser, csrf_of(browser.get("/reports").text)
 

@@ -171,7 +171,7 @@ class AccessMachine(RuleBasedStateMachine):
         url = type(self).fresh_url()
         self.engine = make_engine(url)
         app_settings = Settings(data_dir=type(self).tmp / f"data-{next(_COUNTER)}", database_url=url)
-        self.client = TestClient(create_app(app_settings, self.engine)).__enter__()
+        self.client = TestClient(create_app(app_settings, self.engine), base_url="https://testserver").__enter__()
         self.mission = build_mission(self.client, self.engine)
         self.model = Model()
         self.tokens = itertools.count(1000)
