@@ -292,6 +292,8 @@ class EnrolResult:
     device_id: str
     credential: str
     username: str
+    role: str = ""
+    contingent: str = ""
 
 
 def enrol(
@@ -313,7 +315,8 @@ def enrol(
     data = _json(response)
     if response.status_code != 201:
         raise InvalidInput("code", str(data.get("message") or data.get("error") or response.status_code))
-    return EnrolResult(device_id=data["device_id"], credential=data["credential"], username=data["username"])
+    return EnrolResult(device_id=data["device_id"], credential=data["credential"], username=data["username"],
+                       role=str(data.get("role") or ""), contingent=str(data.get("contingent") or ""))
 
 
 # ----- the client ------------------------------------------------------------------------------

@@ -24,7 +24,8 @@ from peacewatch.mobile.core.sync_client import EnrolResult
 PREFS_NAME = "app.json"
 STORE_DIR = "store"
 # Settings kept in the encrypted store's meta table.
-SETTING_KEYS = ("server_url", "credential", "username", "contingent", "last_sync_at", "ca_path")
+SETTING_KEYS = ("server_url", "credential", "username", "contingent", "role", "last_sync_at", "ca_path",
+                "gps_max_accuracy_m")
 
 
 def kdf_params() -> keys.KdfParams | None:
@@ -111,6 +112,34 @@ class Session:
             store.set_meta(conn, "credential", result.credential)
             store.set_meta(conn, "username", result.username)
             store.set_meta(conn, "server_url", server_url)
+            # Who the server says the user is: the form fills and locks the contingent from it.
+            store.set_meta(conn, "role", result.role)
+            if result.contingent:
+                store.set_meta(conn, "contingent", result.contingent)
+
+    @property
+    def enrolment(self) -> dict[str, str]:
+        """What the enrolment says about the user, for the form (``contingent``)."""
+        contingent = self.setting("contingent")
+        return {"contingent": contingent} if contingent else {}
+
+    @property
+    def contingent_locked(self) -> bool:
+        """True when the enrolled role reports only for its own contingent."""
+        from peacewatch.mobile.core.form_model import ROLES_CHOOSING_CONTINGENT
+
+        role = self.setting("role")
+        return bool(role) and role not in ROLES_CHOOSING_CONTINGENT
+
+    def gps_max_accuracy(self) -> float:
+        """The user's "accept a fix only better than N m" setting (default 50 m)."""
+        from peacewatch.mobile.core.location_provider import DEFAULT_MAX_ACCURACY_M
+
+        try:
+            value = float(self.setting("gps_max_accuracy_m") or DEFAULT_MAX_ACCURACY_M)
+        except ValueError:
+            return DEFAULT_MAX_ACCURACY_M
+        return value if value > 0 else DEFAULT_MAX_ACCURACY_M
 
     @property
     def drafts(self) -> Drafts:

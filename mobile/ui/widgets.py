@@ -24,6 +24,9 @@ WHITE = (1.0, 1.0, 1.0, 1)
 YELLOW = (1.0, 0.84, 0.0, 1)
 BLUE = (0.0, 0.35, 0.8, 1)
 ORANGE = (1.0, 0.62, 0.25, 1)
+# Problems: a red that reads as "wrong" on black (contrast 5.6:1), never the green of "Saved".
+ERROR = (1.0, 0.36, 0.36, 1)
+OK_GREEN = (0.6, 1.0, 0.6, 1)
 GREY = (0.25, 0.25, 0.25, 1)
 
 

@@ -21,7 +21,7 @@ from ..audit.service import record
 from ..auth.secrets import digest, new_enrolment_code, new_token, normalise_code
 from ..auth.service import check_rate
 from ..db.engine import WRITE
-from ..db.tables import devices, enrolment_codes, users
+from ..db.tables import contingents, devices, enrolment_codes, users
 from ..problems import Code, Problem, not_found
 from ..users.service import get_user
 
@@ -63,10 +63,17 @@ def enrol(conn: Connection, *, code: str, label: str, client: str, max_failures:
                                         credential_hash=digest(credential), enrolled_at=now))
     conn.execute(update(enrolment_codes).where(enrolment_codes.c.code_hash == row["code_hash"])
                  .values(used_at=now, device_id=device_id))
-    username = conn.execute(select(users.c.username).where(users.c.id == row["user_id"])).scalar_one()
+    user = conn.execute(
+        select(users.c.username, users.c.role, contingents.c.code)
+        .select_from(users.outerjoin(contingents, users.c.contingent_id == contingents.c.id))
+        .where(users.c.id == row["user_id"])
+    ).one()
+    username = user.username
     record(conn, action="device_enrolled", actor=username, actor_user_id=row["user_id"], device_id=device_id,
            target=device_id, detail={"label": label, "client": client})
-    return {"device_id": device_id, "credential": credential, "username": username}
+    # The tablet fills (and, for contingent roles, locks) the report's contingent from this answer.
+    return {"device_id": device_id, "credential": credential, "username": username, "role": user.role,
+            "contingent": user.code}
 
 
 def revoke(conn: Connection, *, device_id: str, actor: str = "cli", actor_user_id: int | None = None) -> None:

@@ -25,6 +25,8 @@ class EnrolResponse(BaseModel):
     device_id: str
     credential: str = Field(description="Shown once; send as 'Authorization: Device <credential>'")
     username: str
+    role: str = Field(description="The user's role; contingent roles may only report for their own contingent")
+    contingent: str | None = Field(description="The user's contingent code (none for HQ roles)")
 
 
 class CodeRequest(BaseModel):

@@ -7,7 +7,8 @@ from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
 from peacewatch.common.i18n import N_, gettext
-from peacewatch.mobile.ui.forms import KIND_TITLES, build_form, location_display, time_display
+from peacewatch.mobile.core.form_model import build_form
+from peacewatch.mobile.ui.forms import KIND_TITLES, location_display, time_display
 from peacewatch.mobile.ui.screens.home import REVIEW_TEXT
 from peacewatch.mobile.ui.text import shape
 from peacewatch.mobile.ui.widgets import ORANGE, Txt
@@ -55,7 +56,7 @@ class DetailScreen(Screen):
             if spec.editor == "datetime":
                 shown = time_display(value)
             elif spec.editor == "location":
-                shown = location_display(value)
+                shown = location_display(value, lang)
             elif spec.editor == "choice":
                 shown = str(dict(spec.choices).get(value, value))
             elif spec.editor == "counts":

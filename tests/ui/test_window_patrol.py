@@ -1,0 +1,143 @@
+"""The tablet as a patrol uses it, in a real window (Xvfb) against a live server.
+
+One app, driven in order: a form that guides (contingent from the enrolment and locked; a blocked
+finish lists what is missing and brings the first problem into view with the focus on it), and
+GPS that can be trusted (a simulated fix worse than the user's limit is refused, a good one kept
+with its accuracy). Screenshots of these screens go to ``docs/img/app-<screen>-<lang>.png``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from e2e.live_server import live_server
+from fastapi.testclient import TestClient
+from ui.driver import ROOT, AppProcess, xvfb
+
+from factories import Mission, build_mission
+from peacewatch.server.app import create_app
+from peacewatch.server.config import Settings
+from peacewatch.server.db.engine import WRITE, make_engine
+from peacewatch.server.db.migrate import upgrade
+from peacewatch.server.devices.service import issue_code
+
+pytestmark = [
+    pytest.mark.window,
+    pytest.mark.skipif(shutil.which("Xvfb") is None, reason="needs Xvfb (scripts/system-deps.sh)"),
+]
+
+PIN = "4711"
+IMG = ROOT / "docs" / "img"
+# A fix 120 m from good: refused under the default 50 m limit.
+SIMULATED_FIX = "4.85,31.6,120,7,3"
+
+
+class Patrol:
+    """The running app, the live server's URL and the mission behind it."""
+
+    def __init__(self, app: AppProcess, url: str, mission: Mission) -> None:
+        self.app, self.url, self.mission = app, url, mission
+
+
+@pytest.fixture(scope="module")
+def patrol(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Patrol]:
+    tmp = tmp_path_factory.mktemp("patrol")
+    settings = Settings(data_dir=tmp / "server", database_url=f"sqlite:///{tmp / 'server.db'}")
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    with TestClient(create_app(settings, engine)) as client:
+        mission = build_mission(client, engine, enrol_for=())
+        with live_server(settings, engine) as (host, port), xvfb(1280, 1280) as display:
+            app = AppProcess(display, tmp / "tablet", tmp / f"control-{os.urandom(3).hex()}",
+                             env={"PEACEWATCH_SIMULATED_GPS": SIMULATED_FIX})
+            try:
+                yield Patrol(app, f"http://{host}:{port}", mission)
+            finally:
+                app.stop()
+    engine.dispose()
+
+
+def test_a_blocked_finish_lists_what_is_missing_and_shows_the_first_problem(patrol: Patrol) -> None:
+    app, mission = patrol.app, patrol.mission
+    with mission.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        code = issue_code(conn, username="patrol_a", ttl=timedelta(hours=1))["code"]
+    app.type("pin", PIN)
+    app.type("pin_confirm", PIN)
+    app.tap("pin_ok")
+    app.tap("go_settings")
+    app.type("server", patrol.url)
+    app.type("enrol_code", code)
+    app.tap("enrol")
+    app.wait_for(lambda s: "patrol_a" in s["texts"]["enrolled_as"], what="enrolment")
+    assert app.text("contingent") == "ALPHA"  # what the server says, not what was typed
+    app.tap("settings_back")
+
+    app.tap("new_report")
+    app.tap("kind_incident")
+    texts = app.state()["texts"]
+    assert texts["field:contingent"] == "ALPHA"  # shown, filled, not editable
+    with pytest.raises(AssertionError, match="is not a text box"):
+        app.type("field:contingent", "BRAVO")
+    assert texts["label:title"].endswith("* (Required)")  # marked before any finishing attempt
+
+    app.call("scroll", id="error:", y=0)  # the patrol scrolled down to the bottom
+    assert not app.visible("label:category")
+    app.tap("form_finish")
+    state = app.wait_for(lambda s: "goto:category" in s["texts"], what="summary of missing fields")
+    assert state["screen"] == "form"
+    assert state["texts"]["form_status"].startswith("This report cannot be sent yet:")
+    links = [k for k in state["texts"] if k.startswith("goto:")]
+    assert sorted(links) == ["goto:category", "goto:location", "goto:severity", "goto:title"]
+    assert "goto:contingent" not in links
+    assert state["texts"]["error:title"] == "This field is required."
+    app.wait_for(lambda s: app.visible("error:category") and app.visible("label:category"),
+                 what="the first problem scrolled into view")
+    app.screenshot(IMG / "app-form-blocked-en.png")
+
+    app.tap("pick:category")
+    app.tap("choice:category=attack_on_civilians")
+    app.call("scroll", id="error:", y=0)
+    app.tap("form_finish")
+    # The first problem is now the title: in view, and the keyboard's focus is on it.
+    state = app.wait_for(lambda s: s["focused"] == "field:title", what="focus on the title")
+    assert app.visible("field:title") and "goto:category" not in state["texts"]
+    app.tap("goto:severity")  # a link in the summary goes to its field
+    app.wait_for(lambda s: app.visible("error:severity"), what="severity in view")
+    app.type("field:title", "Checkpoint fired on")
+    app.tap("severity=3")
+    app.type("field:location", "36N UL 44753 36243")
+    app.wait_for(lambda s: "goto:" not in "".join(s["texts"]), what="nothing left blocking")
+
+
+def test_a_poor_gps_fix_is_refused_and_a_good_enough_one_is_kept_with_its_accuracy(patrol: Patrol) -> None:
+    app = patrol.app
+    app.call("clear", id="field:location")
+    app.tap("gps:location")
+    state = app.wait_for(lambda s: "refused" in s["texts"]["form_status"], what="the fix refused")
+    assert "± 120 m is not better than 50 m" in state["texts"]["form_status"]
+    assert state["texts"]["field:location"] == "" and state["texts"]["display:location"] == ""
+    app.screenshot(IMG / "app-gps-refused-en.png")
+
+    app.tap("form_back")
+    app.tap("go_settings")
+    assert app.text("gps_max") == "50"
+    app.call("clear", id="gps_max")
+    app.type("gps_max", "150")
+    app.tap("save_gps_max")
+    app.tap("settings_back")
+    app.tap("tab_drafts")
+    app.tap("row_0")
+    app.tap("gps:location")
+    state = app.wait_for(lambda s: "satellites" in s["texts"]["form_status"], what="the fix kept")
+    assert state["texts"]["form_status"] == "GPS ± 120 m, 7 satellites, 3 s old"
+    assert state["texts"]["display:location"].endswith("(GPS ± 120 m)")
+    assert state["texts"]["field:location"] == "4.85, 31.6"
+    # Typed coordinates: the grid square, and no accuracy made up from the decimals.
+    app.call("clear", id="field:location")
+    app.type("field:location", "4.85, 31.6")
+    shown = app.text("display:location")
+    assert "±" not in shown and shown.endswith("(in grid square 36NUL4436)")
