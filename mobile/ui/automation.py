@@ -95,6 +95,8 @@ class Automation:
     @staticmethod
     def visible(widget: Widget) -> bool:
         """True if the widget's box lies in the window and in the shown part of every ScrollView above it."""
+        if widget.opacity == 0 or widget.width <= 0 or widget.height <= 0:
+            return False  # collapsed or transparent: nothing to see
         x0, y0 = widget.to_window(widget.x, widget.y)
         x1, y1 = widget.to_window(widget.right, widget.top)
         if x1 <= 0 or y1 <= 0 or x0 >= Window.width or y0 >= Window.height:

@@ -1,15 +1,17 @@
 """The tablet as a patrol uses it, in a real window (Xvfb) against a live server.
 
 One app, driven in order: a form that guides (contingent from the enrolment and locked; a blocked
-finish lists what is missing and brings the first problem into view with the focus on it), and
-GPS that can be trusted (a simulated fix worse than the user's limit is refused, a good one kept
-with its accuracy). Screenshots of these screens go to ``docs/img/app-<screen>-<lang>.png``.
+finish lists what is missing and brings the first problem into view with the focus on it), GPS
+that can be trusted (a simulated fix worse than the user's limit is refused, a good one kept
+with its accuracy), and HQ's word first (HQ's request for more information is a to-do with a
+badge that the filed edit clears; the contingent's other reports go to their own paged list). Screenshots of these screens go to ``docs/img/app-<screen>-<lang>.png``.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -18,7 +20,7 @@ from e2e.live_server import live_server
 from fastapi.testclient import TestClient
 from ui.driver import ROOT, AppProcess, xvfb
 
-from factories import Mission, build_mission
+from factories import Mission, build_mission, report_body, store
 from peacewatch.server.app import create_app
 from peacewatch.server.config import Settings
 from peacewatch.server.db.engine import WRITE, make_engine
@@ -141,3 +143,64 @@ def test_a_poor_gps_fix_is_refused_and_a_good_enough_one_is_kept_with_its_accura
     app.type("field:location", "4.85, 31.6")
     shown = app.text("display:location")
     assert "±" not in shown and shown.endswith("(in grid square 36NUL4436)")
+
+
+def sync(app: AppProcess) -> None:
+    """Press "Sync now" once the run that finishing started is over, and wait for the new run."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            app.tap("sync_now")
+            break
+        except AssertionError:  # disabled while a run is going
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    app.wait_for(lambda s: s["texts"]["sync_state"] == "Synchronised.", timeout=60, what="sync")
+
+
+def test_hq_requests_are_a_to_do_and_others_reports_a_separate_paged_list(patrol: Patrol) -> None:
+    app, mission = patrol.app, patrol.mission
+    app.tap("form_finish")
+    assert app.state()["screen"] == "home"
+    # The rest of the contingent reported too; HQ reviewed one of theirs.
+    others = [store(mission, "commander_a", report_body(author="commander_a", title=f"Other {i}"))
+              for i in range(55)]
+    analyst = mission.headers("analyst")
+    items = mission.client.get("/api/v1/reports?limit=500", headers=analyst).json()["items"]
+    theirs = next(i["id"] for i in items if i["title"] == "Other 0")
+    assert mission.client.post(f"/api/v1/reports/{theirs}/review", json={"status": "verified"},
+                               headers=analyst).status_code == 201
+    app.tap("go_sync")
+    sync(app)
+    mine = next(i["id"] for i in mission.client.get("/api/v1/reports?limit=500", headers=analyst).json()["items"]
+                if i["title"] == "Checkpoint fired on")
+    r = mission.client.post(f"/api/v1/reports/{mine}/review",
+                            json={"status": "needs_information", "comment": "How many shots? Who fired?"},
+                            headers=analyst)
+    assert r.status_code == 201, r.text
+    sync(app)
+    app.tap("sync_back")
+    state = app.wait_for(lambda s: s["texts"]["todo_badge"] == "HQ asks about 1 of your reports", what="badge")
+    texts = state["texts"]
+    assert texts["tab_updated"].endswith("(1)")  # only the user's own report, not the 55 others'
+    assert texts["tab_contingent"].endswith(f"({len(others)})")
+    assert texts["tab_todo"].endswith("(1)")
+    app.screenshot(IMG / "app-home-todo-en.png")
+
+    app.tap("tab_contingent")
+    assert app.text("page_label") == "Page 1 of 2"
+    app.tap("page_next")
+    state = app.state()
+    assert state["texts"]["page_label"] == "Page 2 of 2" and "row_4" in state["texts"] and "row_5" not in state["texts"]
+
+    app.tap("todo_badge")
+    app.tap("row_0")
+    texts = app.state()["texts"]
+    assert "HQ needs more information" in texts["review_0"] and "How many shots?" in texts["review_0"]
+    app.tap("detail_edit")
+    app.type("field:description", "Three shots, from the checkpoint's soldiers.")
+    app.tap("form_finish")
+    state = app.wait_for(lambda s: s["screen"] == "home", what="the edit filed")
+    assert state["texts"]["tab_todo"].endswith("(0)") and state["texts"]["todo_badge"] == ""
+    assert not app.visible("todo_badge")
