@@ -12,6 +12,7 @@ with the status below. Clients (the tablet, the dashboard, scripts) switch on ``
 | not_authenticated | 401 | no or unknown credentials |
 | token_expired | 401 | the bearer token has expired; sign in again |
 | device_revoked | 401 | this device was revoked by an administrator |
+| device_wiped | 401 | this device was marked lost: destroy its keys and local store, stop syncing |
 | bad_credentials | 401 | wrong username or password |
 | forbidden | 403 | the role may not do this |
 | not_found | 404 | no such thing, or not visible to the caller |
@@ -42,6 +43,7 @@ class Code(StrEnum):
     NOT_AUTHENTICATED = "not_authenticated"
     TOKEN_EXPIRED = "token_expired"
     DEVICE_REVOKED = "device_revoked"
+    DEVICE_WIPED = "device_wiped"
     BAD_CREDENTIALS = "bad_credentials"
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
@@ -61,6 +63,7 @@ STATUS: dict[Code, int] = {
     Code.NOT_AUTHENTICATED: 401,
     Code.TOKEN_EXPIRED: 401,
     Code.DEVICE_REVOKED: 401,
+    Code.DEVICE_WIPED: 401,
     Code.BAD_CREDENTIALS: 401,
     Code.FORBIDDEN: 403,
     Code.NOT_FOUND: 404,

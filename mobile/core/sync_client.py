@@ -169,7 +169,8 @@ class Rejection:
 @dataclass
 class SyncProgress:
     """Everything the sync screen shows. ``state``: idle, pushing, pulling, uploading, done,
-    offline (gave up for this run; will retry), revoked, unauthorised, failed."""
+    offline (gave up for this run; will retry), revoked, unauthorised, failed, wiped (the server
+    answered ``device_wiped``: destroy the store with ``remote_wipe.destroy``)."""
 
     state: str = "idle"
     items_done: int = 0
@@ -193,7 +194,7 @@ class SyncProgress:
 
     @property
     def finished(self) -> bool:
-        return self.state in ("done", "offline", "revoked", "unauthorised", "failed")
+        return self.state in ("done", "offline", "revoked", "unauthorised", "failed", "wiped")
 
     def waiting_text(self) -> str:
         """E.g. "12 reports waiting, 2 attachments waiting" or "nothing waiting"."""
@@ -294,6 +295,7 @@ class EnrolResult:
     username: str
     role: str = ""
     contingent: str = ""
+    recovery_public_key: str = ""  # PEM; the store's keys are sealed for it (core/recovery.py)
 
 
 def enrol(
@@ -316,7 +318,8 @@ def enrol(
     if response.status_code != 201:
         raise InvalidInput("code", str(data.get("message") or data.get("error") or response.status_code))
     return EnrolResult(device_id=data["device_id"], credential=data["credential"], username=data["username"],
-                       role=str(data.get("role") or ""), contingent=str(data.get("contingent") or ""))
+                       role=str(data.get("role") or ""), contingent=str(data.get("contingent") or ""),
+                       recovery_public_key=str(data.get("recovery_public_key") or ""))
 
 
 # ----- the client ------------------------------------------------------------------------------
@@ -399,8 +402,8 @@ class SyncClient:
             self._emit()
             self._upload_attachments(attachments)
         except _Stop as stop:
-            if stop.state == "revoked":
-                self._revoked = True
+            if stop.state in ("revoked", "wiped"):
+                self._revoked = True  # never talk to the server again with this credential
             self._refresh_waiting()
             p.state = stop.state
             p.last_error = stop.plain if stop.state != "revoked" else _revoked_text(p)
@@ -666,6 +669,9 @@ class SyncClient:
             data = _json(response)
             if data.get("error") == "device_revoked":
                 raise _Stop("revoked", "this tablet has been revoked")
+            if data.get("error") == "device_wiped":
+                # HQ reported this tablet lost: the caller destroys the store (core/remote_wipe.py).
+                raise _Stop("wiped", "this tablet was reported lost; its data must be erased")
             raise _Stop("unauthorised", "the server does not accept this tablet's credential; enrol it again")
         if status in (429, 503):
             raise _Retry("the server is busy", retry_after=_retry_after(response))

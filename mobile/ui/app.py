@@ -106,7 +106,8 @@ class PeacewatchApp(App):
             manager.add_widget(screen)
         manager.current = "pin"
         self.sync = BackgroundSync(
-            self.session, post=lambda fn: Clock.schedule_once(lambda dt: fn()), on_progress=self._on_sync
+            self.session, post=lambda fn: Clock.schedule_once(lambda dt: fn()), on_progress=self._on_sync,
+            on_wiped=self.erase_remotely,
         )
         Clock.schedule_interval(self._tick, SYNC_TICK_S)
         if os.environ.get("PEACEWATCH_AUTOMATION"):
@@ -129,6 +130,22 @@ class PeacewatchApp(App):
 
     def lock(self) -> None:
         self.session.lock()
+        self.go("pin")
+
+    def erase_remotely(self) -> None:
+        """HQ reported this tablet lost: destroy keys and store now, then show the PIN screen."""
+        from peacewatch.mobile.core.remote_wipe import destroy
+
+        destroy(self.session.data_dir, self.session.store_path, self.session.store, reason="remote")
+        self.session.store = None
+        self.go("pin")
+
+    def quick_delete(self) -> None:
+        """Under duress: erase everything without the PIN; the app then looks freshly installed."""
+        from peacewatch.mobile.core.remote_wipe import destroy
+
+        destroy(self.session.data_dir, self.session.store_path, self.session.store, reason="quick_delete")
+        self.session.store = None
         self.go("pin")
 
     def on_stop(self) -> None:

@@ -116,6 +116,9 @@ class Session:
             store.set_meta(conn, "role", result.role)
             if result.contingent:
                 store.set_meta(conn, "contingent", result.contingent)
+        if result.recovery_public_key:
+            # A forgotten PIN then costs no report: the mission's offline key can open this store.
+            store.seal_for_recovery(result.recovery_public_key)
 
     @property
     def enrolment(self) -> dict[str, str]:

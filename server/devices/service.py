@@ -86,6 +86,19 @@ def revoke(conn: Connection, *, device_id: str, actor: str = "cli", actor_user_i
     record(conn, action="device_revoked", actor=actor, actor_user_id=actor_user_id, target=device_id)
 
 
+def mark_lost(conn: Connection, *, device_id: str, actor: str = "cli", actor_user_id: int | None = None) -> None:
+    """Mark a device lost: its next request is answered ``device_wiped`` so it destroys its keys and
+    store; it is revoked too, so the credential is useless whatever the tablet does."""
+    row = conn.execute(select(devices.c.lost_at, devices.c.revoked_at).where(devices.c.id == device_id)).one_or_none()
+    if row is None:
+        raise not_found(f"device {device_id}")
+    now = clock.now()
+    if row.lost_at is None:
+        conn.execute(update(devices).where(devices.c.id == device_id)
+                     .values(lost_at=now, revoked_at=row.revoked_at or now))
+    record(conn, action="device_marked_lost", actor=actor, actor_user_id=actor_user_id, target=device_id)
+
+
 def touch(conn: Connection, device_id: str) -> None:
     conn.execute(update(devices).where(devices.c.id == device_id).values(last_seen_at=clock.now()))
 
@@ -108,10 +121,11 @@ def note_seen(engine: Engine, device_id: str, *, every: timedelta = timedelta(mi
 def list_devices(conn: Connection) -> list[dict[str, Any]]:
     rows = conn.execute(
         select(devices.c.id, devices.c.label, users.c.username, devices.c.enrolled_at, devices.c.revoked_at,
-               devices.c.last_seen_at).select_from(devices.join(users, devices.c.user_id == users.c.id))
+               devices.c.last_seen_at, devices.c.lost_at).select_from(devices.join(users, devices.c.user_id == users.c.id))
         .order_by(devices.c.enrolled_at)
     ).mappings()
     return [
-        {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()} | {"revoked": r["revoked_at"] is not None}
+        {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
+        | {"revoked": r["revoked_at"] is not None, "lost": r["lost_at"] is not None}
         for r in rows
     ]

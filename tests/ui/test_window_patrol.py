@@ -14,6 +14,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from e2e.live_server import live_server
@@ -41,8 +42,8 @@ SIMULATED_FIX = "4.85,31.6,120,7,3"
 class Patrol:
     """The running app, the live server's URL and the mission behind it."""
 
-    def __init__(self, app: AppProcess, url: str, mission: Mission) -> None:
-        self.app, self.url, self.mission = app, url, mission
+    def __init__(self, app: AppProcess, url: str, mission: Mission, data_dir: Path) -> None:
+        self.app, self.url, self.mission, self.data_dir = app, url, mission, data_dir
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,7 @@ def patrol(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Patrol]:
             app = AppProcess(display, tmp / "tablet", tmp / f"control-{os.urandom(3).hex()}",
                              env={"PEACEWATCH_SIMULATED_GPS": SIMULATED_FIX})
             try:
-                yield Patrol(app, f"http://{host}:{port}", mission)
+                yield Patrol(app, f"http://{host}:{port}", mission, tmp / "tablet")
             finally:
                 app.stop()
     engine.dispose()
@@ -204,3 +205,17 @@ def test_hq_requests_are_a_to_do_and_others_reports_a_separate_paged_list(patrol
     state = app.wait_for(lambda s: s["screen"] == "home", what="the edit filed")
     assert state["texts"]["tab_todo"].endswith("(0)") and state["texts"]["todo_badge"] == ""
     assert not app.visible("todo_badge")
+
+
+def test_quick_delete_behind_the_pin_screen_leaves_a_tablet_that_looks_new(patrol: Patrol) -> None:
+    app = patrol.app
+    assert (patrol.data_dir / "store" / "header.json").exists()
+    app.tap("lock")
+    app.tap("quick_delete")
+    assert app.text("pin_message").startswith("Tap Quick delete again")
+    assert (patrol.data_dir / "store").exists()  # one stray tap erases nothing
+    app.screenshot(IMG / "app-pin-quick-delete-en.png")
+    app.tap("quick_delete")
+    state = app.wait_for(lambda s: s["texts"]["pin_title"].startswith("Choose a PIN"), what="a fresh start")
+    assert state["texts"]["pin_message"] == ""  # no trace of what happened
+    assert not (patrol.data_dir / "store").exists()
