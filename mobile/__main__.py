@@ -9,6 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
+FIRST_FRAME_ENV = "PEACEWATCH_FIRST_FRAME"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m peacewatch.mobile", description="The peacewatch tablet app.")
     parser.add_argument("--data-dir", type=Path, default=None,
@@ -32,8 +35,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     Config.set("kivy", "exit_on_escape", "0")  # Android's back key must not quit mid-report
     from peacewatch.mobile.ui.app import PeacewatchApp
 
-    PeacewatchApp(args.data_dir).run()
+    app = PeacewatchApp(args.data_dir)
+    if os.environ.get(FIRST_FRAME_ENV):
+        _report_first_frame(app, os.environ[FIRST_FRAME_ENV])
+    app.run()
     return 0
+
+
+def _report_first_frame(app: object, target: str) -> None:
+    """For bench/app_start.py: when the first frame is on screen, write the CPU time spent so far and
+    the wall-clock time to ``target``, then quit."""
+    import json
+    import resource
+    import time
+
+    from kivy.core.window import Window
+
+    def flipped(*_: object) -> None:
+        Window.unbind(on_flip=flipped)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        with open(target, "w", encoding="utf-8") as fh:
+            json.dump({"cpu_s": usage.ru_utime + usage.ru_stime, "at": time.time()}, fh)
+        app.stop()  # type: ignore[attr-defined]
+
+    Window.bind(on_flip=flipped)
 
 
 if __name__ == "__main__":

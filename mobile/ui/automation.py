@@ -12,6 +12,9 @@ popups included. Commands::
     {"op": "state"}                               current screen, the text of every pw_id widget, the
                                                   toggles that are down, the focused text box, and
                                                   errors the app survived
+    {"op": "labels"}                              the text of every shown label and button (not text
+                                                  boxes: those hold what the user typed), with or
+                                                  without a pw_id, popups included
     {"op": "scroll", "id": "...", "y": 0}        scroll the ScrollView around the widget (0 bottom, 1 top)
     {"op": "visible", "id": "..."}                is the widget inside the window and inside the
                                                   visible part of every scroll view around it
@@ -29,6 +32,7 @@ from typing import Any
 
 from kivy.clock import Clock
 from kivy.core.window import Window
+from kivy.uix.label import Label
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.textinput import TextInput
 from kivy.uix.widget import Widget
@@ -93,6 +97,16 @@ class Automation:
         raise CommandError(f"no enabled widget with pw_id {pw_id!r} on screen {self.app.root.current!r}")
 
     @staticmethod
+    def _drawn(widget: Widget) -> bool:
+        """Not collapsed or transparent, itself or any parent (scrolled-away content counts as drawn)."""
+        node: Widget | None = widget
+        while node is not None and node is not node.parent:
+            if node.opacity == 0 or node.height <= 0:
+                return False
+            node = node.parent
+        return True
+
+    @staticmethod
     def visible(widget: Widget) -> bool:
         """True if the widget's box lies in the window and in the shown part of every ScrollView above it."""
         if widget.opacity == 0 or widget.width <= 0 or widget.height <= 0:
@@ -128,6 +142,13 @@ class Automation:
             for char in command["text"]:
                 widget.insert_text(char)  # one change per character, as from a keyboard
             return widget.text
+        if op == "labels":
+            shown = []
+            for root in list(Window.children):
+                for widget in walk(root):
+                    if isinstance(widget, Label) and widget.text and self._drawn(widget):
+                        shown.append(widget.text)
+            return shown
         if op == "scroll":
             widget = self.find(command["id"])
             while widget is not None and not isinstance(widget, ScrollView):

@@ -10,6 +10,7 @@ badge that the filed edit clears; the contingent's other reports go to their own
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -22,6 +23,8 @@ from fastapi.testclient import TestClient
 from ui.driver import ROOT, AppProcess, xvfb
 
 from factories import Mission, build_mission, report_body, store
+from peacewatch.common.i18n import catalog
+from peacewatch.mobile.ui.text import tr
 from peacewatch.server.app import create_app
 from peacewatch.server.config import Settings
 from peacewatch.server.db.engine import WRITE, make_engine
@@ -146,7 +149,7 @@ def test_a_poor_gps_fix_is_refused_and_a_good_enough_one_is_kept_with_its_accura
     assert "±" not in shown and shown.endswith("(in grid square 36NUL4436)")
 
 
-def sync(app: AppProcess) -> None:
+def sync(app: AppProcess, lang: str = "en") -> None:
     """Press "Sync now" once the run that finishing started is over, and wait for the new run."""
     deadline = time.monotonic() + 60
     while True:
@@ -157,7 +160,8 @@ def sync(app: AppProcess) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
-    app.wait_for(lambda s: s["texts"]["sync_state"] == "Synchronised.", timeout=60, what="sync")
+    done = tr("Synchronised.", lang)
+    app.wait_for(lambda s: s["texts"]["sync_state"] == done, timeout=60, what="sync")
 
 
 def test_hq_requests_are_a_to_do_and_others_reports_a_separate_paged_list(patrol: Patrol) -> None:
@@ -219,3 +223,82 @@ def test_quick_delete_behind_the_pin_screen_leaves_a_tablet_that_looks_new(patro
     state = app.wait_for(lambda s: s["texts"]["pin_title"].startswith("Choose a PIN"), what="a fresh start")
     assert state["texts"]["pin_message"] == ""  # no trace of what happened
     assert not (patrol.data_dir / "store").exists()
+
+
+# Latin words an Arabic screen may show: names of things, not words to translate.
+NOT_WORDS = {"GPS", "MGRS", "KiB", "MiB", "peacewatch", "English", "Français"}
+LATIN_WORD = re.compile(r"\b[A-Za-z][A-Za-z]+\b")  # letters only: grid references, DTGs and ids mix in digits
+
+
+def uncatalogued(app: AppProcess, typed: set[str]) -> list[str]:
+    """Every Latin word on screen that is neither in the Arabic catalog's own texts, a name, nor typed data."""
+    in_catalog = {w for m in catalog("ar") if m.id for w in LATIN_WORD.findall(str(m.string))}
+    allowed = NOT_WORDS | in_catalog | typed
+    return sorted({f"{w!r} in {t!r}" for t in app.call("labels") for w in LATIN_WORD.findall(t) if w not in allowed})
+
+
+def test_every_screen_in_arabic_shows_only_catalogued_text(patrol: Patrol) -> None:
+    app, mission = patrol.app, patrol.mission
+    typed = {"patrol", "ALPHA", "Checkpoint", "fired", "on"}  # the user name, contingent, typed title
+    problems: dict[str, list[str]] = {}
+
+    def check(screen: str) -> None:
+        found = uncatalogued(app, typed)
+        if found:
+            problems[screen] = found
+
+    app.tap("lang_en")
+    assert "'Choose' in" in " ".join(uncatalogued(app, typed))  # the check sees English when it is there
+    app.tap("lang_ar")
+    check("pin (create)")
+    app.type("pin", PIN)
+    app.type("pin_confirm", PIN)
+    app.tap("pin_ok")
+    for tab in ("drafts", "waiting", "sent", "updated", "todo", "contingent"):
+        app.tap(f"tab_{tab}")
+        check(f"home {tab}")
+    with mission.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        code = issue_code(conn, username="patrol_a", ttl=timedelta(hours=1))["code"]
+    app.tap("go_settings")
+    app.type("server", patrol.url)
+    app.type("enrol_code", code)
+    app.tap("enrol")
+    app.wait_for(lambda s: "patrol_a" in s["texts"]["enrolled_as"], what="enrolment")
+    check("settings")
+    app.tap("settings_back")
+    app.tap("new_report")
+    check("new")
+    for kind in ("patrol", "hr_concern"):
+        app.tap(f"kind_{kind}")
+        if kind == "hr_concern":
+            app.tap("add:victims")
+        check(f"form {kind}")
+        app.tap("form_back")
+        app.tap("new_report")
+    app.tap("kind_incident")
+    app.tap("form_finish")
+    app.wait_for(lambda s: "goto:title" in s["texts"], what="summary")
+    check("form blocked")
+    app.tap("gps:location")
+    app.wait_for(lambda s: s["texts"]["form_status"] != "", what="GPS answer")
+    check("form gps refused")
+    app.screenshot(IMG / "app-form-blocked-ar.png")
+    app.tap("pick:category")
+    check("category picker")
+    app.tap("choice:category=attack_on_civilians")
+    app.type("field:title", "Checkpoint fired on")
+    app.tap("severity=3")
+    app.type("field:location", "36N UL 44753 36243")
+    check("form filled")
+    app.tap("form_finish")
+    app.wait_for(lambda s: s["screen"] == "home", what="finished")
+    app.tap("go_sync")
+    sync(app, "ar")
+    check("sync")
+    app.tap("sync_back")
+    app.tap("tab_sent")
+    app.tap("row_0")
+    check("detail")
+    app.screenshot(IMG / "app-detail-own-ar.png")
+    app.tap("detail_back")
+    assert problems == {}, problems

@@ -62,7 +62,8 @@ class FormScreen(Screen):
         self.ids.scroll.scroll_y = 1
 
     def _relabel(self) -> None:
-        if self.model is not None:
+        # A locked app (PIN screen) has no form to relabel; prepare() builds it in the new language.
+        if self.model is not None and self.app.session.store is not None:
             self.model.set_language(self.app.lang)
             self.build_fields()
 

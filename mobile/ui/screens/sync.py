@@ -13,10 +13,11 @@ from kivy.uix.screenmanager import Screen
 
 from peacewatch.mobile.core.sync_client import SyncProgress
 from peacewatch.mobile.ui.background import describe
+from peacewatch.mobile.ui.text import isolate
 
 
 def _kib(n: int) -> str:
-    return f"{n / 1024:.0f} KiB" if n < 10 * 1024 * 1024 else f"{n / 1048576:.1f} MiB"
+    return isolate(f"{n / 1024:.0f} KiB" if n < 10 * 1024 * 1024 else f"{n / 1048576:.1f} MiB")
 
 
 class SyncScreen(Screen):
@@ -33,7 +34,8 @@ class SyncScreen(Screen):
         ids.s_state.text = describe(p, lang) if p.state != "idle" else app.t("Ready to synchronise.", lang)
         ids.s_items_bar.max = max(1, p.items_total)
         ids.s_items_bar.value = min(p.items_done, p.items_total)
-        ids.s_items.text = app.t("Items: {done} of {total}", lang, done=p.items_done, total=p.items_total)
+        ids.s_items.text = app.t("Items: {done} of {total}", lang, done=isolate(str(p.items_done)),
+                                 total=isolate(str(p.items_total)))
         ids.s_bytes_bar.max = max(1, p.bytes_total)
         ids.s_bytes_bar.value = min(p.bytes_done, p.bytes_total)
         ids.s_bytes.text = app.t("Attachments: {done} of {total}", lang, done=_kib(p.bytes_done), total=_kib(p.bytes_total))
@@ -42,7 +44,7 @@ class SyncScreen(Screen):
                                  attachments=p.attachments_waiting)
         last = app.session.setting("last_sync_at")
         if last:
-            shown = datetime.fromisoformat(last).astimezone().strftime("%Y-%m-%d %H:%M")
+            shown = isolate(datetime.fromisoformat(last).astimezone().strftime("%Y-%m-%d %H:%M"))
             ids.s_last.text = app.t("Last successful sync: {when}", lang, when=shown)
         else:
             ids.s_last.text = app.t("Never synchronised.", lang)
