@@ -8,7 +8,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-
 FIRST_FRAME_ENV = "PEACEWATCH_FIRST_FRAME"
 
 
@@ -29,6 +28,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         Config.set("graphics", "width", str(width))
         Config.set("graphics", "height", str(height))
+    # sqlite-utils imports pandas when it is installed (0.8 s, on a desktop sharing the server's
+    # environment); the tablet never uses it and an Android build has none: keep it out.
+    sys.modules.setdefault("pandas", None)  # type: ignore[arg-type]
     from kivy.config import Config
 
     Config.set("input", "mouse", "mouse,multitouch_on_demand")  # no red multitouch dots on right-click

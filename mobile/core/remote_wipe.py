@@ -22,10 +22,10 @@ import secrets
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from peacewatch.mobile.core import keys
-from peacewatch.mobile.core.recovery import RECOVERY_NAME
-from peacewatch.mobile.core.store import Store, wipe
+if TYPE_CHECKING:
+    from peacewatch.mobile.core.store import Store
 
 MARKER_NAME = "wiped.json"
 # Written by the camera/recorder outside the store before encryption (ui/capture.py).
@@ -47,6 +47,11 @@ def _shred(path: Path) -> None:
 
 def destroy(data_dir: Path, store_dir: Path, store: Store | None = None, *, reason: str) -> None:
     """Erase everything readable about reports from ``data_dir`` (``reason``: "remote" or "quick_delete")."""
+    # Imported here: the PIN screen asks was_wiped_remotely() before its first frame, without the store.
+    from peacewatch.mobile.core import keys
+    from peacewatch.mobile.core.recovery import RECOVERY_NAME
+    from peacewatch.mobile.core.store import wipe
+
     if store is not None:
         store.close()
     for name in (keys.HEADER_NAME, keys.PENDING_HEADER_NAME, RECOVERY_NAME):
