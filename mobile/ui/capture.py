@@ -8,6 +8,11 @@
 - Voice note: plyer's recorder; the file picker where there is none.
 - Files: :class:`GlovePicker`, 56 dp rows (Kivy's FileChooser has ~20 px rows: not for gloves).
 
+A photo's EXIF is read on the device: a position in it is offered to the report, and under the
+mission's policy (``common.media_metadata``, set at enrolment) the metadata is stripped before
+the photo enters the store — so it never leaves the tablet — unless the report is restricted
+(read by the protection team only, who verify photos by it).
+
 Results reach the form only through the callbacks given, always on the Kivy thread.
 """
 
@@ -29,6 +34,7 @@ from kivy.uix.scrollview import ScrollView
 
 from peacewatch.common.coords import to_mgrs
 from peacewatch.common.i18n import N_
+from peacewatch.common.media_metadata import DEFAULT_POLICY, keeps_metadata, read_metadata, strip_metadata
 from peacewatch.mobile.core.attachments import Attachments
 from peacewatch.mobile.core.errors import StorageFull
 from peacewatch.mobile.core.location_provider import Fix, LocationProvider, default_provider, judge
@@ -37,6 +43,9 @@ from peacewatch.mobile.ui.text import isolate
 from peacewatch.mobile.ui.widgets import Btn, Row, Txt
 
 GPS_TIMEOUT_S = 20.0
+MAX_PHOTO_IN_MEMORY = 64 * 1024 * 1024  # larger images are stored as they are, streamed
+ATTACHED = N_("Attached: {file}.")
+STRIPPED = N_("Attached: {file}. Its position, time and camera were removed; they never leave the tablet.")
 
 REFUSED = {
     "too_coarse": N_("GPS fix refused: ± {accuracy} m is not better than {limit} m. Wait for a better fix or type the position."),
@@ -59,10 +68,14 @@ class MediaCapture:
     """GPS, camera, recorder and files for one form screen."""
 
     def __init__(self, app: Any, *, say: Callable[[str, bool], None], attach: Callable[[str, dict[str, Any]], None],
+                 confidentiality: Callable[[], str] = lambda: "mission",
+                 offer_position: Callable[[float, float], None] = lambda lat, lon: None,
                  provider: LocationProvider | None = None) -> None:
         self.app = app
         self.say = say  # (text, is_error)
         self.attach = attach  # (field name, attachment body)
+        self.confidentiality = confidentiality  # the report's, when the file is attached
+        self.offer_position = offer_position  # a photo's EXIF position, for the report
         self.provider = provider or default_provider()
         self._recording = False
 
@@ -115,12 +128,28 @@ class MediaCapture:
 
     def add_file(self, name: str, path: str, media_type: str | None = None) -> None:
         media = media_type or mimetypes.guess_type(path)[0] or "application/octet-stream"
+        attachments = Attachments(self.app.session.open_store)
+        stripped = False
+        position = None
         try:
-            ref = Attachments(self.app.session.open_store).put_file(path, media_type=media, name=Path(path).name)
+            if media.startswith("image/") and Path(path).stat().st_size <= MAX_PHOTO_IN_MEMORY:
+                data = Path(path).read_bytes()
+                meta = read_metadata(data)
+                position = (meta.lat, meta.lon) if meta.has_position else None
+                policy = self.app.session.setting("photo_metadata") or DEFAULT_POLICY
+                if not keeps_metadata(policy, confidentiality=self.confidentiality()):
+                    data, stripped = strip_metadata(data)
+                ref = attachments.put_bytes(data, media_type=media, name=Path(path).name)
+            else:
+                ref = attachments.put_file(path, media_type=media, name=Path(path).name)
         except (OSError, StorageFull) as exc:
             self.say(self.t("Could not attach the file: {reason}", reason=str(exc)), True)
             return
         self.attach(name, ref.as_body())
+        size = self.describe_attachment(ref.as_body())
+        self.say(self.t(STRIPPED if stripped else ATTACHED, file=size.lstrip("• ")), False)
+        if position is not None:
+            self.offer_position(*position)
 
     def photo(self, name: str) -> None:
         target = str(Path(self.app.user_data_dir) / "photo.jpg")

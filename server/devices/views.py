@@ -27,6 +27,8 @@ class EnrolResponse(BaseModel):
     username: str
     role: str = Field(description="The user's role; contingent roles may only report for their own contingent")
     contingent: str | None = Field(description="The user's contingent code (none for HQ roles)")
+    photo_metadata: str = Field("strip_except_protection",
+                                description="The mission's policy on photo metadata leaving the tablet")
     recovery_public_key: str | None = Field(
         None, description="The mission's recovery public key (PEM): the tablet seals its store keys for it")
 
@@ -59,7 +61,8 @@ def enrol(body: EnrolRequest, request: Request, conn: WriteConn, settings: Setti
     client = request.client.host if request.client else ""
     out = service.enrol(conn, code=body.code, label=body.label, client=client,
                         max_failures=settings.login_attempts_per_minute)
-    return out | {"recovery_public_key": recovery.public_key_pem(settings.data_dir)}
+    return out | {"recovery_public_key": recovery.public_key_pem(settings.data_dir),
+                  "photo_metadata": settings.photo_metadata}
 
 
 @router.get("/admin/devices", response_model=list[DeviceOut])

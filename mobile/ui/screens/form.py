@@ -16,6 +16,7 @@ from kivy.clock import Clock
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.popup import Popup
 from kivy.uix.screenmanager import Screen
 from kivy.uix.textinput import TextInput
 
@@ -29,6 +30,7 @@ from peacewatch.mobile.ui.widgets import ERROR, Btn, Txt
 
 BLOCKED = N_("This report cannot be sent yet: {count} fields need attention.")
 MISSING_HEADING = N_("Still needed (tap to go there):")
+PHOTO_POSITION = N_("This photo says it was taken in grid square {grid}. Use this position for the report?")
 
 
 class FormScreen(Screen):
@@ -43,7 +45,10 @@ class FormScreen(Screen):
         self.widgets = FormWidgets()
         self.summary: BoxLayout | None = None
         self._discard_armed = False
-        self.capture = MediaCapture(self.app, say=self.say, attach=self._attached)
+        self.capture = MediaCapture(self.app, say=self.say, attach=self._attached,
+                                    confidentiality=lambda: str((self.model.fields if self.model else {})
+                                                                .get("confidentiality", "mission")),
+                                    offer_position=self._offer_position)
         self.app.bind(lang=lambda *_: self._relabel())
 
     def say(self, text: str, error: bool = False) -> None:
@@ -96,6 +101,38 @@ class FormScreen(Screen):
         items = [i for i in self.model.fields.get(name) or [] if i.get("sha256") != body["sha256"]]
         self.model.set_value(name, [*items, body])
         self.build_fields()
+
+    def _offer_position(self, lat: float, lon: float) -> None:
+        """A photo carries a position: offer it for the report's location (never applied silently)."""
+        app, model = self.app, self.model
+        if model is None or "location" not in model.by_name:
+            return
+        from peacewatch.common.coords import to_mgrs
+        from peacewatch.mobile.core.location import Location
+        from peacewatch.mobile.ui.text import isolate
+
+        grid = to_mgrs(lat, lon, 4)
+        content = BoxLayout(orientation="vertical", spacing=dp(8), padding=dp(8))
+        content.add_widget(Txt(text=app.t(PHOTO_POSITION, app.lang, grid=isolate(grid)), pw_id="photo_position"))
+        row = BoxLayout(size_hint_y=None, height=dp(56), spacing=dp(8))
+        popup = Popup(title=app.t("Photo", app.lang), content=content, size_hint=(0.9, 0.5), title_size="22sp")
+
+        def use(*_: object) -> None:
+            popup.dismiss()
+            # Where the camera was, as the photo says: no accuracy is claimed for it.
+            body = Location(lat, lon, None, "latlon", to_mgrs(lat, lon)).as_body()
+            model.set_value("location", body)
+            self.build_fields()
+
+        yes = Btn(text=app.t("Use this position", app.lang), pw_id="use_photo_position")
+        yes.bind(on_release=use)
+        no = Btn(text=app.t("Keep the report's position", app.lang), pw_id="keep_position",
+                 background_color=(0.3, 0.3, 0.3, 1), color=(1, 1, 1, 1))
+        no.bind(on_release=lambda *_: popup.dismiss())
+        row.add_widget(yes)
+        row.add_widget(no)
+        content.add_widget(row)
+        popup.open()
 
     # ----- input ---------------------------------------------------------------------------
     def _save(self, fields: dict[str, Any]) -> None:
