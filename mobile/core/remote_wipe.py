@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 MARKER_NAME = "wiped.json"
 # Written by the camera/recorder outside the store before encryption (ui/capture.py).
-CAPTURE_LEFTOVERS = ("photo.jpg", "photo.png", "voice-note.3gp")
+CAPTURE_LEFTOVERS = ("photo.jpg", "photo.png", "video.mp4", "voice-note.3gp")
 
 
 def _shred(path: Path) -> None:

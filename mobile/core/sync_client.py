@@ -191,6 +191,11 @@ class SyncProgress:
     requests: int = 0
     failures: int = 0
     batch_size: int = 0
+    # The attachment being uploaded: name, size, and bytes_done when it started (its own progress
+    # is bytes_done - current_file_start).
+    current_file: str = ""
+    current_file_size: int = 0
+    current_file_start: int = 0
 
     @property
     def finished(self) -> bool:
@@ -574,6 +579,8 @@ class SyncClient:
     def _upload_attachments(self, attachments: Iterable[AttachmentLike]) -> None:
         for ref in attachments:
             done_before = self.progress.bytes_done
+            p = self.progress
+            p.current_file, p.current_file_size, p.current_file_start = ref.name, ref.size, done_before
             for _attempt in range(self.max_failures + 3):
                 try:
                     if self._upload_one(ref, done_before):

@@ -5,6 +5,7 @@
   setting and shown with its accuracy, satellites and age — or refused, saying why.
 - Photo: plyer's camera (Android); on a desktop Kivy's camera when a camera provider is present,
   else the glove-sized file picker.
+- Video: plyer's camera; the file picker where there is none.
 - Voice note: plyer's recorder; the file picker where there is none.
 - Files: :class:`GlovePicker`, 56 dp rows (Kivy's FileChooser has ~20 px rows: not for gloves).
 
@@ -126,7 +127,9 @@ class MediaCapture:
         shown = f"{size / 1024:.0f} KiB" if size < 10 * 1048576 else f"{size / 1048576:.1f} MiB"
         return self.app.shape(f"• {item.get('name')} ({isolate(shown)})")
 
-    def add_file(self, name: str, path: str, media_type: str | None = None) -> None:
+    def add_file(self, name: str, path: str, media_type: str | None = None, *, captured: bool = False) -> None:
+        """Encrypt a file into the store and attach it; ``captured``: a file the camera or recorder
+        wrote for us in plaintext, deleted once it is safely in the store."""
         media = media_type or mimetypes.guess_type(path)[0] or "application/octet-stream"
         attachments = Attachments(self.app.session.open_store)
         stripped = False
@@ -145,6 +148,8 @@ class MediaCapture:
         except (OSError, StorageFull) as exc:
             self.say(self.t("Could not attach the file: {reason}", reason=str(exc)), True)
             return
+        if captured:
+            Path(path).unlink(missing_ok=True)
         self.attach(name, ref.as_body())
         size = self.describe_attachment(ref.as_body())
         self.say(self.t(STRIPPED if stripped else ATTACHED, file=size.lstrip("• ")), False)
@@ -157,11 +162,22 @@ class MediaCapture:
             from plyer import camera
 
             camera.take_picture(filename=target, on_complete=lambda path: Clock.schedule_once(
-                lambda dt: self.add_file(name, path, "image/jpeg")))
+                lambda dt: self.add_file(name, path, "image/jpeg", captured=True)))
             return
         except NotImplementedError:  # no platform camera (desktop)
             pass
         if not self._desktop_camera(name):
+            self.choose_file(name)
+
+    def video(self, name: str) -> None:
+        """plyer's video recorder (Android); the file picker where there is none."""
+        target = str(Path(self.app.user_data_dir) / "video.mp4")
+        try:
+            from plyer import camera
+
+            camera.take_video(filename=target, on_complete=lambda path: Clock.schedule_once(
+                lambda dt: self.add_file(name, path, "video/mp4", captured=True)))
+        except NotImplementedError:
             self.choose_file(name)
 
     def _desktop_camera(self, name: str) -> bool:
@@ -186,7 +202,7 @@ class MediaCapture:
             camera.export_to_png(str(target))
             camera.play = False
             popup.dismiss()
-            self.add_file(name, str(target), "image/png")
+            self.add_file(name, str(target), "image/png", captured=True)
 
         shoot = Btn(text=self.t("Take photo"), pw_id="camera_take")
         shoot.bind(on_release=take)
@@ -204,7 +220,7 @@ class MediaCapture:
         if self._recording:
             audio.stop()
             self._recording = False
-            self.add_file(name, audio.file_path, "audio/3gpp")
+            self.add_file(name, audio.file_path, "audio/3gpp", captured=True)
             return
         try:
             audio.file_path = str(Path(self.app.user_data_dir) / "voice-note.3gp")

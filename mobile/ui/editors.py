@@ -293,7 +293,8 @@ def attachments_editor(ctx: EditorContext, spec: FieldSpec, box: BoxLayout) -> N
             line = ctx.capture.describe_attachment(item)
             box.add_widget(Txt(text=line, pw_id=f"attachment:{index}"))
     row = Row(size_hint_y=None, height=dp(56))
-    for key, label, action in (("photo", N_("Photo"), ctx.capture.photo), ("voice", N_("Voice note"), ctx.capture.voice),
+    for key, label, action in (("photo", N_("Photo"), ctx.capture.photo), ("video", N_("Video"), ctx.capture.video),
+                               ("voice", N_("Voice note"), ctx.capture.voice),
                                ("file", N_("Choose a file"), ctx.capture.choose_file)):
         button = Btn(text=ctx.t(label), pw_id=f"attach:{key}")
         button.bind(on_release=lambda *_, act=action: act(spec.name))

@@ -194,6 +194,7 @@ def test_hq_requests_are_a_to_do_and_others_reports_a_separate_paged_list(patrol
     assert texts["tab_updated"].endswith("(1)")  # only the user's own report, not the 55 others'
     assert texts["tab_contingent"].endswith(f"({len(others)})")
     assert texts["tab_todo"].endswith("(1)")
+    assert app.visible("todo_badge")
     app.screenshot(IMG / "app-home-todo-en.png")
 
     app.tap("tab_contingent")

@@ -69,6 +69,12 @@ class HomeScreen(Screen):
         todo = counts.get("todo", 0)
         return App.get_running_app().t(BADGE, lang, count=isolate(str(todo))) if todo else ""
 
+    @staticmethod
+    def has_todo(counts: dict[str, int]) -> bool:
+        # ``counts`` is an argument so the .kv rule re-runs when it changes (a chained
+        # ``root.counts.get`` is not observed).
+        return counts.get("todo", 0) > 0
+
     def pages(self) -> int:
         return max(1, -(-self.counts.get(self.tab, 0) // PAGE_SIZE))
 

@@ -11,9 +11,13 @@ from datetime import datetime
 from kivy.app import App
 from kivy.uix.screenmanager import Screen
 
+from peacewatch.common.i18n import N_
 from peacewatch.mobile.core.sync_client import SyncProgress
 from peacewatch.mobile.ui.background import describe
 from peacewatch.mobile.ui.text import isolate
+
+FILE_SENDING = N_("{file}: {done} of {total} sent")
+FILE_WAITING = N_("{file}: {total}, waiting")
 
 
 def _kib(n: int) -> str:
@@ -52,7 +56,21 @@ class SyncScreen(Screen):
         if p.last_error and p.state not in ("offline",):
             problems.insert(0, p.last_error)
         ids.s_errors.text = "\n".join(problems)
+        ids.s_files.text = self._files(app, p)
         ids.sync_now.disabled = app.sync is not None and app.sync.running
+
+    def _files(self, app: App, p: SyncProgress) -> str:
+        """Each attachment still to send with its size; the one being sent with its progress."""
+        from peacewatch.mobile.core.outbox import Outbox
+
+        lines = []
+        for ref in Outbox(app.session.open_store).pending_attachments():
+            if p.state == "uploading" and ref.name == p.current_file:
+                done = min(ref.size, max(0, p.bytes_done - p.current_file_start))
+                lines.append(app.t(FILE_SENDING, app.lang, file=isolate(ref.name), done=_kib(done), total=_kib(ref.size)))
+            else:
+                lines.append(app.t(FILE_WAITING, app.lang, file=isolate(ref.name), total=_kib(ref.size)))
+        return "\n".join(lines)
 
     def on_language(self) -> None:
         self.render(App.get_running_app().sync_progress)
