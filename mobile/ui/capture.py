@@ -33,13 +33,13 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.popup import Popup
 from kivy.uix.scrollview import ScrollView
 
-from peacewatch.common.coords import to_mgrs
 from peacewatch.common.i18n import N_
 from peacewatch.common.media_metadata import DEFAULT_POLICY, keeps_metadata, read_metadata, strip_metadata
 from peacewatch.mobile.core.attachments import Attachments
 from peacewatch.mobile.core.errors import StorageFull
 from peacewatch.mobile.core.location_provider import Fix, LocationProvider, default_provider, judge
 from peacewatch.mobile.core.reference import Reference
+from peacewatch.mobile.ui.forms import grid_example
 from peacewatch.mobile.ui.text import isolate
 from peacewatch.mobile.ui.widgets import Btn, Row, Txt
 
@@ -55,14 +55,6 @@ REFUSED = {
 }
 FIX_TEXT = N_("GPS ± {accuracy} m, {satellites} satellites, {age} s old")
 FIX_TEXT_NO_SATS = N_("GPS ± {accuracy} m, {age} s old")
-
-
-def spaced_mgrs(ref: str) -> str:
-    """``36NUL4475336243`` -> ``36N UL 44753 36243`` (how people write it)."""
-    head = 3 if ref[:2].isdigit() else 2
-    zone, square, digits = ref[:head], ref[head:head + 2], ref[head + 2:]
-    half = len(digits) // 2
-    return " ".join(p for p in (zone, square, digits[:half], digits[half:]) if p)
 
 
 class MediaCapture:
@@ -85,11 +77,8 @@ class MediaCapture:
 
     # ----- location --------------------------------------------------------------------------
     def grid_example(self) -> str:
-        """An example grid reference inside the mission's area (from its places), else a neutral one."""
-        centre = Reference(self.app.session.open_store).centre()
-        if centre is None:
-            return "36N UL 44753 36243"
-        return spaced_mgrs(to_mgrs(*centre))
+        """An example grid reference inside the mission's area (from its places)."""
+        return grid_example(Reference(self.app.session.open_store).centre())
 
     def gps(self, on_body: Callable[[dict[str, Any]], None]) -> None:
         self.say(self.t("Waiting for a GPS fix…"), False)

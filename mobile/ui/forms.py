@@ -68,3 +68,21 @@ def location_text(value: Any) -> str:
     if value.get("lat") is not None and value.get("lon") is not None:
         return f"{value['lat']}, {value['lon']}"
     return str(value.get("mgrs") or "")
+
+
+def spaced_mgrs(ref: str) -> str:
+    """``36NUL4475336243`` -> ``36N UL 44753 36243`` (how people write it)."""
+    head = 3 if ref[:2].isdigit() else 2
+    zone, square, digits = ref[:head], ref[head:head + 2], ref[head + 2:]
+    half = len(digits) // 2
+    return " ".join(p for p in (zone, square, digits[:half], digits[half:]) if p)
+
+
+# Used only before the tablet has pulled any place: Juba, where the demo mission is.
+FALLBACK_EXAMPLE = "36N UL 44753 36243"
+
+
+def grid_example(centre: tuple[float, float] | None) -> str:
+    """The form's example grid reference: the middle of the mission's places, so it lies in the
+    mission's own grid zone (a patrol copies the pattern, and the zone letters with it)."""
+    return FALLBACK_EXAMPLE if centre is None else spaced_mgrs(to_mgrs(*centre))

@@ -66,3 +66,4 @@ def test_a_needs_information_request_is_a_to_do_until_the_edit_is_filed(store: S
     assert reports.counts().todo == 0 and reports.listing("todo") == []
     outbox.apply_pull_page([_review(mine, "needs_information", 9, "And the time?")], "c3")
     assert reports.counts().todo == 1  # HQ asked again: back on the list
+

@@ -9,7 +9,7 @@ import pytest
 
 from peacewatch.common.schema import json_schemas, parse_report
 from peacewatch.mobile.core.form_model import FormModel, build_form, parse_time
-from peacewatch.mobile.ui.forms import location_display, location_text, time_display
+from peacewatch.mobile.ui.forms import grid_example, location_display, location_text, time_display
 from peacewatch.mobile.ui.text import shape
 
 
@@ -144,3 +144,11 @@ def test_defaults_fill_author_language_and_times(kind):
     fields = FormModel.defaults(kind, lang="ar", author="alice", contingent="ALPHA")
     assert fields["language"] == "ar" and fields["author"] == "alice" and fields["contingent"] == "ALPHA"
     assert ("start_time" in fields) == (kind == "patrol")
+
+
+def test_the_example_grid_reference_lies_in_the_mission_area():
+    # A mission in eastern DRC (zone 35M), not the South Sudan example the form used to show.
+    example = grid_example((-1.68, 29.22))
+    assert example.startswith("35M ") and len(example.split()) == 4
+    assert example.replace(" ", "") == "35M" + example.split()[1] + "".join(example.split()[2:])
+    assert grid_example(None) == "36N UL 44753 36243"  # before the first pull of places
