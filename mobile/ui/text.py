@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -116,10 +117,29 @@ def font_path() -> str:
     )
 
 
+# Shaped text -> what it was shaped from, so a label can re-wrap a long Arabic line itself
+# (see logical_of and widgets.Txt). Bounded: labels come and go, texts repeat.
+_LOGICAL: dict[str, str] = {}
+_LOGICAL_MAX = 4096
+
+
+def logical_of(shaped: str) -> str | None:
+    """The text :func:`shape` made ``shaped`` from, if it reordered it (None otherwise)."""
+    return _LOGICAL.get(shaped)
+
+
 def shape(text: str) -> str:
     """``text`` ready for Kivy to draw: Arabic letters joined and the line in visual order."""
     if not text or not _RTL_CHARS.search(text):
         return _drop_marks(text)
+    out = _shape_rtl(text)
+    if len(_LOGICAL) >= _LOGICAL_MAX:
+        _LOGICAL.clear()
+    _LOGICAL[out] = text
+    return out
+
+
+def _shape_rtl(text: str) -> str:
     lines = []
     for line in text.split("\n"):
         if _RTL_CHARS.search(line):
@@ -161,3 +181,22 @@ def tr(msgid: str, lang: str, **params: object) -> str:
 def halign(lang: str) -> str:
     """Where text starts on a line in ``lang``: "right" for right-to-left languages."""
     return "right" if is_rtl(lang) else "left"
+
+
+def wrap_shaped(logical: str, fits: Callable[[str], bool]) -> str:
+    """Break ``logical`` into lines that ``fits`` (measured shaped), then shape each line.
+
+    Kivy wraps a label's text after it was reordered, so a long right-to-left line would wrap
+    with its end on the first line; wrapping the logical text first keeps the reading order."""
+    out = []
+    for paragraph in logical.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if line and not fits(shape(candidate)):
+                out.append(shape(line))
+                line = word
+            else:
+                line = candidate
+        out.append(shape(line))
+    return "\n".join(out)
