@@ -597,7 +597,9 @@ def _translate(node: Any, lang: str) -> None:
             if isinstance(node.get(key), str):
                 node[key] = gettext(node[key], lang)
         for key, value in node.items():
-            if key not in ("title", "description"):
+            # Skip only the texts translated above: under "properties" the keys "title" and
+            # "description" are the report's own fields and must be translated too.
+            if not (key in ("title", "description") and isinstance(value, str)):
                 _translate(value, lang)
     elif isinstance(node, list):
         for item in node:

@@ -10,6 +10,7 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,6 +34,9 @@ class Settings(BaseSettings):
     environment: str = "development"
     token_ttl_minutes: int = 12 * 60
     enrolment_code_ttl_minutes: int = 60 * 24
+    # What leaves a tablet with a photo (common/media_metadata.py): its EXIF position, time and
+    # device only for restricted reports (the protection team verifies with them), or never, or always.
+    photo_metadata: Literal["strip_except_protection", "strip_all", "keep_all"] = "strip_except_protection"
     max_body_bytes: int = 8 * 1024 * 1024
     max_chunk_bytes: int = 1024 * 1024
     # Enrolment-code guesses per code-holder a minute (devices); sign-in uses the throttle below.

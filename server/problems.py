@@ -12,6 +12,7 @@ with the status below. Clients (the tablet, the dashboard, scripts) switch on ``
 | not_authenticated | 401 | no or unknown credentials |
 | token_expired | 401 | the bearer token has expired; sign in again |
 | device_revoked | 401 | this device was revoked by an administrator |
+| device_wiped | 401 | this device was marked lost: destroy its keys and local store, stop syncing |
 | bad_credentials | 401 | wrong username or password (or two-factor code) |
 | two_factor_required | 401 | the password was right; now give ``two_factor_code`` (TOTP or recovery code) |
 | forbidden | 403 | the role may not do this |
@@ -43,6 +44,7 @@ class Code(StrEnum):
     NOT_AUTHENTICATED = "not_authenticated"
     TOKEN_EXPIRED = "token_expired"
     DEVICE_REVOKED = "device_revoked"
+    DEVICE_WIPED = "device_wiped"
     BAD_CREDENTIALS = "bad_credentials"
     TWO_FACTOR_REQUIRED = "two_factor_required"
     FORBIDDEN = "forbidden"
@@ -63,6 +65,7 @@ STATUS: dict[Code, int] = {
     Code.NOT_AUTHENTICATED: 401,
     Code.TOKEN_EXPIRED: 401,
     Code.DEVICE_REVOKED: 401,
+    Code.DEVICE_WIPED: 401,
     Code.BAD_CREDENTIALS: 401,
     Code.TWO_FACTOR_REQUIRED: 401,
     Code.FORBIDDEN: 403,

@@ -145,3 +145,26 @@ def store(mission: Mission, username: str, body: dict[str, Any], parents: list[s
                             parents=entry["parents"], body=body)
     assert out.status == STORED, out.as_dict()
     return entry["version_id"]
+
+
+def photo_with_exif(fmt: str = "JPEG", *, lat: float = 4.8512, lon: float = 31.6047) -> bytes:
+    """A small photo whose EXIF says where (GPS), when (2026-12-01 09:15) and with what ("Rugged Tab 8")."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (64, 48), (180, 40, 40))
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Rugged", "Tab 8"
+    gps = exif.get_ifd(0x8825)
+
+    def dms(value: float) -> tuple[float, float, float]:
+        d = int(value)
+        m = int((value - d) * 60)
+        return (float(d), float(m), round(((value - d) * 60 - m) * 60, 4))
+
+    gps[1], gps[2], gps[3], gps[4] = "N", dms(lat), "E", dms(lon)
+    exif.get_ifd(0x8769)[0x9003] = "2026:12:01 09:15:00"
+    buf = io.BytesIO()
+    image.save(buf, fmt, exif=exif.tobytes())
+    return buf.getvalue()

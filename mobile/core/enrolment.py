@@ -28,6 +28,7 @@ class EnrolResult:
     role: str = ""
     contingent: str = ""
     recovery_public_key: str = ""  # PEM, from servers that offer PIN recovery
+    photo_metadata: str = "strip_except_protection"  # the mission's policy (common/media_metadata.py)
 
 
 def enrol(
@@ -51,4 +52,5 @@ def enrol(
         raise InvalidInput("code", str(data.get("message") or data.get("error") or response.status_code))
     return EnrolResult(device_id=data["device_id"], credential=data["credential"], username=data["username"],
                        role=str(data.get("role") or ""), contingent=str(data.get("contingent") or ""),
-                       recovery_public_key=str(data.get("recovery_public_key") or ""))
+                       recovery_public_key=str(data.get("recovery_public_key") or ""),
+                       photo_metadata=str(data.get("photo_metadata") or "strip_except_protection"))

@@ -1,28 +1,22 @@
 """Where a report happened: a GPS fix when the device has one, else a typed MGRS or lat/lon.
 
-Every result is a :class:`Location` in WGS 84 decimal degrees with a precision in metres and its
-source, shaped like the report body's ``location`` object. Parsing of typed positions is
+Every result is a :class:`Location` in WGS 84 decimal degrees with its source, shaped like the
+report body's ``location`` object. Its precision is what is known, never invented: a GPS fix's
+accuracy, an MGRS square's size, and none for a typed lat/lon (how many decimals someone typed is
+not a measurement). Parsing of typed positions is
 ``peacewatch.common.coords`` (its ``CoordinateError`` names the bad field and is passed through
 for the form to show).
 
-GPS goes through plyer. On desktop Linux plyer has no GPS backend and raises
-``NotImplementedError``: :func:`current_fix` then returns ``None`` and the form asks for a typed
-position. :func:`current_fix` blocks up to ``timeout_s``; call it from a worker thread, never the
-UI thread.
+Where GPS fixes come from (plyer, or a simulated provider) and whether one is good enough is
+``location_provider``; this module only shapes positions.
 """
 
 from __future__ import annotations
 
-import re
-import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from peacewatch.common import coords
-
-# Metres per degree of latitude (and of longitude at the equator): turns typed decimals into a precision.
-_METRES_PER_DEGREE = 111_320.0
-_DECIMALS = re.compile(r"\d+(?:\.(\d*))?")
 
 
 @dataclass(frozen=True)
@@ -31,19 +25,16 @@ class Location:
 
     lat: float
     lon: float
-    precision_m: float
+    precision_m: float | None
     source: str
     mgrs: str
     place: str | None = None
 
     def as_body(self) -> dict[str, Any]:
         """The report body's ``location`` object."""
-        body: dict[str, Any] = {
-            "lat": self.lat,
-            "lon": self.lon,
-            "precision_m": self.precision_m,
-            "source": self.source,
-        }
+        body: dict[str, Any] = {"lat": self.lat, "lon": self.lon, "source": self.source}
+        if self.precision_m is not None:
+            body["precision_m"] = self.precision_m
         if self.place:
             body["place"] = self.place
         return body
@@ -59,19 +50,12 @@ def from_gps(lat: float, lon: float, accuracy_m: float | None, place: str | None
 
 
 def from_typed(text: str, place: str | None = None) -> Location:
-    """Parse a typed position (MGRS like ``36N UL 44 36`` or ``4.85, 31.6`` / ``4.85N 31.6E``)."""
+    """Parse a typed position (MGRS like ``36N UL 44 36`` or ``4.85, 31.6`` / ``4.85N 31.6E``).
+
+    A grid reference carries its square's size; a lat/lon carries no precision at all."""
     position = coords.parse_position(text)
-    precision = position.precision_m
-    if precision is None:
-        precision = _typed_precision(text)
-    return Location(position.lat, position.lon, float(precision), position.source, position.mgrs, place)
-
-
-def _typed_precision(text: str) -> float:
-    """Precision implied by the fewest decimals typed: "4.85, 31.6" -> 1 decimal -> about 11 km."""
-    decimals = [len(m.group(1) or "") for m in _DECIMALS.finditer(text)]
-    fewest = min(decimals) if decimals else 0
-    return max(1.0, round(_METRES_PER_DEGREE / 10**fewest, 1))
+    precision = None if position.precision_m is None else float(position.precision_m)
+    return Location(position.lat, position.lon, precision, position.source, position.mgrs, place)
 
 
 class GpsFacade(Protocol):
@@ -82,33 +66,3 @@ class GpsFacade(Protocol):
     def start(self, minTime: int = 1000, minDistance: int = 0) -> None: ...  # noqa: N803 - plyer's names
 
     def stop(self) -> None: ...
-
-
-def current_fix(timeout_s: float = 15.0, gps: GpsFacade | None = None) -> Location | None:
-    """The first GPS fix within ``timeout_s``, or None if there is no GPS or no fix came."""
-    if gps is None:
-        try:
-            from plyer import gps as plyer_gps
-        except ImportError:
-            return None
-        gps = plyer_gps
-    got = threading.Event()
-    fix: dict[str, Any] = {}
-
-    def on_location(**kwargs: Any) -> None:
-        if not got.is_set() and "lat" in kwargs and "lon" in kwargs:
-            fix.update(kwargs)
-            got.set()
-
-    try:
-        gps.configure(on_location=on_location)
-        gps.start(minTime=1000, minDistance=0)
-    except NotImplementedError:
-        return None  # desktop: no GPS backend in plyer
-    try:
-        got.wait(timeout_s)
-    finally:
-        gps.stop()
-    if not got.is_set():
-        return None
-    return from_gps(float(fix["lat"]), float(fix["lon"]), fix.get("accuracy"))

@@ -188,6 +188,13 @@ def _tiles_001(db: sqlite_utils.Database) -> None:
     from peacewatch.mobile.core.tiles import create_schema
 
     create_schema(db)
+def _m005_hq_requests(db: sqlite_utils.Database) -> None:
+    """Remember which of HQ's "needs more information" reviews the user answered with an edit.
+
+    The to-do list shows a report while its newest such review is newer (by the server's sequence)
+    than the one answered; HQ asking again later puts it back on the list."""
+    db.execute("ALTER TABLE reports ADD COLUMN answered_review_seq INTEGER NOT NULL DEFAULT 0")
+    db["reports"].create_index(["status", "updated_at"], index_name="reports_status_recent")
 
 
 MIGRATIONS: list[Migration] = [
@@ -195,6 +202,7 @@ MIGRATIONS: list[Migration] = [
     ("002_attachments", _m002_attachments),
     ("003_reference", _m003_reference),
     ("004_report_status", _m004_report_status),
+    ("005_hq_requests", _m005_hq_requests),
     ("006_feed_vocabulary", _m006_feed_vocabulary),
     ("tiles_001", _tiles_001),
 ]

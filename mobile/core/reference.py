@@ -196,3 +196,11 @@ class Reference:
 
     def count(self) -> int:
         return int(self.store.query("SELECT count(*) FROM places")[0][0])
+
+    def centre(self) -> tuple[float, float] | None:
+        """The middle of the mission's known places (lat, lon), or None before the first pull.
+
+        The form's example grid reference is taken from here, so it lies in the mission's own
+        grid zone rather than somewhere the patrol has never been."""
+        row = self.store.query("SELECT avg(lat), avg(lon), count(*) FROM places")[0]
+        return None if not row[2] else (float(row[0]), float(row[1]))

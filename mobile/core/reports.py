@@ -11,6 +11,11 @@
   because the new version names every head as a parent.
 * What HQ changes (review decisions, comments, versions from other devices) arrives through
   ``Outbox.apply_pull_page`` and sets the report's "updated by HQ" flag until ``mark_seen``.
+* Lists (:meth:`Reports.listing`) are paged in SQL, one view at a time: the user's own reports
+  (``waiting``, ``sent``, ``updated`` by HQ), HQ's requests on them (``todo``: the newest review
+  says "needs more information" and no edit answered it yet; finalising an edit answers it), and
+  everyone else's reports the tablet received (``contingent``). "Own" means written on this
+  tablet: a report with no local version is someone else's.
 
 Report status as the UI shows it: ``waiting`` (some local version not yet accepted by the
 server), ``rejected`` (the server refused the newest local version), ``sent`` (everything local was
@@ -83,6 +88,22 @@ class Counts:
     updated_by_hq: int
     rejected: int
     conflicts: int
+    todo: int = 0  # HQ's open requests on the user's own reports
+    contingent: int = 0  # others' reports received
+
+
+OWN = "status != 'received'"
+# The home screen's lists as SQL conditions on ``reports`` (constants: never built from input).
+VIEWS: dict[str, str] = {
+    "waiting": "status IN ('waiting', 'rejected')",
+    "sent": "status = 'sent'",
+    "updated": f"hq_updated = 1 AND {OWN}",
+    "todo": (
+        f"{OWN} AND review_status = 'needs_information' AND answered_review_seq <"
+        " (SELECT coalesce(max(server_seq), 0) FROM reviews WHERE reviews.report_id = reports.report_id)"
+    ),
+    "contingent": "status = 'received'",
+}
 
 
 def validate_body(body: dict[str, Any]) -> tuple[dict[str, Any] | None, list[FieldError]]:
@@ -125,6 +146,14 @@ class Reports:
             now = _now()
             with self.store.transaction() as conn:
                 _upsert_report(conn, report_id, body, now)
+                if draft.base_heads:
+                    # An edit answers every request HQ made on this report so far (the to-do clears).
+                    conn.execute(
+                        "UPDATE reports SET answered_review_seq ="
+                        " (SELECT coalesce(max(server_seq), 0) FROM reviews WHERE report_id = ?)"
+                        " WHERE report_id = ?",
+                        (report_id, report_id),
+                    )
                 dag.add_version(
                     conn,
                     version_id=vid,
@@ -209,6 +238,19 @@ class Reports:
             raise InvalidInput("limit", "limit must be >= 1 and offset >= 0")
         return self._summaries("", (), limit, offset)
 
+    def listing(self, view: str, limit: int = 50, offset: int = 0) -> list[ReportSummary]:
+        """One page of a list view (see :data:`VIEWS`), newest first."""
+        if view not in VIEWS:
+            raise InvalidInput("view", f"must be one of {', '.join(VIEWS)}")
+        if limit < 1 or offset < 0:
+            raise InvalidInput("limit", "limit must be >= 1 and offset >= 0")
+        return self._summaries(f"WHERE {VIEWS[view]}", (), limit, offset)
+
+    def count(self, view: str) -> int:
+        if view not in VIEWS:
+            raise InvalidInput("view", f"must be one of {', '.join(VIEWS)}")
+        return int(self.store.query(f"SELECT count(*) FROM reports WHERE {VIEWS[view]}")[0][0])
+
     def _summaries(self, where: str, params: tuple[Any, ...], limit: int, offset: int) -> list[ReportSummary]:
         rows = self.store.query(
             "SELECT report_id, kind, title, status, review_status, hq_updated, heads > 1, updated_at"
@@ -244,11 +286,13 @@ class Reports:
               (SELECT count(*) FROM drafts),
               coalesce(sum(status = 'waiting'), 0),
               coalesce(sum(status = 'sent'), 0),
-              coalesce(sum(hq_updated), 0),
+              coalesce(sum(hq_updated AND status != 'received'), 0),
               coalesce(sum(status = 'rejected'), 0),
-              coalesce(sum(heads > 1), 0)
+              coalesce(sum(heads > 1), 0),
+              coalesce(sum(CASE WHEN {todo} THEN 1 ELSE 0 END), 0),
+              coalesce(sum(CASE WHEN {contingent} THEN 1 ELSE 0 END), 0)
             FROM reports
-            """
+            """.format(todo=VIEWS["todo"], contingent=VIEWS["contingent"])
         )[0]
         return Counts(*(int(x) for x in row))
 

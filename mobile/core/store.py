@@ -164,6 +164,27 @@ class Store:
             header.failures, policy.wipe_after - header.failures, policy.delay_after(header.failures)
         )
 
+    @classmethod
+    def open_with_keys(cls, path: str | os.PathLike[str], subkeys: keys.Subkeys) -> Store:
+        """Open with the store keys themselves (recovery with the mission key; no PIN, no back-off)."""
+        p = Path(path)
+        if not cls.exists(p):
+            raise NoStore(f"no store at {p}")
+        conn = _try_connect(p / DB_NAME, subkeys)
+        if conn is None:
+            raise InvalidInput("subkeys", "these keys do not open this store")
+        store = cls(p, conn, subkeys, keys.read_header(p / keys.HEADER_NAME))
+        store._initialise()
+        return store
+
+    def seal_for_recovery(self, public_pem: str) -> None:
+        """Seal this store's keys for the mission's recovery key (see recovery.py); kept for PIN changes."""
+        from peacewatch.mobile.core import recovery  # recovery imports keys only; kept lazy like attachments
+
+        recovery.seal(self.path, self._subkeys, public_pem)
+        with self.transaction() as conn:
+            self.set_meta(conn, recovery.META_KEY, public_pem)
+
     def _initialise(self) -> None:
         conn = self.conn
         conn.execute("PRAGMA journal_mode=WAL")
@@ -274,6 +295,12 @@ class Store:
                 conn.execute("COMMIT")  # rekey leaves an empty transaction open behind it
             self._subkeys, self._header = new_sub, new_header
             self._promote_pending_header()
+        public_pem = self.get_meta("recovery_public_key")
+        if public_pem:
+            # The sealed copy must follow the new keys, or recovery would open nothing.
+            from peacewatch.mobile.core import recovery
+
+            recovery.seal(self.path, new_sub, public_pem)
 
     def _promote_pending_header(self) -> None:
         os.replace(self.path / keys.PENDING_HEADER_NAME, self.path / keys.HEADER_NAME)
@@ -317,7 +344,7 @@ def _try_connect(db_path: Path, sub: keys.Subkeys) -> sqlcipher3.Connection | No
 def wipe(path: str | os.PathLike[str]) -> None:
     """Destroy a store. The header goes first: without its salt the data is undecryptable even with the PIN."""
     p = Path(path)
-    for name in (keys.HEADER_NAME, keys.PENDING_HEADER_NAME):
+    for name in (keys.HEADER_NAME, keys.PENDING_HEADER_NAME, "recovery.json"):
         (p / name).unlink(missing_ok=True)
     for suffix in ("", "-wal", "-shm", "-journal"):
         (p / (DB_NAME + suffix)).unlink(missing_ok=True)

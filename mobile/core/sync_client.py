@@ -315,6 +315,8 @@ class SyncClient:
     def _upload_attachments(self, attachments: Iterable[AttachmentLike]) -> None:
         for ref in attachments:
             done_before = self.progress.bytes_done
+            p = self.progress
+            p.current_file, p.current_file_size, p.current_file_start = ref.name, ref.size, done_before
             for _attempt in range(self.max_failures + 3):
                 try:
                     if self._upload_one(ref, done_before):

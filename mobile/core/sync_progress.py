@@ -47,6 +47,11 @@ class SyncProgress:
     requests: int = 0
     failures: int = 0
     batch_size: int = 0
+    # The attachment being uploaded: name, size, and bytes_done when it started (its own progress
+    # is bytes_done - current_file_start).
+    current_file: str = ""
+    current_file_size: int = 0
+    current_file_start: int = 0
 
     @property
     def finished(self) -> bool:

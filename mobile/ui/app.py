@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.app import App
 from kivy.base import ExceptionHandler, ExceptionManager
@@ -25,11 +25,12 @@ from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from peacewatch.common.i18n import is_rtl
-from peacewatch.mobile.core.sync_client import SyncProgress
 from peacewatch.mobile.ui import widgets  # noqa: F401 - registers the widget classes for the .kv files
-from peacewatch.mobile.ui.background import BackgroundSync
 from peacewatch.mobile.ui.session import Session
 from peacewatch.mobile.ui.text import font_path, halign, shape, tr
+
+if TYPE_CHECKING:
+    from peacewatch.mobile.ui.background import BackgroundSync
 
 SCREENS = ("pin", "home", "new", "form", "detail", "sync", "settings", "map")
 SYNC_TICK_S = 5.0
@@ -60,7 +61,7 @@ class PeacewatchApp(App):
     lang = StringProperty("en")
     rtl = BooleanProperty(False)
     halign = StringProperty("left")
-    sync_progress = ObjectProperty(SyncProgress(), rebind=True)
+    sync_progress = ObjectProperty(None, rebind=True)  # a SyncProgress once the store is open
 
     def __init__(self, data_dir: Path | None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -102,34 +103,78 @@ class PeacewatchApp(App):
         self.rtl, self.halign, self.lang = is_rtl(lang), halign(lang), lang
         from peacewatch.mobile.ui.screens import load_screens
 
+        # Only the PIN screen before the first frame; the others (and the store, schema and sync
+        # modules they import) load behind it (bench/app_start.py measures the difference).
         manager = ScreenManager(transition=NoTransition())
-        for screen in load_screens(SCREENS):
+        for screen in load_screens(["pin"]):
             manager.add_widget(screen)
         manager.current = "pin"
-        self.sync = BackgroundSync(
-            self.session, post=lambda fn: Clock.schedule_once(lambda dt: fn()), on_progress=self._on_sync
-        )
+        Window.bind(on_flip=self._first_frame)
         Clock.schedule_interval(self._tick, SYNC_TICK_S)
         if os.environ.get("PEACEWATCH_AUTOMATION"):
             from peacewatch.mobile.ui.automation import Automation
 
             self.automation = Automation(self, Path(os.environ["PEACEWATCH_AUTOMATION"]))
-            self.automation.start()
         return manager
+
+    def _first_frame(self, *_: object) -> None:
+        """The PIN screen is on screen: load the other screens behind it, on the next frame."""
+        Window.unbind(on_flip=self._first_frame)
+        Clock.schedule_once(self._load_rest, 0)
+
+    def _load_rest(self, _dt: float) -> None:
+        for name in SCREENS:
+            self.screen(name)
+        if self.automation is not None:
+            self.automation.start()  # tests drive the app once every screen exists
+
+    def screen(self, name: str) -> Any:
+        """Screen ``name``, loaded (its .py and .kv) the first time it is needed."""
+        if not self.root.has_screen(name):
+            from peacewatch.mobile.ui.screens import load_screens
+
+            for screen in load_screens([name]):
+                self.root.add_widget(screen)
+        return self.root.get_screen(name)
 
     def go(self, name: str, **kwargs: Any) -> None:
         """Show screen ``name``; ``kwargs`` go to its ``prepare``."""
-        screen = self.root.get_screen(name)
+        screen = self.screen(name)
         prepare = getattr(screen, "prepare", None)
         if prepare is not None:
             prepare(**kwargs)
         self.root.current = name
 
     def unlocked(self) -> None:
+        if self.sync is None:
+            from peacewatch.mobile.core.sync_client import SyncProgress
+            from peacewatch.mobile.ui.background import BackgroundSync
+
+            self.sync_progress = SyncProgress()
+            self.sync = BackgroundSync(
+                self.session, post=lambda fn: Clock.schedule_once(lambda dt: fn()), on_progress=self._on_sync,
+                on_wiped=self.erase_remotely,
+            )
         self.go("home")
 
     def lock(self) -> None:
         self.session.lock()
+        self.go("pin")
+
+    def erase_remotely(self) -> None:
+        """HQ reported this tablet lost: destroy keys and store now, then show the PIN screen."""
+        from peacewatch.mobile.core.remote_wipe import destroy
+
+        destroy(self.session.data_dir, self.session.store_path, self.session.store, reason="remote")
+        self.session.store = None
+        self.go("pin")
+
+    def quick_delete(self) -> None:
+        """Under duress: erase everything without the PIN; the app then looks freshly installed."""
+        from peacewatch.mobile.core.remote_wipe import destroy
+
+        destroy(self.session.data_dir, self.session.store_path, self.session.store, reason="quick_delete")
+        self.session.store = None
         self.go("pin")
 
     def on_stop(self) -> None:
@@ -146,7 +191,7 @@ class PeacewatchApp(App):
         if self.sync is not None and self.session.store is not None:
             self.sync.start()
 
-    def _on_sync(self, progress: SyncProgress) -> None:
+    def _on_sync(self, progress: Any) -> None:
         self.sync_progress = progress
         if progress.finished and self.root.current == "home":
             self.root.get_screen("home").refresh()

@@ -10,7 +10,14 @@ popups included. Commands::
     {"op": "type", "id": "field:title", "text": "..."}  focus, then type character by character
     {"op": "clear", "id": "..."}                  empty a text box
     {"op": "state"}                               current screen, the text of every pw_id widget, the
-                                                  toggles that are down, and errors the app survived
+                                                  toggles that are down, the focused text box, and
+                                                  errors the app survived
+    {"op": "labels"}                              the text of every shown label and button (not text
+                                                  boxes: those hold what the user typed), with or
+                                                  without a pw_id, popups included
+    {"op": "scroll", "id": "...", "y": 0}        scroll the ScrollView around the widget (0 bottom, 1 top)
+    {"op": "visible", "id": "..."}                is the widget inside the window and inside the
+                                                  visible part of every scroll view around it
     {"op": "screenshot", "path": "/x/y.png"}      the window as PNG
     {"op": "size", "width": 800, "height": 1280}  resize the window
     {"op": "touch", "id": "map_view", "fx": 0.5, "fy": 0.5, "to": [0.6, 0.5]}
@@ -28,6 +35,8 @@ from typing import Any
 
 from kivy.clock import Clock
 from kivy.core.window import Window
+from kivy.uix.label import Label
+from kivy.uix.scrollview import ScrollView
 from kivy.uix.textinput import TextInput
 from kivy.uix.widget import Widget
 
@@ -90,6 +99,35 @@ class Automation:
                     return widget
         raise CommandError(f"no enabled widget with pw_id {pw_id!r} on screen {self.app.root.current!r}")
 
+    @staticmethod
+    def _drawn(widget: Widget) -> bool:
+        """Not collapsed or transparent, itself or any parent (scrolled-away content counts as drawn)."""
+        node: Widget | None = widget
+        while node is not None and node is not node.parent:
+            if node.opacity == 0 or node.height <= 0:
+                return False
+            node = node.parent
+        return True
+
+    @staticmethod
+    def visible(widget: Widget) -> bool:
+        """True if the widget's box lies in the window and in the shown part of every ScrollView above it."""
+        if widget.opacity == 0 or widget.width <= 0 or widget.height <= 0:
+            return False  # collapsed or transparent: nothing to see
+        x0, y0 = widget.to_window(widget.x, widget.y)
+        x1, y1 = widget.to_window(widget.right, widget.top)
+        if x1 <= 0 or y1 <= 0 or x0 >= Window.width or y0 >= Window.height:
+            return False
+        parent = widget.parent
+        while parent is not None and parent is not parent.parent:
+            if isinstance(parent, ScrollView):
+                px0, py0 = parent.to_window(parent.x, parent.y)
+                px1, py1 = parent.to_window(parent.right, parent.top)
+                if y1 <= py0 or y0 >= py1 or x1 <= px0 or x0 >= px1:
+                    return False
+            parent = parent.parent
+        return True
+
     def run(self, command: dict[str, Any]) -> Any:
         op = command.get("op")
         if op == "tap":
@@ -107,8 +145,25 @@ class Automation:
             for char in command["text"]:
                 widget.insert_text(char)  # one change per character, as from a keyboard
             return widget.text
+        if op == "labels":
+            shown = []
+            for root in list(Window.children):
+                for widget in walk(root):
+                    if isinstance(widget, Label) and widget.text and self._drawn(widget):
+                        shown.append(widget.text)
+            return shown
+        if op == "scroll":
+            widget = self.find(command["id"])
+            while widget is not None and not isinstance(widget, ScrollView):
+                widget = widget.parent
+            if widget is None:
+                raise CommandError(f"{command['id']} is not inside a scroll view")
+            widget.scroll_y = float(command["y"])
+            return None
+        if op == "visible":
+            return self.visible(self.find(command["id"]))
         if op == "state":
-            texts, down = {}, []
+            texts, down, focused = {}, [], None
             for root in list(Window.children):
                 for widget in walk(root):
                     pw_id = getattr(widget, "pw_id", "")
@@ -116,8 +171,10 @@ class Automation:
                         texts[pw_id] = getattr(widget, "text", "")
                         if getattr(widget, "state", None) == "down":
                             down.append(pw_id)
+                        if isinstance(widget, TextInput) and widget.focus:
+                            focused = pw_id
             return {"screen": self.app.root.current, "texts": texts, "down": down, "size": list(Window.size),
-                    "errors": list(self.app.errors)}
+                    "focused": focused, "errors": list(self.app.errors)}
         if op == "screenshot":
             target = Path(command["path"])
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -32,6 +32,7 @@ STATE_TEXT = {
     "unauthorised": N_("The server did not accept this tablet's credential; enrol it again."),
     "failed": N_("Synchronisation failed — {waiting} reports waiting."),
     "not_enrolled": N_("Enrol this tablet in Settings before synchronising."),
+    "wiped": N_("HQ reported this tablet lost: its reports were erased."),
 }
 
 
@@ -53,10 +54,13 @@ class BackgroundSync:
         min_interval: float = 15.0,
         max_interval: float = 300.0,
         client_options: dict[str, Any] | None = None,
+        on_wiped: Callable[[], None] | None = None,
     ) -> None:
         self.session = session
         self.post = post
         self.on_progress = on_progress
+        # HQ's "device_wiped" answer: the app destroys the store on its own thread (core/remote_wipe.py).
+        self.on_wiped = on_wiped
         self.session_factory = session_factory
         self.min_interval = min_interval
         self.max_interval = max_interval
@@ -104,6 +108,10 @@ class BackgroundSync:
         except Exception as exc:  # noqa: BLE001 - the worker must never die silently
             final = SyncProgress(state="failed", last_error=str(exc))
             self._progress(final)
+        if final.state == "wiped" and self.on_wiped is not None:
+            self._client = None
+            self.post(self.on_wiped)
+            return
         if final.state == "done":
             self.interval = self.min_interval
             stamp = (final.last_success_at or datetime.now(UTC)).isoformat()

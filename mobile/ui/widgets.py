@@ -9,6 +9,7 @@ for the automation channel the window tests drive (see ``automation.py``).
 from __future__ import annotations
 
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
@@ -24,6 +25,9 @@ WHITE = (1.0, 1.0, 1.0, 1)
 YELLOW = (1.0, 0.84, 0.0, 1)
 BLUE = (0.0, 0.35, 0.8, 1)
 ORANGE = (1.0, 0.62, 0.25, 1)
+# Problems: a red that reads as "wrong" on black (contrast 5.6:1), never the green of "Saved".
+ERROR = (1.0, 0.36, 0.36, 1)
+OK_GREEN = (0.6, 1.0, 0.6, 1)
 GREY = (0.25, 0.25, 0.25, 1)
 
 
@@ -125,6 +129,40 @@ class Txt(Label):
 
     def _wrap(self, *_: object) -> None:
         self.text_size = (self.width, None)
+        self._wrap_rtl()
+
+    def on_text(self, *_: object) -> None:
+        if getattr(self, "_rewrapping", False):
+            return
+        from peacewatch.mobile.ui.text import logical_of
+
+        self._logical = logical_of(self.text)  # None unless shape() reordered it
+        if self._logical is not None:
+            # Not from inside this dispatch: Label's own observer would then hand the text being
+            # dispatched (the unwrapped one) to the renderer after us. Before the next frame.
+            Clock.schedule_once(lambda _dt: self._wrap_rtl(), -1)
+
+    def _wrap_rtl(self) -> None:
+        """Wrap a long right-to-left text before reordering it (see text.wrap_shaped); again when
+        the width changes (a rotated tablet)."""
+        logical = getattr(self, "_logical", None)
+        if logical is None or self.width <= 1:
+            return
+        from peacewatch.mobile.ui.text import shape, wrap_shaped
+
+        label = getattr(self, "_label", None)  # Label makes it in its own __init__, after setting text
+        if label is None:
+            return
+        limit = self.width - dp(2)
+        whole = shape(logical)
+        fits = "\n" not in logical and label.get_extents(whole)[0] <= limit
+        wrapped = whole if fits else wrap_shaped(logical, lambda line: label.get_extents(line)[0] <= limit)
+        if wrapped != self.text:
+            self._rewrapping = True
+            try:
+                self.text = wrapped
+            finally:
+                self._rewrapping = False
 
     def _fit(self, *_: object) -> None:
         self.height = max(dp(28), self.texture_size[1] + dp(6))

@@ -72,6 +72,15 @@ def _principal(conn: Connection, user_id: int, device_id: str | None = None,
     )
 
 
+def principal_for_device(conn: Connection, device_id: str) -> Principal:
+    """The user a device acts for, whatever its state: for an administrator re-sending the unsent
+    reports of a returned (often revoked or lost) tablet under its own identity."""
+    user_id = conn.execute(select(devices.c.user_id).where(devices.c.id == device_id)).scalar()
+    if user_id is None:
+        raise Problem(Code.NOT_FOUND, f"device {device_id} not found")
+    return _principal(conn, int(user_id), device_id)
+
+
 def recent_failures(conn: Connection, *, action: str, target: str, window: timedelta) -> int:
     since = clock.now() - window
     stmt = select(func.count()).where(
@@ -137,12 +146,15 @@ def logout(conn: Connection, *, token: str, principal: Principal) -> None:
 
 def _device(conn: Connection, credential: str) -> tuple[str, int]:
     row = conn.execute(
-        select(devices.c.id, devices.c.user_id, devices.c.revoked_at).where(
+        select(devices.c.id, devices.c.user_id, devices.c.revoked_at, devices.c.lost_at).where(
             devices.c.credential_hash == digest(credential)
         )
     ).one_or_none()
     if row is None:
         raise Problem(Code.NOT_AUTHENTICATED, "unknown device credential; enrol this device again")
+    if row.lost_at is not None:
+        # Checked first: a lost device is usually revoked too, and must still learn to wipe itself.
+        raise Problem(Code.DEVICE_WIPED, "this device was reported lost: it must erase its local data now")
     if row.revoked_at is not None:
         raise Problem(Code.DEVICE_REVOKED, "this device has been revoked by a mission administrator")
     return row.id, row.user_id

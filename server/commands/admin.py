@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -130,6 +131,72 @@ def cmd_reset_2fa(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mark_lost(args: argparse.Namespace) -> int:
+    from ..devices.service import mark_lost
+
+    _in_transaction(args, lambda c, s: mark_lost(c, device_id=args.device_id))
+    print(f"device {args.device_id} marked lost: at its next contact it erases its data and stops syncing")
+    return 0
+
+
+def cmd_recovery_key(args: argparse.Namespace) -> int:
+    from ..cli import settings_from
+    from ..devices.recovery import generate
+
+    settings = settings_from(args)
+    passphrase = os.environ.get("PEACEWATCH_RECOVERY_PASSPHRASE", "").encode() or None
+    try:
+        private, public = generate(settings.data_dir, args.out, passphrase)
+    except FileExistsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"private recovery key written to {private}: keep it OFFLINE (not on this server)")
+    print(f"public key {public}: tablets enrolled from now on seal their store keys for it")
+    return 0
+
+
+def cmd_recover_tablet(args: argparse.Namespace) -> int:
+    """Open a returned tablet's store with the mission's private key and re-send its unsent reports."""
+    # Imported here: the tablet store's libraries (SQLCipher) are needed by this command only.
+    from peacewatch.mobile.core.errors import CoreError
+    from peacewatch.mobile.core.outbox import Outbox
+    from peacewatch.mobile.core.recovery import open_with_private_key
+
+    from ..auth.service import principal_for_device
+    from ..reports.versions import DUPLICATE, STORED, store_version
+
+    passphrase = os.environ.get("PEACEWATCH_RECOVERY_PASSPHRASE", "").encode() or None
+    try:
+        tablet = open_with_private_key(args.store, args.private_key.read_bytes(), passphrase)
+    except (CoreError, OSError, ValueError) as exc:
+        print(f"error: cannot open the tablet's store: {exc}", file=sys.stderr)
+        return 2
+    try:
+        outbox = Outbox(tablet)
+        pending = outbox.pending_versions(100_000)
+        device_id = tablet.device_id
+
+        def resend(conn: Connection, settings: Any) -> list[tuple[str, str]]:
+            principal = principal_for_device(conn, device_id)
+            outcomes = []
+            for v in pending:
+                out = store_version(conn, principal, report_id=v.report_id, version_id=v.version_id,
+                                    parents=v.parents, body=v.body)
+                outcomes.append((v.version_id, out.status))
+            return outcomes
+
+        outcomes = _in_transaction(args, resend)
+        stored = [vid for vid, status in outcomes if status in (STORED, DUPLICATE)]
+        outbox.mark_sent(stored)
+    finally:
+        tablet.close()
+    print(f"tablet {device_id}: {len(pending)} unsent versions, {len(stored)} now stored on the server")
+    for vid, status in outcomes:
+        if vid not in stored:
+            print(f"  {vid}: {status}")
+    return 0 if len(stored) == len(pending) else 1
+
+
 def cmd_verify_audit(args: argparse.Namespace) -> int:
     from ..audit.service import verify
 
@@ -213,6 +280,24 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
                         help="turn off a user's two-factor sign-in (lost phone and recovery codes)")
     p.add_argument("username")
     p.set_defaults(func=cmd_reset_2fa)
+
+    p = asub.add_parser("mark-lost", parents=[parent],
+                        help="mark a device lost: at its next contact it erases its data and stops syncing")
+    p.add_argument("device_id")
+    p.set_defaults(func=cmd_mark_lost)
+
+    p = asub.add_parser("recovery-key", parents=[parent], help="make the mission's recovery key pair",
+                        description="Write the private key to --out (keep it offline; passphrase from "
+                                    "$PEACEWATCH_RECOVERY_PASSPHRASE if set) and the public key into the "
+                                    "data dir, where enrolment hands it to tablets.")
+    p.add_argument("--out", type=Path, required=True, help="where to write the PRIVATE key (not on this server)")
+    p.set_defaults(func=cmd_recovery_key)
+
+    p = asub.add_parser("recover-tablet", parents=[parent],
+                        help="open a returned tablet's store with the recovery key and re-send its unsent reports")
+    p.add_argument("--store", type=Path, required=True, help="the tablet's store folder (holds recovery.json)")
+    p.add_argument("--private-key", type=Path, required=True, help="the mission's private recovery key (PEM)")
+    p.set_defaults(func=cmd_recover_tablet)
 
     p = asub.add_parser("verify-audit", parents=[parent], help="verify the audit log's hash chain",
                         description="Recompute the audit log's hash chain; exit status 1 if any link is broken.")

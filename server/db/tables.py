@@ -111,6 +111,8 @@ devices = Table(
     Column("enrolled_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
     Column("last_seen_at", UTCDateTime, nullable=True),
+    # Marked lost by an administrator: its next request is answered device_wiped (it destroys its store).
+    Column("lost_at", UTCDateTime, nullable=True),
 )
 
 enrolment_codes = Table(

@@ -21,7 +21,7 @@ from ..audit.service import record
 from ..auth.secrets import digest, new_enrolment_code, new_token, normalise_code
 from ..auth.service import check_rate
 from ..db.engine import WRITE
-from ..db.tables import devices, enrolment_codes, users
+from ..db.tables import contingents, devices, enrolment_codes, users
 from ..problems import Code, Problem, not_found
 from ..users.service import get_user
 
@@ -63,10 +63,17 @@ def enrol(conn: Connection, *, code: str, label: str, client: str, max_failures:
                                         credential_hash=digest(credential), enrolled_at=now))
     conn.execute(update(enrolment_codes).where(enrolment_codes.c.code_hash == row["code_hash"])
                  .values(used_at=now, device_id=device_id))
-    username = conn.execute(select(users.c.username).where(users.c.id == row["user_id"])).scalar_one()
+    user = conn.execute(
+        select(users.c.username, users.c.role, contingents.c.code)
+        .select_from(users.outerjoin(contingents, users.c.contingent_id == contingents.c.id))
+        .where(users.c.id == row["user_id"])
+    ).one()
+    username = user.username
     record(conn, action="device_enrolled", actor=username, actor_user_id=row["user_id"], device_id=device_id,
            target=device_id, detail={"label": label, "client": client})
-    return {"device_id": device_id, "credential": credential, "username": username}
+    # The tablet fills (and, for contingent roles, locks) the report's contingent from this answer.
+    return {"device_id": device_id, "credential": credential, "username": username, "role": user.role,
+            "contingent": user.code}
 
 
 def revoke(conn: Connection, *, device_id: str, actor: str = "cli", actor_user_id: int | None = None) -> None:
@@ -77,6 +84,19 @@ def revoke(conn: Connection, *, device_id: str, actor: str = "cli", actor_user_i
     if row.revoked_at is None:
         conn.execute(update(devices).where(devices.c.id == device_id).values(revoked_at=clock.now()))
     record(conn, action="device_revoked", actor=actor, actor_user_id=actor_user_id, target=device_id)
+
+
+def mark_lost(conn: Connection, *, device_id: str, actor: str = "cli", actor_user_id: int | None = None) -> None:
+    """Mark a device lost: its next request is answered ``device_wiped`` so it destroys its keys and
+    store; it is revoked too, so the credential is useless whatever the tablet does."""
+    row = conn.execute(select(devices.c.lost_at, devices.c.revoked_at).where(devices.c.id == device_id)).one_or_none()
+    if row is None:
+        raise not_found(f"device {device_id}")
+    now = clock.now()
+    if row.lost_at is None:
+        conn.execute(update(devices).where(devices.c.id == device_id)
+                     .values(lost_at=now, revoked_at=row.revoked_at or now))
+    record(conn, action="device_marked_lost", actor=actor, actor_user_id=actor_user_id, target=device_id)
 
 
 def touch(conn: Connection, device_id: str) -> None:
@@ -101,10 +121,11 @@ def note_seen(engine: Engine, device_id: str, *, every: timedelta = timedelta(mi
 def list_devices(conn: Connection) -> list[dict[str, Any]]:
     rows = conn.execute(
         select(devices.c.id, devices.c.label, users.c.username, devices.c.enrolled_at, devices.c.revoked_at,
-               devices.c.last_seen_at).select_from(devices.join(users, devices.c.user_id == users.c.id))
+               devices.c.last_seen_at, devices.c.lost_at).select_from(devices.join(users, devices.c.user_id == users.c.id))
         .order_by(devices.c.enrolled_at)
     ).mappings()
     return [
-        {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()} | {"revoked": r["revoked_at"] is not None}
+        {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
+        | {"revoked": r["revoked_at"] is not None, "lost": r["lost_at"] is not None}
         for r in rows
     ]

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from ..deps import Admin, Public, ReadConn, SettingsDep, WriteConn
-from . import service
+from . import recovery, service
 
 router = APIRouter(tags=["devices"])
 
@@ -26,6 +26,12 @@ class EnrolResponse(BaseModel):
     device_id: str
     credential: str = Field(description="Shown once; send as 'Authorization: Device <credential>'")
     username: str
+    role: str = Field(description="The user's role; contingent roles may only report for their own contingent")
+    contingent: str | None = Field(description="The user's contingent code (none for HQ roles)")
+    photo_metadata: str = Field("strip_except_protection",
+                                description="The mission's policy on photo metadata leaving the tablet")
+    recovery_public_key: str | None = Field(
+        None, description="The mission's recovery public key (PEM): the tablet seals its store keys for it")
 
 
 class CodeRequest(BaseModel):
@@ -46,14 +52,18 @@ class DeviceOut(BaseModel):
     revoked_at: str | None
     last_seen_at: str | None
     revoked: bool
+    lost_at: str | None = None
+    lost: bool = False
 
 
 @router.post("/devices/enrol", response_model=EnrolResponse, status_code=201)
 def enrol(body: EnrolRequest, request: Request, conn: WriteConn, settings: SettingsDep, _: Public) -> dict:
     """Trade a one-time enrolment code for a device credential (returned once)."""
     client = request.client.host if request.client else ""
-    return service.enrol(conn, code=body.code, label=body.label, client=client,
-                         max_failures=settings.login_attempts_per_minute)
+    out = service.enrol(conn, code=body.code, label=body.label, client=client,
+                        max_failures=settings.login_attempts_per_minute)
+    return out | {"recovery_public_key": recovery.public_key_pem(settings.data_dir),
+                  "photo_metadata": settings.photo_metadata}
 
 
 @router.get("/admin/devices", response_model=list[DeviceOut])
@@ -85,3 +95,9 @@ def code_qr(code: Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,32}$", descripti
 def revoke(device_id: str, conn: WriteConn, admin: Admin) -> None:
     """Revoke a lost or captured device."""
     service.revoke(conn, device_id=device_id, actor=admin.username, actor_user_id=admin.user_id)
+
+
+@router.post("/admin/devices/{device_id}/lost", status_code=204)
+def mark_lost(device_id: str, conn: WriteConn, admin: Admin) -> None:
+    """Mark a device lost: at its next contact it is told to destroy its keys and local store."""
+    service.mark_lost(conn, device_id=device_id, actor=admin.username, actor_user_id=admin.user_id)

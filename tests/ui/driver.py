@@ -56,14 +56,14 @@ class AppProcess:
     """One running app; commands go through its automation directory."""
 
     def __init__(self, display: str, data_dir: Path, control: Path, *, size: str = "1280x800",
-                 via_cli: bool = False) -> None:
+                 via_cli: bool = False, env: dict[str, str] | None = None) -> None:
         self.control = control
         shutil.rmtree(control, ignore_errors=True)
         control.mkdir(parents=True)
         (data_dir / ".kivy").mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, DISPLAY=display, PEACEWATCH_AUTOMATION=str(control), PEACEWATCH_KDF="test",
                    KIVY_HOME=str(data_dir / ".kivy"),
-                   TZ="UTC")
+                   TZ="UTC", **(env or {}))
         self.log = open(control.parent / f"{control.name}.log", "ab")  # noqa: SIM115 - closed in stop()
         if via_cli:
             # `peacewatch app --data-dir D` keeps the tablet store in D/tablet.
@@ -125,6 +125,10 @@ class AppProcess:
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out waiting for {what}; last state: {state}")
             time.sleep(0.1)
+
+    def visible(self, pw_id: str) -> bool:
+        """Is the widget on screen (inside the window and the shown part of its scroll views)?"""
+        return bool(self.call("visible", id=pw_id))
 
     def screenshot(self, path: Path) -> Path:
         self.call("screenshot", path=str(path))

@@ -8,14 +8,9 @@ import uuid
 import pytest
 
 from peacewatch.common.schema import json_schemas, parse_report
-from peacewatch.mobile.ui.forms import (
-    FormModel,
-    build_form,
-    location_display,
-    location_text,
-    parse_time,
-    time_display,
-)
+from peacewatch.mobile.core.form_model import FormModel, build_form, parse_time
+from peacewatch.mobile.ui.forms import grid_example, location_display, location_text, time_display
+from peacewatch.mobile.ui.text import shape
 
 
 def model(kind: str = "incident", lang: str = "en", **kw) -> tuple[FormModel, list[dict]]:
@@ -120,7 +115,7 @@ def test_route_is_typed_one_position_per_line():
 
 
 def test_time_is_shown_local_and_as_dtg_and_typed_either_way():
-    assert time_display("2026-11-24T15:30:00Z").endswith("| 241530ZNOV26")
+    assert shape(time_display("2026-11-24T15:30:00Z")).endswith("| 241530ZNOV26")
     assert parse_time("241530ZNOV26") == parse_time("2026-11-24T15:30:00Z")
     assert time_display("not a time") == "not a time"
     m, _ = model()
@@ -131,9 +126,15 @@ def test_time_is_shown_local_and_as_dtg_and_typed_either_way():
 
 def test_location_shown_in_both_forms():
     gps = {"lat": 4.85, "lon": 31.6, "precision_m": 10, "source": "gps"}
-    shown = location_display(gps)
-    assert shown.startswith("36NUL") and "4.85000, 31.60000" in shown and "± 10 m" in shown
+    shown = shape(location_display(gps))
+    assert shown.startswith("36NUL") and "4.85000, 31.60000" in shown and "GPS ± 10 m" in shown
     assert location_display({"mgrs": "36N ZZ"}) == ""
+    # Typed lat/lon: the 1 km grid square it falls in, never an accuracy made up from the decimals.
+    typed = shape(location_display({"lat": 1.93, "lon": 30.52, "source": "latlon"}))
+    assert "±" not in typed and typed.endswith("(in grid square 36NTH2413)")
+    square = shape(location_display({"lat": 4.85, "lon": 31.6, "precision_m": 100, "source": "mgrs",
+                                     "mgrs": "36NUL447362"}))
+    assert square.endswith("(grid square 100 m)")
     assert location_text({"source": "mgrs", "mgrs": "36NUL4475336243", "lat": 4.85, "lon": 31.6}) == "36NUL4475336243"
     assert location_text(gps) == "4.85, 31.6"
 
@@ -143,3 +144,11 @@ def test_defaults_fill_author_language_and_times(kind):
     fields = FormModel.defaults(kind, lang="ar", author="alice", contingent="ALPHA")
     assert fields["language"] == "ar" and fields["author"] == "alice" and fields["contingent"] == "ALPHA"
     assert ("start_time" in fields) == (kind == "patrol")
+
+
+def test_the_example_grid_reference_lies_in_the_mission_area():
+    # A mission in eastern DRC (zone 35M), not the South Sudan example the form used to show.
+    example = grid_example((-1.68, 29.22))
+    assert example.startswith("35M ") and len(example.split()) == 4
+    assert example.replace(" ", "") == "35M" + example.split()[1] + "".join(example.split()[2:])
+    assert grid_example(None) == "36N UL 44753 36243"  # before the first pull of places

@@ -88,8 +88,10 @@ def test_field_journey_kill_restart_sync_review(server: tuple[str, Mission], dis
         app.type("enrol_code", code)
         app.tap("enrol")
         app.wait_for(lambda s: "patrol_a" in s["texts"]["enrolled_as"], what="enrolment")
-        app.type("contingent", "ALPHA")
-        app.tap("save_contingent")
+        # The server says which contingent the user belongs to; a patrol cannot change it.
+        assert app.text("contingent") == "ALPHA"
+        with pytest.raises(AssertionError, match="no enabled widget"):
+            app.tap("save_contingent")
         app.tap("settings_back")
 
         app.tap("new_report")
@@ -224,10 +226,10 @@ def portrait(app: AppProcess) -> None:
     shot(app, "form-portrait", "en")
     app.type("field:title", "Woman assaulted near the well")
     assert app.text("form_status") == "Saved"
-    app.tap("attach:photo")  # no camera backend on a desktop: the file chooser opens instead
-    assert "file_ok" in app.state()["texts"]
+    app.tap("attach:photo")  # no camera on this desktop: the glove-sized file picker opens instead
+    assert "file_up" in app.state()["texts"]
     app.tap("file_cancel")
-    assert "file_ok" not in app.wait_for(lambda s: "file_ok" not in s["texts"], what="chooser closed")["texts"]
+    assert "file_up" not in app.wait_for(lambda s: "file_up" not in s["texts"], what="picker closed")["texts"]
 
 
 def change_pin(app: AppProcess) -> None:

@@ -7,9 +7,10 @@ from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
 from peacewatch.common.i18n import N_, gettext
-from peacewatch.mobile.ui.forms import KIND_TITLES, build_form, location_display, time_display
+from peacewatch.mobile.core.form_model import build_form
+from peacewatch.mobile.ui.forms import KIND_TITLES, location_display, time_display
 from peacewatch.mobile.ui.screens.home import REVIEW_TEXT
-from peacewatch.mobile.ui.text import shape
+from peacewatch.mobile.ui.text import isolate, shape
 from peacewatch.mobile.ui.widgets import ORANGE, Txt
 
 STATE_TEXT = {
@@ -18,6 +19,11 @@ STATE_TEXT = {
     "rejected": N_("refused by the server"),
     "remote": N_("received from HQ"),
 }
+
+
+def when(stamp: str | None) -> str:
+    """``2026-12-02 10:30`` from an ISO time stamp, isolated so an Arabic line keeps it in order."""
+    return isolate((stamp or "")[:16].replace("T", " "))
 
 
 class DetailScreen(Screen):
@@ -55,14 +61,16 @@ class DetailScreen(Screen):
             if spec.editor == "datetime":
                 shown = time_display(value)
             elif spec.editor == "location":
-                shown = location_display(value)
+                shown = location_display(value, lang)
             elif spec.editor == "choice":
                 shown = str(dict(spec.choices).get(value, value))
             elif spec.editor == "counts":
                 titles = {p.name: p.title for p in spec.parts}
-                shown = ", ".join(f"{titles.get(k, k)}: {v}" for k, v in value.items() if v)
+                shown = ", ".join(f"{titles.get(k, k)}: {isolate(str(v))}" for k, v in value.items() if v)
             elif spec.editor in ("people", "attachments", "route"):
-                shown = str(len(value))
+                shown = isolate(str(len(value)))
+            elif spec.editor in ("scale", "integer", "number"):
+                shown = isolate(str(value))
             else:
                 shown = str(value)
             if shown:
@@ -72,9 +80,9 @@ class DetailScreen(Screen):
         for index, review in enumerate(reviews):
             status = gettext(REVIEW_TEXT.get(review["status"], review["status"]), lang)
             note = f" — {review['comment']}" if review.get("comment") else ""
-            line(shape(f"{review['at'][:16].replace('T', ' ')}  {review['by']}: {status}{note}"), pw_id=f"review_{index}")
+            line(shape(f"{when(review['at'])}  {isolate(str(review['by']))}: {status}{note}"), pw_id=f"review_{index}")
         for index, comment in enumerate(reports.comments(self.report_id)):
-            line(shape(f"{comment['at'][:16].replace('T', ' ')}  {comment['by']}: {comment['text']}"),
+            line(shape(f"{when(comment['at'])}  {isolate(str(comment['by']))}: {comment['text']}"),
                  pw_id=f"comment_{index}")
         if not reviews:
             line(app.t("not yet reviewed", lang), pw_id="review_none")
@@ -82,7 +90,7 @@ class DetailScreen(Screen):
         for version in reports.versions(self.report_id):
             state = gettext(STATE_TEXT.get(version.state, version.state), lang)
             reason = f" — {version.reject_reason}" if version.reject_reason else ""
-            line(shape(f"{version.created_at[:16].replace('T', ' ')}  {version.version_id[:10]}  {state}{reason}"))
+            line(shape(f"{when(version.created_at)}  {isolate(version.version_id[:10])}  {state}{reason}"))
 
     def edit(self) -> None:
         app = App.get_running_app()

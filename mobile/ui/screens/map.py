@@ -200,7 +200,7 @@ class MapScreen(Screen):
         if not self.picked or not self.pick_for:
             return
         form = app.root.get_screen("form")
-        field = form.texts.get(self.pick_for)
+        field = form.widgets.texts.get(self.pick_for)
         if field is not None:
             field.text = coords.to_mgrs(*self.picked, 5)
         app.root.current = "form"

@@ -7,7 +7,7 @@ import uuid
 from kivy.app import App
 from kivy.uix.screenmanager import Screen
 
-from peacewatch.mobile.ui.forms import FormModel
+from peacewatch.mobile.core.form_model import FormModel
 
 
 class NewReportScreen(Screen):

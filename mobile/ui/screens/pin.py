@@ -8,10 +8,15 @@ from kivy.uix.screenmanager import Screen
 
 from peacewatch.common.i18n import N_
 from peacewatch.mobile.core.errors import InvalidInput, LockedOut, StoreWiped, WrongPin
+from peacewatch.mobile.core.remote_wipe import forget_marker, was_wiped_remotely
+
+QUICK_DELETE_ARMED = N_("Tap Quick delete again to erase every report on this tablet now.")
+WIPED_BY_HQ = N_("HQ reported this tablet lost and its reports were erased. Choose a new PIN to start again.")
 
 
 class PinScreen(Screen):
     creating = BooleanProperty(False)
+    delete_armed = BooleanProperty(False)
     message = StringProperty("")  # a msgid; the .kv translates it
     message_params = StringProperty("")
 
@@ -24,6 +29,18 @@ class PinScreen(Screen):
         self.ids.pin.text = ""
         self.ids.confirm.text = ""
         self.message = ""
+        self.delete_armed = False
+        if self.creating and was_wiped_remotely(app.session.data_dir):
+            self._say(WIPED_BY_HQ)
+
+    def quick_delete(self) -> None:
+        """Two taps (a stray touch must not erase the reports); no PIN (the point is speed under duress)."""
+        if not self.delete_armed:
+            self.delete_armed = True
+            self._say(QUICK_DELETE_ARMED)
+            return
+        App.get_running_app().quick_delete()
+        self.prepare()
 
     def submit(self) -> None:
         app = App.get_running_app()
@@ -31,6 +48,7 @@ class PinScreen(Screen):
         try:
             if self.creating:
                 app.session.create(pin, confirm)
+                forget_marker(app.session.data_dir)
             else:
                 app.session.unlock(pin)
         except StoreWiped:

@@ -11,7 +11,7 @@ import threading
 import requests
 from kivy.app import App
 from kivy.clock import Clock
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from peacewatch.mobile.core.errors import InvalidInput
@@ -22,13 +22,28 @@ from peacewatch.mobile.core.transport import CertificateRejected, LinkError
 class SettingsScreen(Screen):
     message = StringProperty("")
     enrolled_as = StringProperty("")
+    contingent_locked = BooleanProperty(False)
 
     def on_pre_enter(self, *args: object) -> None:
         session = App.get_running_app().session
         self.ids.server.text = session.setting("server_url")
         self.ids.contingent.text = session.setting("contingent")
+        self.contingent_locked = session.contingent_locked
+        self.ids.gps_max.text = f"{session.gps_max_accuracy():g}"
         self.enrolled_as = session.setting("username")
         self.message = ""
+
+    def save_gps_max(self) -> None:
+        app = App.get_running_app()
+        try:
+            metres = float(self.ids.gps_max.text)
+        except ValueError:
+            metres = 0.0
+        if not 1 <= metres <= 10000:
+            self.message = app.t("Type a number of metres between 1 and 10000.", app.lang)
+            return
+        app.session.set_settings(gps_max_accuracy_m=f"{metres:g}")
+        self.message = app.t("Saved", app.lang)
 
     def save_contingent(self) -> None:
         app = App.get_running_app()
@@ -68,6 +83,8 @@ class SettingsScreen(Screen):
         if kind == "ok":
             app.session.enrolled(value, url)
             self.enrolled_as = value.username
+            self.ids.contingent.text = app.session.setting("contingent")
+            self.contingent_locked = app.session.contingent_locked
             self.ids.code.text = ""
             self.message = app.t("This tablet is enrolled for {user}.", app.lang, user=value.username)
         elif kind == "certificate":
