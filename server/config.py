@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # proposals always catch up first anyway, so the delay never shows.
     proposals_quiet_s: float = 0.5
     proposals_max_delay_s: float = 30.0
+    # A live alert stream ends after this long; the browser's EventSource reconnects by itself with
+    # Last-Event-ID, so nothing is missed, and a connection never outlives a revoked session by more.
+    alert_stream_max_s: float = 300.0
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

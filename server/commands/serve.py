@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import gc
 
-from ..db.engine import make_engine
+from ..alerts.rules import ensure_defaults
+from ..db.engine import WRITE, make_engine
 from ..db.migrate import upgrade
 
 
@@ -29,6 +30,8 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     engine = make_engine(settings.database_url)
     upgrade(engine)
+    with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        ensure_defaults(conn)  # the mission starts with alert rules for its taxonomy (once)
     app = create_app(settings, engine)
     # Everything built so far (modules, schemas, routes) lives as long as the process: keep it out
     # of the garbage collector's full passes, which a push's many small objects trigger often.

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from ..alerts.worker import alerts_waiting
 from ..deps import EngineDep, ReadConn, Reader, Submitter, WriteConn
 from ..devices.service import note_seen
 from ..duplicates.backlog import proposals_waiting
@@ -52,6 +53,7 @@ def push(batch: PushRequest, conn: WriteConn, me: Submitter, request: Request) -
     answer = service.push(conn, me, entries)
     # The worker's catch-up waits for this transaction's lock, so it sees these versions once committed.
     proposals_waiting(request)
+    alerts_waiting(request)  # alerts are raised from the feed after this commit, never inside the push
     return answer
 
 
