@@ -67,7 +67,7 @@ async def alert_stream(request: Request, me: Reader,
                                ping=stream.HEARTBEAT_S)
 
 
-@router.get("/alerts/cap")
+@router.get("/alerts/cap", dependencies=Current)
 def cap_feed(conn: ReadConn, me: Exporter, limit: int = Query(100, ge=1, le=500)) -> Response:
     """Atom feed of CAP 1.2 alerts: shareable rules only, what the rule lets leave the mission."""
     return Response(cap.feed(conn, me, limit=limit), media_type="application/atom+xml")
