@@ -10,7 +10,8 @@ The answer keeps the input order and says per version: stored, duplicate or reje
 
 Pull: the feed after a cursor, in server sequence order only (device clocks never matter),
 filtered in SQL against each report's CURRENT visibility (``access.visible_clause`` on the
-``reports`` projection) and redacted with ``access.redact``. ``next`` is the last sequence number
+``reports`` projection) and redacted with ``access.redact``. Alerts addressed to the caller whose
+every report they may read arrive as changes of kind ``alert`` (``alerts.pull``). ``next`` is the last sequence number
 examined, so the client never re-reads changes it was not allowed to see; the upper bound is read
 first, which (with the feed's write lock making commits arrive in sequence order) guarantees that
 no change at or below ``next`` can still appear later.
@@ -27,6 +28,7 @@ from sqlalchemy import Connection, and_, false, or_, select, true
 
 from .. import feed
 from ..access import Permission, Principal, redact, visible_clause
+from ..alerts import pull as alert_pull
 from ..db.tables import changes, reports, users, versions
 from ..devices.service import touch
 from ..reports.versions import REJECTED, STORED, NewVersion, store_versions
@@ -122,12 +124,16 @@ def _feed_filter(principal: Principal) -> Any:
                          or_(changes.c.confidentiality.is_(None), visible_clause(principal, changes)))
     else:
         incidents = false()
-    return or_(about_report, changes.c.kind == "reference", incidents)
+    return or_(about_report, changes.c.kind == "reference", incidents, alert_pull.feed_clause(principal))
 
 
-def _change_out(principal: Principal, row: Any) -> dict[str, Any]:
+def _change_out(principal: Principal, row: Any, alert_views: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
     kind = row["kind"]
     payload = row["payload"] or {}
+    if kind == "alert":
+        # Rendered under the same visibility as the filter; None only if it changed in between.
+        view = alert_views.get(row["ref"])
+        return {"seq": row["seq"], "kind": kind, "event": payload.get("event"), "alert": view} if view else None
     if kind == "version":
         return {"seq": row["seq"], "kind": kind, "report_id": row["report_id"], "version_id": row["ref"],
                 "parents": row["v_parents"], "body": redact(principal, row["v_body"]), "author": row["v_author"],
@@ -173,4 +179,6 @@ def pull(conn: Connection, principal: Principal, *, since: int, limit: int) -> d
     else:
         # The window was examined whole: a short (even empty) page, with more to come past it.
         nxt, more = max(window_end, since), window_end < upto
-    return {"changes": [_change_out(principal, r) for r in rows], "next": int(nxt), "more": more}
+    alert_views = alert_pull.rendered(conn, principal, [r["ref"] for r in rows if r["kind"] == "alert"])
+    out = [c for c in (_change_out(principal, r, alert_views) for r in rows) if c is not None]
+    return {"changes": out, "next": int(nxt), "more": more}

@@ -28,6 +28,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 # (path, label msgid, permission): the navigation, filtered per role.
 NAV: tuple[tuple[str, str, Permission], ...] = (
     ("/reports", "Reports", Permission.READ_REPORTS),
+    ("/operations", "Operations", Permission.READ_REPORTS),
     ("/duplicates", "Duplicates", Permission.ANALYSE),
     ("/conflicts", "Conflicts", Permission.ANALYSE),
     ("/map", "Map", Permission.ANALYSE),

@@ -20,11 +20,11 @@ from tests.web.helpers import LiveServer, screenshot
 pytestmark = pytest.mark.browser
 
 NAV = {
-    "patrol": ["Reports"],
-    "commander": ["Reports", "Exports"],
-    "hq_analyst": ["Reports", "Duplicates", "Conflicts", "Map", "Exports"],
-    "protection_officer": ["Reports", "Duplicates", "Conflicts", "Map", "Exports"],
-    "hr_officer": ["Reports", "Duplicates", "Conflicts", "Map", "Exports"],
+    "patrol": ["Reports", "Operations"],
+    "commander": ["Reports", "Operations", "Exports"],
+    "hq_analyst": ["Reports", "Operations", "Duplicates", "Conflicts", "Map", "Exports"],
+    "protection_officer": ["Reports", "Operations", "Duplicates", "Conflicts", "Map", "Exports"],
+    "hr_officer": ["Reports", "Operations", "Duplicates", "Conflicts", "Map", "Exports"],
     "admin": ["Users", "Contingents", "Devices", "Audit log"],
 }
 

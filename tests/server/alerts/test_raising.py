@@ -119,3 +119,25 @@ def test_near_a_sensitive_site(client, mission) -> None:
     near = push(mission, "patrol_a", category="armed_clash", severity=2, lat=1.58, lon=30.26)  # ~1.9 km
     items = alerts_of(mission, "analyst")
     assert [a["reports"][0]["id"] for a in items] == [near["id"]]
+
+
+def test_tablets_pull_the_alerts_addressed_to_their_user(client, mission) -> None:
+    base = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
+    common = {"category": "armed_group_movement", "severity": 2}
+    for i in range(3):
+        push(mission, "patrol_a", lat=1.50 + i * 0.01, lon=30.20, event_time=base + timedelta(hours=i), **common)
+    push(mission, "patrol_a", kind="hr_concern", category="conflict_related_sexual_violence",
+         confidentiality="restricted", severity=5)
+    alerts_of(mission, "analyst")  # (a reader catches alerts up, as the worker would)
+
+    def pulled(username: str) -> list[dict]:
+        r = client.get("/api/v1/sync/pull", params={"since": 0}, headers=mission.device_headers(username))
+        assert r.status_code == 200, r.text
+        return [c for c in r.json()["changes"] if c["kind"] == "alert"]
+
+    mine = pulled("patrol_a")
+    assert [(c["event"], c["alert"]["rule"]["name"]) for c in mine] == [("raised", CLUSTER)]
+    assert len(mine[0]["alert"]["reports"]) == 3
+    # BRAVO's patrol is in the audience but may not read ALPHA's mission reports; nobody outside
+    # the protection team pulls the restricted case's alert.
+    assert pulled("patrol_b") == []
