@@ -156,11 +156,20 @@ def _m004_report_status(db: sqlite_utils.Database) -> None:
         refresh_report(db.conn, report_id)
 
 
+def _m005_alerts(db: sqlite_utils.Database) -> None:
+    """Alerts pulled from HQ (latest state of each) and when this tablet's user read them."""
+    db.execute(
+        "CREATE TABLE alerts (alert_id INTEGER PRIMARY KEY, status TEXT NOT NULL, raised_at TEXT NOT NULL, "
+        "data TEXT NOT NULL, read_at TEXT)"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("001_core", _m001_core),
     ("002_attachments", _m002_attachments),
     ("003_reference", _m003_reference),
     ("004_report_status", _m004_report_status),
+    ("005_alerts", _m005_alerts),
 ]
 
 
