@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from kivy.app import App
-from kivy.properties import DictProperty, StringProperty
+from kivy.properties import DictProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from peacewatch.common.i18n import N_, gettext
+from peacewatch.mobile.core import alerts
 from peacewatch.mobile.ui.forms import KIND_TITLES
 from peacewatch.mobile.ui.text import shape
 from peacewatch.mobile.ui.widgets import Btn
@@ -29,6 +30,8 @@ LIST_LIMIT = 200
 class HomeScreen(Screen):
     tab = StringProperty("drafts")
     counts = DictProperty({"drafts": 0, "waiting": 0, "sent": 0, "updated": 0})
+    alert_text = StringProperty("")  # the newest unread alert's headline ("" hides the banner)
+    alert_id = NumericProperty(0)
 
     def on_pre_enter(self, *args: object) -> None:
         self.refresh()
@@ -46,7 +49,21 @@ class HomeScreen(Screen):
             return
         c = app.session.reports.counts()
         self.counts = {"drafts": c.drafts, "waiting": c.waiting, "sent": c.sent, "updated": c.updated_by_hq}
+        self._show_alert(app)
         self._fill(app)
+
+    def _show_alert(self, app: App) -> None:
+        unread = alerts.unread(app.session.store)
+        self.alert_id = unread[0]["id"] if unread else 0
+        more = f"  (+{len(unread) - 1})" if len(unread) > 1 else ""
+        self.alert_text = shape(alerts.headline(unread[0]) + more) if unread else ""
+
+    def read_alert(self) -> None:
+        """The user opened the banner: this alert is read here; the next one (if any) shows."""
+        app = App.get_running_app()
+        if self.alert_id and app.session.store is not None:
+            alerts.mark_read(app.session.store, int(self.alert_id))
+            self._show_alert(app)
 
     def tab_text(self, tab: str, lang: str, counts: dict[str, int]) -> str:
         # Compose in logical order, then shape once: the count lands at the end in Arabic too.
