@@ -289,3 +289,21 @@ def test_map_page_names_the_install_command_when_libraries_are_missing(
     sign_in(client, "analyst", PASSWORD)
     page = client.get("/map").text
     assert "npm ci --prefix server/web/frontend" in page and "/static/vendor/" not in page
+
+
+def test_operations_page_shows_measured_response(client: TestClient, mission: Mission) -> None:
+    from peacewatch.server.alerts.rules import ensure_defaults
+    from peacewatch.server.db.engine import WRITE
+
+    with mission.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        ensure_defaults(conn)
+    store(mission, "patrol_a", report_body(severity=5))
+    sign_in(client, "analyst", PASSWORD)
+    alert = client.get("/operations/alerts.json").json()["items"][0]
+    clock.advance(timedelta(minutes=7))
+    html = client.get("/operations").text
+    r = client.post(f"/operations/alerts/{alert['id']}/acknowledge", data={"csrf": csrf_of(html)})
+    assert r.status_code == 200 and r.json()["status"] == "acknowledged"
+    assert client.post(f"/operations/alerts/{alert['id']}/acknowledge", data={"csrf": "forged"}).status_code == 403
+    table = client.get("/operations").text.split('id="response-rule"')[1].split("</table>")[0]
+    assert "Attack on civilians or killing" in table and "<td>7.0</td>" in table

@@ -3,7 +3,8 @@
 The page's script loads the open alerts the visitor may see (``/operations/alerts.json``), then
 follows ``/operations/stream``: the API's alert stream (``alerts.stream``) under the dashboard's
 session cookie, since a browser's EventSource cannot send a bearer token. Acknowledging posts the
-page's CSRF token; every open tab learns of it from its own stream.
+page's CSRF token; every open tab learns of it from its own stream. Below, the measured response
+(``alerts.metrics``) per rule, contingent and week.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
 from sse_starlette.sse import EventSourceResponse
 
-from ...alerts import lifecycle, service, stream
+from ...alerts import lifecycle, metrics, service, stream
 from ...alerts.worker import current_alerts
 from ...deps import ReadConn
 from ..render import page
@@ -27,9 +28,11 @@ router = APIRouter(include_in_schema=False)
 OPEN = ["new", "acknowledged", "in_response"]
 
 
-@router.get("/operations")
-def operations_page(request: Request, me: ReaderPage) -> Response:
-    return page(request, "operations.html", me, vendor=vendor_installed())
+@router.get("/operations", dependencies=[Depends(current_alerts)])
+def operations_page(request: Request, conn: ReadConn, me: ReaderPage) -> Response:
+    """Live alerts, and the measured response (minutes to acknowledge and to act) per rule, contingent, week."""
+    response = {by: metrics.response_times(conn, me, by=by)["items"] for by in ("rule", "contingent", "week")}
+    return page(request, "operations.html", me, vendor=vendor_installed(), response=response)
 
 
 @router.get("/operations/alerts.json", dependencies=[Depends(current_alerts)])
