@@ -4,8 +4,9 @@ Events come from ``alert_events`` in id order; the SSE event id is that row id, 
 reconnects with ``Last-Event-ID`` (browsers do it themselves) gets exactly what it missed. Each
 event carries the alert as the caller sees it at send time (``service.alerts_out`` under
 ``visible_alerts``): an event about an alert the caller may not see is skipped, never sent in
-part. The generator polls the log (``POLL_S``) and first catches alerts up with the feed, so a
-stream works even where no worker runs; sse-starlette sends a comment line as heartbeat.
+part. The generator polls the log (``POLL_S``) on threads of its own; where no alert worker runs
+in the process it first catches alerts up with the feed itself. sse-starlette sends a comment
+line as heartbeat.
 """
 
 from __future__ import annotations
@@ -32,6 +33,16 @@ log = logging.getLogger(__name__)
 POLL_S = 0.2
 HEARTBEAT_S = 15
 PAGE = 200
+# The streams' database reads get threads of their own: sharing the default pool (which runs every
+# sync route) would queue an alert behind a burst of pushes and pulls, seconds under 50 tablets.
+_LIMITER: anyio.CapacityLimiter | None = None
+
+
+def _limiter() -> anyio.CapacityLimiter:
+    global _LIMITER
+    if _LIMITER is None:
+        _LIMITER = anyio.CapacityLimiter(8)
+    return _LIMITER
 
 
 def last_event_id(engine: Engine) -> int:
@@ -68,14 +79,17 @@ async def alert_events_for(request: Request, principal: Principal, *,
     """
     engine: Engine = request.app.state.engine
     deadline = time.monotonic() + request.app.state.settings.alert_stream_max_s
-    cursor = after if after is not None else await anyio.to_thread.run_sync(last_event_id, engine)
+    limiter = _limiter()
+    cursor = after if after is not None else await anyio.to_thread.run_sync(last_event_id, engine, limiter=limiter)
     # The first message tells the client where it stands, so even an idle stream can be resumed.
     yield {"event": "ready", "id": str(cursor), "data": "{}"}
     while time.monotonic() < deadline:
         if await request.is_disconnected():
             return
-        await anyio.to_thread.run_sync(_catch_up, engine)
-        events, cursor = await anyio.to_thread.run_sync(events_after, engine, principal, cursor)
+        if getattr(request.app.state, "alert_worker", None) is None:
+            # No worker in this process (an embedded app): the stream raises what is due itself.
+            await anyio.to_thread.run_sync(_catch_up, engine, limiter=limiter)
+        events, cursor = await anyio.to_thread.run_sync(events_after, engine, principal, cursor, limiter=limiter)
         for event in events:
             yield event
         if not events:

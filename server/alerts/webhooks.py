@@ -104,6 +104,13 @@ def enqueue(conn: Connection, *, alert_id: int, event_id: int) -> int:
 
 def _claim(engine: Engine) -> list[dict[str, Any]]:
     now = clock.now()
+    # A read first: the worker asks every tick, and a write transaction each time would queue
+    # behind (and hold up) the pushes on SQLite.
+    with engine.connect() as conn, conn.begin():
+        if conn.execute(select(webhook_deliveries.c.id).where(webhook_deliveries.c.status == "pending",
+                                                             webhook_deliveries.c.next_attempt_at <= now)
+                        .limit(1)).first() is None:
+            return []
     with engine.connect().execution_options(**WRITE) as conn, conn.begin():
         rows = conn.execute(
             select(webhook_deliveries, webhook_endpoints.c.url, webhook_endpoints.c.secret)
