@@ -5,7 +5,8 @@ HQ analyst holds the live stream (``GET /api/v1/alerts/stream``, Server-Sent Eve
 ``--tablets`` tablets sync in the background (each pushes an ordinary report and pulls, about every
 ``--period`` seconds, jittered). A probe tablet then pushes ``--probes`` severe reports one at a
 time; for each, the latency is the time from the push's answer to the ``raised`` event naming that
-report arriving on the stream. Figures: p50 and p99 of that latency (target: p99 < 1 s), and as the
+report arriving on the stream, split at the alert's ``raised_at`` (server clock, same machine):
+how long raising took after the answer, the rest being the stream's poll and delivery. Figures: p50 and p99 of that latency (target: p99 < 1 s), and as the
 baseline measured in the same run, the push's own round trip (p50) under the same load.
 
     .venv/bin/python bench/alerts.py                 # 50 tablets, 100 probes, both databases
@@ -83,6 +84,7 @@ class StreamWatcher(threading.Thread):
         super().__init__(daemon=True)
         self.base, self.token = base, token
         self.arrived: dict[str, float] = {}
+        self.raised_at: dict[str, float] = {}  # the server's raised_at (wall clock), to split the latency
         self.ready = threading.Event()
         self.stop = threading.Event()
 
@@ -102,8 +104,10 @@ class StreamWatcher(threading.Thread):
                     now = time.perf_counter()
                     msg = json.loads(line[5:])
                     if msg["type"] == "raised":
+                        raised = datetime.fromisoformat(msg["alert"]["raised_at"].replace("Z", "+00:00")).timestamp()
                         for r in msg["alert"]["reports"]:
                             self.arrived.setdefault(r["id"], now)
+                            self.raised_at.setdefault(r["id"], raised)
 
 
 def background_tablet(base: str, user: tuple[str, str, str], period: float, stop: threading.Event,
@@ -153,7 +157,7 @@ def bench_backend(backend: str, tablets: int, probes: int, period: float, seed_v
                 time.sleep(min(3.0, period))  # the load is running before the first probe
                 rng = random.Random(seed_value)
                 username, device, credential = users[0]
-                latencies, round_trips, missed = [], [], 0
+                latencies, round_trips, raising, missed = [], [], [], 0
                 started = time.perf_counter()
                 with httpx.Client(base_url=base, timeout=30) as http:
                     for _ in range(probes):
@@ -162,6 +166,7 @@ def bench_backend(backend: str, tablets: int, probes: int, period: float, seed_v
                         r = http.post("/api/v1/sync/push", json={"versions": [e]},
                                       headers={"Authorization": f"Device {credential}"})
                         answered = time.perf_counter()
+                        answered_wall = time.time()
                         assert r.status_code == 200, r.text
                         round_trips.append(answered - t0)
                         deadline = answered + 10
@@ -169,6 +174,7 @@ def bench_backend(backend: str, tablets: int, probes: int, period: float, seed_v
                             time.sleep(0.002)
                         if rid in watcher.arrived:
                             latencies.append(watcher.arrived[rid] - answered)
+                            raising.append(max(0.0, watcher.raised_at[rid] - answered_wall))
                         else:
                             missed += 1
                         time.sleep(rng.uniform(0.1, 0.4))
@@ -180,7 +186,8 @@ def bench_backend(backend: str, tablets: int, probes: int, period: float, seed_v
             engine.dispose()
         return {"backend": backend, "tablets": tablets, "probes": probes, "missed": missed,
                 "p50": statistics.median(latencies), "p99": pct(latencies, 0.99), "max": max(latencies),
-                "push_p50": statistics.median(round_trips),
+                "push_p50": statistics.median(round_trips), "raise_p50": statistics.median(raising),
+                "raise_p99": pct(raising, 0.99),
                 "background_syncs_per_s": (counts["push"] + counts["pull"]) / max(elapsed, 1e-9)}
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -199,14 +206,15 @@ def main() -> None:
         args.tablets, args.probes = 10, 20
     print(f"alert latency, push answered -> SSE event at a dashboard, {args.tablets} tablets syncing "
           f"every ~{args.period:g} s, {args.probes} severe pushes")
-    print("| database | p50 | p99 | max | missed | push round trip p50 (baseline) | p99 / baseline | background requests/s |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| database | p50 | p99 | max | missed | of which raising p50 / p99 | push round trip p50 (baseline) "
+          "| p99 / baseline | background requests/s |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     ok = True
     for backend in args.backends.split(","):
         f = bench_backend(backend, args.tablets, args.probes, args.period, args.seed)
         ok &= f["p99"] < 1.0 and f["missed"] == 0
         print(f"| {backend} | {f['p50'] * 1000:.0f} ms | {f['p99'] * 1000:.0f} ms | {f['max'] * 1000:.0f} ms | "
-              f"{f['missed']} | {f['push_p50'] * 1000:.0f} ms | {f['p99'] / f['push_p50']:.1f}x | "
+              f"{f['missed']} | {f['raise_p50'] * 1000:.0f} / {f['raise_p99'] * 1000:.0f} ms | {f['push_p50'] * 1000:.0f} ms | {f['p99'] / f['push_p50']:.1f}x | "
               f"{f['background_syncs_per_s']:.0f} |", flush=True)
     print("target p99 < 1 s:", "met" if ok else "NOT met")
 

@@ -15,11 +15,15 @@ is open adds its new reports to that alert rather than raising another.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 
 from .. import clock, feed
 from ..access import most_restrictive
@@ -35,6 +39,8 @@ log = logging.getLogger(__name__)
 
 CURSOR_KEY = "alerts.raised_through_seq"
 CHUNK = 500  # feed entries per transaction: bounded lock time; a crash redoes at most this much
+FAST_TRY_S = 5.0
+SQLITE_BUSY_MS = 30000  # the engine's busy_timeout (db.engine), restored after a fast try
 
 
 def _insert(conn: Connection) -> Any:
@@ -166,6 +172,40 @@ def catch_up(conn: Connection, *, max_entries: int | None = None) -> int:
     return raised
 
 
+@contextmanager
+def _write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A write transaction that, on SQLite, asks for the write lock every millisecond.
+
+    SQLite's own busy handler sleeps ever longer between tries (up to 100 ms), so under a steady
+    stream of pushes (50 tablets) a waiting writer can lose the lock for seconds; an alert is worth
+    more than that. After ``FAST_TRY_S`` it falls back to the engine's ordinary busy timeout.
+    """
+    with engine.connect().execution_options(**WRITE) as conn:
+        if conn.dialect.name == "sqlite":
+            raw = conn.connection.dbapi_connection
+            raw.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
+            deadline = time.monotonic() + FAST_TRY_S
+            try:
+                while True:
+                    try:
+                        trans = conn.begin()
+                        break
+                    except OperationalError as exc:
+                        if "locked" not in str(exc) or time.monotonic() > deadline:
+                            raise
+                        conn.rollback()
+                        time.sleep(0.001)
+            except OperationalError:
+                raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")  # type: ignore[union-attr]
+                trans = conn.begin()
+            finally:
+                raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")  # type: ignore[union-attr]
+        else:
+            trans = conn.begin()
+        with trans:
+            yield conn
+
+
 def ensure_current(engine: Engine) -> int:
     """Catch up if anything waits (one cheap read when nothing does), a transaction per chunk."""
     with engine.connect() as conn, conn.begin():
@@ -174,7 +214,7 @@ def ensure_current(engine: Engine) -> int:
     raised = 0
     more = True
     while more:
-        with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        with _write_transaction(engine) as conn:
             raised += catch_up(conn, max_entries=CHUNK)
             more = behind(conn)
     return raised
