@@ -11,7 +11,7 @@ hotspots filter in the database exactly as single reads do.
 | commander | as patrol | submit, review own contingent, export |
 | hq_analyst | every public+mission report, own restricted ones | review, analyse, export |
 | protection_officer, hr_officer | everything, restricted included | review, analyse, export |
-| admin | no report content | users, contingents, devices, reference data, audit |
+| admin | no report content | users, contingents, devices, reference data, audit, alert rules |
 
 **Every version is read under its own confidentiality** (``can_read_version``, ``level_clause``):
 a version, a review or a comment is shown only to who may read the report now AND may read the
@@ -66,6 +66,7 @@ class Permission(StrEnum):
     ANALYSE = "analyse"  # duplicates, conflicts, incidents, hotspots
     EXPORT = "export"
     ADMIN = "admin"
+    ALERT_RULES = "alert_rules"  # manage alert rules: HQ (analysts, protection team) and admin
 
 
 PROTECTION_TEAM = frozenset({Role.PROTECTION_OFFICER, Role.HR_OFFICER})
@@ -88,6 +89,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 for _role in Role:
     ROLE_PERMISSIONS[_role] |= {Permission.PUBLIC, Permission.AUTHENTICATED, Permission.SIGN_IN}
+# Rules hold no report content, so the administrator may manage them beside HQ.
+for _role in (*HQ_ROLES, Role.ADMIN):
+    ROLE_PERMISSIONS[_role] |= {Permission.ALERT_RULES}
 
 # What a session limited to two-factor enrolment may do.
 ENROLMENT_ONLY = frozenset({Permission.PUBLIC, Permission.SIGN_IN})

@@ -22,6 +22,7 @@ DOMAINS = (
     "hotspots",
     "exports",
     "basemaps",
+    "alerts",
 )
 
 

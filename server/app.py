@@ -14,6 +14,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .alerts.worker import AlertWorker
 from .api import build_router
 from .config import Settings
 from .db.engine import make_engine
@@ -47,10 +48,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                         max_delay_s=settings.proposals_max_delay_s)
     worker.start()
     app.state.proposal_worker = worker
+    alert_worker = AlertWorker(app.state.engine)
+    alert_worker.start()
+    app.state.alert_worker = alert_worker
     try:
         yield
     finally:
         app.state.proposal_worker = None
+        app.state.alert_worker = None
+        alert_worker.stop()
         worker.stop()
 
 
@@ -70,6 +76,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.proposal_worker = None  # started by the lifespan; without it readers catch up themselves
+    app.state.alert_worker = None  # likewise
     app.state.hotspot_cache = HotspotCache()  # one per app: the API, the dashboard map and PDF exports share it
     app.state.engine = engine or make_engine(settings.database_url)
     settings.data_dir.mkdir(parents=True, exist_ok=True)

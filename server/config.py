@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     proposals_max_delay_s: float = 30.0
     # Base map import: larger files are refused before anything is copied (server/basemaps).
     max_basemap_bytes: int = 16 * 1024**3
+    # A live alert stream ends after this long; the browser's EventSource reconnects by itself with
+    # Last-Event-ID, so nothing is missed, and a connection never outlives a revoked session by more.
+    alert_stream_max_s: float = 300.0
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

@@ -195,6 +195,12 @@ def _m005_hq_requests(db: sqlite_utils.Database) -> None:
     than the one answered; HQ asking again later puts it back on the list."""
     db.execute("ALTER TABLE reports ADD COLUMN answered_review_seq INTEGER NOT NULL DEFAULT 0")
     db["reports"].create_index(["status", "updated_at"], index_name="reports_status_recent")
+def _m005_alerts(db: sqlite_utils.Database) -> None:
+    """Alerts pulled from HQ (latest state of each) and when this tablet's user read them."""
+    db.execute(
+        "CREATE TABLE alerts (alert_id INTEGER PRIMARY KEY, status TEXT NOT NULL, raised_at TEXT NOT NULL, "
+        "data TEXT NOT NULL, read_at TEXT)"
+    )
 
 
 MIGRATIONS: list[Migration] = [
@@ -205,6 +211,7 @@ MIGRATIONS: list[Migration] = [
     ("005_hq_requests", _m005_hq_requests),
     ("006_feed_vocabulary", _m006_feed_vocabulary),
     ("tiles_001", _tiles_001),
+    ("005_alerts", _m005_alerts),
 ]
 
 

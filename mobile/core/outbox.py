@@ -47,7 +47,7 @@ from typing import Any
 import sqlcipher3
 
 from peacewatch.common.sync_protocol import ChangeKind, PushEntry
-from peacewatch.mobile.core import dag, reference
+from peacewatch.mobile.core import alerts, dag, reference
 from peacewatch.mobile.core.attachments import AttachmentRef
 from peacewatch.mobile.core.drafts import validate_report_id
 from peacewatch.mobile.core.errors import InvalidInput, NotFound
@@ -65,6 +65,7 @@ class PullResult:
     reviews: int = 0
     comments: int = 0
     places: int = 0
+    alerts: int = 0
     skipped: list[str] = field(default_factory=list)
     reports_updated: set[str] = field(default_factory=set)
 
@@ -177,6 +178,9 @@ class Outbox:
                     self._apply_comment(conn, change, where, result)
                 elif kind == ChangeKind.REFERENCE and reference.apply_item(conn, change.get("item"), f"{where}.item"):
                     result.places += 1
+                elif kind == "alert":
+                    alerts.apply_change(conn, change, where)
+                    result.alerts += 1
                 else:
                     result.skipped.append(str(kind))
             self.store.set_meta(conn, CURSOR_KEY, str(next_cursor))

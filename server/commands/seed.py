@@ -99,11 +99,13 @@ def _reviews(conn: Connection, report_ids: list[str], rng: random.Random) -> int
 def seed(conn: Connection, *, reports: int, seed_value: int = 7) -> dict[str, Any]:
     """Create the whole demo mission in ``conn``'s transaction; returns what was made."""
     from ...common.versioning import version_id
+    from ..alerts.rules import ensure_defaults
     from ..reports.versions import STORED, device_key, store_version
 
     sign_ins = _people(conn)
     principals = _device_principals(conn)
     _reference(conn)
+    ensure_defaults(conn)  # the mission's default alert rules, raised from the feed like on a real server
     plan = plan_reports(reports, now=clock.now())
     ids: list[str] = []
     for i, planned in enumerate(plan):

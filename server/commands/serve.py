@@ -15,7 +15,8 @@ import os
 
 from fastapi import FastAPI
 
-from ..db.engine import make_engine
+from ..alerts.rules import ensure_defaults
+from ..db.engine import WRITE, make_engine
 from ..db.migrate import upgrade
 
 # How a worker process finds its settings: the command line's, passed on through the environment.
@@ -66,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit("--workers must be at least 1")
     engine = make_engine(settings.database_url)
     upgrade(engine)
+    with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        ensure_defaults(conn)  # the mission starts with alert rules for its taxonomy (once)
     engine.dispose()  # each worker opens its own connections
     os.environ.update(dict(zip(_SETTINGS_ENV, (str(settings.data_dir), settings.database_url), strict=True)))
     # Forms are signed with the session secret: every worker must hold the same one (a development

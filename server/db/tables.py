@@ -393,3 +393,117 @@ contingent_areas = Table(
     Column("max_bytes", BigInteger, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# -- early warning (server/alerts) ------------------------------------------------------------------
+# Rules that turn a report, or a cluster of reports, into an alert. Deleting a rule only disables
+# it (``deleted_at``), so the alerts it raised keep naming it.
+alert_rules = Table(
+    "alert_rules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("enabled", Boolean, nullable=False, server_default="1"),
+    Column("conditions", JSONType, nullable=False),
+    Column("audience", JSONType, nullable=False),
+    Column("escalation", JSONType, nullable=False),
+    Column("shareable", Boolean, nullable=False, server_default="0"),
+    Column("created_by", Integer, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("deleted_at", UTCDateTime, nullable=True),
+)
+
+# One alert per (rule, trigger): the unique constraint is what makes raising exactly-once however
+# many workers or replays see the same version.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("rule_id", Integer, ForeignKey("alert_rules.id"), nullable=False, index=True),
+    Column("trigger_key", String(200), nullable=False),
+    # The most restrictive level of the triggering versions when raised: a restricted origin keeps
+    # the alert restricted even if its report is downgraded later.
+    Column("confidentiality", String(16), nullable=False),
+    Column("status", String(16), nullable=False, server_default="new"),
+    Column("level", Integer, nullable=False, server_default="0"),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("event_time", UTCDateTime, nullable=True),
+    Column("raised_seq", SeqInt, nullable=False),
+    Column("raised_at", UTCDateTime, nullable=False, index=True),
+    Column("acknowledged_by", Integer, nullable=True),
+    Column("acknowledged_at", UTCDateTime, nullable=True),
+    Column("first_action_at", UTCDateTime, nullable=True),
+    Column("closed_by", Integer, nullable=True),
+    Column("closed_at", UTCDateTime, nullable=True),
+    Column("outcome", Text, nullable=True),
+    UniqueConstraint("rule_id", "trigger_key"),
+)
+
+# The reports an alert names: an alert is readable only by those who may read every one of them.
+alert_reports = Table(
+    "alert_reports",
+    metadata,
+    Column("alert_id", Integer, primary_key=True),
+    Column("report_id", String(36), primary_key=True, index=True),
+)
+
+# Whom an alert is addressed to (role, contingent code or '*'), grown by escalation.
+alert_recipients = Table(
+    "alert_recipients",
+    metadata,
+    Column("alert_id", Integer, primary_key=True),
+    Column("role", String(32), primary_key=True),
+    Column("contingent", String(32), primary_key=True),
+    Column("level", Integer, nullable=False),
+)
+
+alert_actions = Table(
+    "alert_actions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id"), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("text", Text, nullable=False, server_default=""),
+    Column("user_id", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Every change of every alert, in order: the live stream's resumable log (Last-Event-ID).
+alert_events = Table(
+    "alert_events",
+    metadata,
+    Column("id", SeqInt, primary_key=True, autoincrement=True),
+    Column("alert_id", Integer, nullable=False, index=True),
+    Column("type", String(32), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", String(500), nullable=False),
+    Column("secret", String(200), nullable=False),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# The outbox of webhook deliveries, written in the transaction that raised the alert, so nothing
+# is lost across a restart; one row per (endpoint, event).
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("endpoint_id", Integer, ForeignKey("webhook_endpoints.id"), nullable=False, index=True),
+    Column("event_id", BigInteger, nullable=False),
+    Column("payload", JSONType, nullable=False),
+    Column("status", String(16), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime, nullable=False, index=True),
+    Column("last_status", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("endpoint_id", "event_id"),
+)

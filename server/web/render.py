@@ -34,6 +34,7 @@ TWO_FACTOR_PAGE = "/account/two-factor"
 NAV: tuple[tuple[str, str, Permission], ...] = (
     ("/overview", "Overview", Permission.REVIEW),
     ("/reports", "Reports", Permission.READ_REPORTS),
+    ("/operations", "Operations", Permission.READ_REPORTS),
     ("/duplicates", "Duplicates", Permission.ANALYSE),
     ("/conflicts", "Conflicts", Permission.ANALYSE),
     ("/map", "Map", Permission.REVIEW),

@@ -20,11 +20,11 @@ from tests.web.helpers import LiveServer, screenshot
 pytestmark = pytest.mark.browser
 
 NAV = {
-    "patrol": ["Reports"],
-    "commander": ["Overview", "Reports", "Map", "Exports"],
-    "hq_analyst": ["Overview", "Reports", "Duplicates", "Conflicts", "Map", "Exports"],
-    "protection_officer": ["Overview", "Reports", "Duplicates", "Conflicts", "Map", "Exports"],
-    "hr_officer": ["Overview", "Reports", "Duplicates", "Conflicts", "Map", "Exports"],
+    "patrol": ["Reports", "Operations"],
+    "commander": ["Overview", "Reports", "Operations", "Map", "Exports"],
+    "hq_analyst": ["Overview", "Reports", "Operations", "Duplicates", "Conflicts", "Map", "Exports"],
+    "protection_officer": ["Overview", "Reports", "Operations", "Duplicates", "Conflicts", "Map", "Exports"],
+    "hr_officer": ["Overview", "Reports", "Operations", "Duplicates", "Conflicts", "Map", "Exports"],
     "admin": ["Users", "Contingents", "Devices", "Audit log"],
 }
 

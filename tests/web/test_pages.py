@@ -285,6 +285,7 @@ def test_every_page_as_every_role_follows_the_policy(client: TestClient, mission
     ids = {"report_id": body["id"], "sha256": "0" * 64, "code": "en", "name": "demo", "z": "0", "x": "0", "y": "0",
            "job_id": "0" * 32}
     pages = [(p, perm) for m, p, perm in route_table(client.app) if m == "GET" and not p.startswith("/api/")]
+    client.app.state.settings.alert_stream_max_s = 0.3  # so the walk can read the live stream whole
     failures = []
     for username, (role, _contingent) in USERS.items():
         browser = TestClient(client.app, base_url="https://testserver", follow_redirects=False)
@@ -420,3 +421,21 @@ def test_report_page_shows_its_duplicate_candidates_that_the_visitor_may_read(cl
     assert 'id="duplicate-candidates"' in page and "Twin seen by BRAVO" in page and "91 %" in page
     assert "Secret case" not in page and secret["id"] not in page  # a proposal reveals nothing unreadable
     assert 'id="report-map"' in page
+
+
+def test_operations_page_shows_measured_response(client: TestClient, mission: Mission) -> None:
+    from peacewatch.server.alerts.rules import ensure_defaults
+    from peacewatch.server.db.engine import WRITE
+
+    with mission.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        ensure_defaults(conn)
+    store(mission, "patrol_a", report_body(severity=5))
+    sign_in(client, "analyst", PASSWORD)
+    alert = client.get("/operations/alerts.json").json()["items"][0]
+    clock.advance(timedelta(minutes=7))
+    html = client.get("/operations").text
+    r = client.post(f"/operations/alerts/{alert['id']}/acknowledge", data={"csrf": csrf_of(html)})
+    assert r.status_code == 200 and r.json()["status"] == "acknowledged"
+    assert client.post(f"/operations/alerts/{alert['id']}/acknowledge", data={"csrf": "forged"}).status_code == 403
+    table = client.get("/operations").text.split('id="response-rule"')[1].split("</table>")[0]
+    assert "Attack on civilians or killing" in table and "<td>7.0</td>" in table

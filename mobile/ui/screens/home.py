@@ -13,6 +13,7 @@ from kivy.properties import DictProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from peacewatch.common.i18n import N_, gettext
+from peacewatch.mobile.core import alerts
 from peacewatch.mobile.ui.forms import KIND_TITLES
 from peacewatch.mobile.ui.text import isolate, shape
 from peacewatch.mobile.ui.widgets import Btn
@@ -40,6 +41,8 @@ class HomeScreen(Screen):
     tab = StringProperty("drafts")
     page = NumericProperty(0)
     counts = DictProperty({tab: 0 for tab in TABS})
+    alert_text = StringProperty("")  # the newest unread alert's headline ("" hides the banner)
+    alert_id = NumericProperty(0)
 
     def on_pre_enter(self, *args: object) -> None:
         self.refresh()
@@ -59,7 +62,21 @@ class HomeScreen(Screen):
         c = app.session.reports.counts()
         self.counts = {"drafts": c.drafts, "waiting": c.waiting, "sent": c.sent, "updated": c.updated_by_hq,
                        "todo": c.todo, "contingent": c.contingent}
+        self._show_alert(app)
         self._fill(app)
+
+    def _show_alert(self, app: App) -> None:
+        unread = alerts.unread(app.session.store)
+        self.alert_id = unread[0]["id"] if unread else 0
+        more = f"  (+{len(unread) - 1})" if len(unread) > 1 else ""
+        self.alert_text = shape(alerts.headline(unread[0]) + more) if unread else ""
+
+    def read_alert(self) -> None:
+        """The user opened the banner: this alert is read here; the next one (if any) shows."""
+        app = App.get_running_app()
+        if self.alert_id and app.session.store is not None:
+            alerts.mark_read(app.session.store, int(self.alert_id))
+            self._show_alert(app)
 
     def tab_text(self, tab: str, lang: str, counts: dict[str, int]) -> str:
         # Compose in logical order, then shape once: the count lands at the end in Arabic too.

@@ -13,13 +13,19 @@ import re
 
 import pytest
 from fastapi import APIRouter, FastAPI
+from sqlalchemy import select
 
 from factories import USERS, report_body, store
 from peacewatch.server.access import ROLE_PERMISSIONS, Permission, Role
+from peacewatch.server.alerts.raising import ensure_current
+from peacewatch.server.alerts.rules import ensure_defaults
+from peacewatch.server.db.engine import WRITE
+from peacewatch.server.db.tables import alert_reports
 from peacewatch.server.route_policy import route_table
 
 SECRET_NAME = "Zebulon Secretname"
 SECRET_TEXT = "SECRET-CRSV-ACCOUNT-7731"
+SECRET_TITLE = "SECRET-CRSV-TITLE-0458"  # alerts name their reports by title
 PUBLIC_TEXT = "ordinary market incident"
 
 
@@ -55,12 +61,19 @@ def test_a_route_without_policy_is_caught() -> None:
 def restricted_world(mission):
     """A restricted CRSV report with secrets, a mission report and its attachment link."""
     secret = report_body(kind="hr_concern", category="conflict_related_sexual_violence", confidentiality="restricted",
-                         description=SECRET_TEXT, title="Restricted case")
+                         description=SECRET_TEXT, title=SECRET_TITLE, severity=5)
     secret["victims"][0]["name"] = SECRET_NAME
     store(mission, "patrol_a", secret)
     ordinary = report_body(description=PUBLIC_TEXT)
     store(mission, "patrol_a", ordinary)
-    return {"report": secret["id"], "ordinary": ordinary["id"]}
+    # Both raise alerts under the default rules: the restricted one for the protection team only.
+    with mission.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        ensure_defaults(conn)
+    ensure_current(mission.engine)
+    with mission.engine.connect() as conn:
+        alert_id = conn.execute(select(alert_reports.c.alert_id)
+                                .where(alert_reports.c.report_id == secret["id"])).scalar_one()
+    return {"report": secret["id"], "ordinary": ordinary["id"], "alert": alert_id}
 
 
 def test_every_route_every_role(client, mission, restricted_world) -> None:
@@ -72,9 +85,11 @@ def test_every_route_every_role(client, mission, restricted_world) -> None:
         "fmt": "csv",
         "format": "csv",
         "kind": "csv",
+        "alert_id": str(restricted_world["alert"]),
     }
     table = route_table(client.app)
     assert len(table) > 10
+    client.app.state.settings.alert_stream_max_s = 0.3  # so the walk can read the live stream whole
     callers = [None, *USERS]
     failures: list[str] = []
     for method, path, perm in table:
@@ -101,7 +116,7 @@ def test_every_route_every_role(client, mission, restricted_world) -> None:
             reads_restricted = role in (Role.PROTECTION_OFFICER, Role.HR_OFFICER)
             if not reads_restricted and username != "patrol_a":
                 body = resp.content.decode("utf-8", "replace")
-                for secret in (SECRET_NAME, SECRET_TEXT):
+                for secret in (SECRET_NAME, SECRET_TEXT, SECRET_TITLE):
                     if secret in body:
                         failures.append(f"{method} {path} as {who}: restricted content leaked")
     assert failures == [], "\n".join(failures)
@@ -113,6 +128,8 @@ def test_protection_team_reads_restricted_and_is_audited(client, mission, restri
         r = client.get(f"/api/v1/reports/{rid}", headers=mission.headers(username))
         assert r.status_code == 200
         assert SECRET_NAME in r.text and SECRET_TEXT in r.text
+        # The alert naming it reaches them (so the leak check above is not vacuous for alerts).
+        assert SECRET_TITLE in client.get("/api/v1/alerts", headers=mission.headers(username)).text
     for username in ("analyst", "commander_a", "patrol_b", "commander_b", "admin"):
         r = client.get(f"/api/v1/reports/{rid}", headers=mission.headers(username))
         assert r.status_code in (403, 404)

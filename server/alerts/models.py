@@ -1,0 +1,108 @@
+"""Request bodies of the alert routes: rules (conditions, audience, escalation ladder), actions, closing, webhooks.
+
+Responses are the services' JSON-ready dicts. Every model forbids unknown fields, so a typo in a
+rule is a 422 naming the field rather than a rule that silently matches everything.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+
+from ...common.taxonomy import CONFIDENTIALITY_LEVELS, KINDS, load_taxonomy
+from ..access import Role
+
+ActionKind = Literal["patrol_tasked", "contingent_informed", "partner_notified", "note"]
+AlertStatus = Literal["new", "acknowledged", "in_response", "closed"]
+Kind = Literal[KINDS]  # type: ignore[valid-type]
+Confidentiality = Literal[CONFIDENTIALITY_LEVELS]  # type: ignore[valid-type]
+RoleName = Literal[tuple(r.value for r in Role if r is not Role.ADMIN)]  # type: ignore[valid-type]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Near(_Strict):
+    """Within ``km`` of a reference item (a sensitive site or place), or of any sensitive site."""
+
+    reference_id: str | None = Field(default=None, max_length=64,
+                                     description="A reference item's id; omitted: any sensitive site")
+    km: float = Field(gt=0, le=500)
+
+
+class Cluster(_Strict):
+    """At least ``count`` matching reports within ``hours`` of each other inside ``km``."""
+
+    count: int = Field(ge=2, le=1000)
+    hours: float = Field(gt=0, le=24 * 90)
+    km: float = Field(gt=0, le=500)
+
+
+class Conditions(_Strict):
+    """What a report must be to match; every given condition must hold (empty lists match anything)."""
+
+    kinds: list[Kind] = Field(default_factory=list, max_length=3)
+    categories: list[str] = Field(default_factory=list, max_length=64)
+    min_severity: int | None = Field(default=None, ge=1, le=5)
+    confidentiality: list[Confidentiality] = Field(default_factory=list, max_length=3)
+    contingents: list[str] = Field(default_factory=list, max_length=64, description="Contingent codes")
+    near: Near | None = None
+    area: dict[str, Any] | None = Field(default=None, description="A GeoJSON Polygon or MultiPolygon (lon, lat)")
+    area_reference_id: str | None = Field(default=None, max_length=64,
+                                          description="Inside this reference item's area (mission area, boundary)")
+    cluster: Cluster | None = None
+
+    @field_validator("categories")
+    @classmethod
+    def _known_categories(cls, value: list[str]) -> list[str]:
+        codes = set(load_taxonomy().codes)
+        unknown = [code for code in value if code not in codes]
+        if unknown:
+            raise ValueError(f"unknown category {unknown[0]!r}")
+        return value
+
+
+class Audience(_Strict):
+    """Who receives the alert: these roles, limited to these contingents if any are named."""
+
+    roles: list[RoleName] = Field(min_length=1, max_length=6)
+    contingents: list[str] = Field(default_factory=list, max_length=64)
+
+
+class EscalationStep(Audience):
+    """Still unacknowledged ``after_minutes`` after it was raised: this audience is added."""
+
+    after_minutes: int = Field(ge=1, le=7 * 24 * 60)
+
+
+class RuleIn(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    enabled: bool = True
+    conditions: Conditions
+    audience: Audience
+    escalation: list[EscalationStep] = Field(default_factory=list, max_length=10)
+    shareable: bool = Field(default=False, description="Alerts of this rule may leave the mission (CAP, webhooks)")
+
+    @field_validator("escalation")
+    @classmethod
+    def _ladder_in_order(cls, value: list[EscalationStep]) -> list[EscalationStep]:
+        times = [step.after_minutes for step in value]
+        if times != sorted(set(times)):
+            raise ValueError("steps must be in strictly increasing after_minutes")
+        return value
+
+
+class ActionIn(_Strict):
+    kind: ActionKind
+    text: str = Field(default="", max_length=4000)
+
+
+class CloseIn(_Strict):
+    outcome: str = Field(min_length=1, max_length=4000)
+
+
+class WebhookIn(_Strict):
+    url: AnyHttpUrl
+    secret: str = Field(min_length=16, max_length=200, description="Shared secret for the HMAC-SHA256 signature")

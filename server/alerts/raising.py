@@ -1,0 +1,220 @@
+"""Raising alerts from the change feed, after the commit that stored the triggering version.
+
+A push only stores; ``catch_up`` runs afterwards (the alert worker, woken by each push, and every
+reader of alerts first) and goes through the feed's ``version`` changes after a cursor kept in
+``meta`` (``CURSOR_KEY``), matching each changed report's current state against every active
+rule. The cursor advances in the same transaction as the alerts it covers, under the feed's
+write lock, and ``alerts`` has a unique (rule, trigger) constraint: so a version that arrives
+twice, two workers at once, or a crash and restart raise each alert exactly once.
+
+A trigger is ``report:<id>`` for a one-report rule (an edit that still matches raises nothing
+new) and ``cluster:<first report id>`` for a cluster rule; a cluster that grows while its alert
+is open adds its new reports to that alert rather than raising another.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
+
+from .. import clock, feed
+from ..access import most_restrictive
+from ..db.engine import WRITE
+from ..db.tables import alert_recipients, alert_reports, alerts, changes, meta
+from . import webhooks
+from .matching import cluster_members, load_report, matches
+from .rules import active_rules
+from .service import record_event
+from .visibility import ANY_CONTINGENT
+
+log = logging.getLogger(__name__)
+
+CURSOR_KEY = "alerts.raised_through_seq"
+CHUNK = 500  # feed entries per transaction: bounded lock time; a crash redoes at most this much
+FAST_TRY_S = 5.0
+SQLITE_BUSY_MS = 30000  # the engine's busy_timeout (db.engine), restored after a fast try
+
+
+def _insert(conn: Connection) -> Any:
+    return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+
+
+def cursor(conn: Connection) -> int:
+    """The feed sequence up to which every stored version has been matched against the rules."""
+    value = conn.execute(select(meta.c.value).where(meta.c.key == CURSOR_KEY)).scalar_one_or_none()
+    return int(value["seq"]) if value else 0
+
+
+def _set_cursor(conn: Connection, seq: int) -> None:
+    stmt = _insert(conn)(meta).values(key=CURSOR_KEY, value={"seq": seq})
+    conn.execute(stmt.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": stmt.excluded.value}))
+
+
+def behind(conn: Connection) -> bool:
+    """Whether a stored version still awaits matching."""
+    return conn.execute(select(changes.c.seq).where(changes.c.seq > cursor(conn), changes.c.kind == "version")
+                        .limit(1)).first() is not None
+
+
+def add_recipients(conn: Connection, *, alert_id: int, audience: dict[str, Any], level: int) -> None:
+    """Address the alert to an audience (insert-if-absent: an escalation may repeat a role)."""
+    for role in audience["roles"]:
+        for contingent in audience.get("contingents") or [ANY_CONTINGENT]:
+            conn.execute(_insert(conn)(alert_recipients).values(alert_id=alert_id, role=role, contingent=contingent,
+                                                                level=level).on_conflict_do_nothing())
+
+
+def _raise(conn: Connection, rule: dict[str, Any], trigger_key: str, members: list[dict[str, Any]],
+           *, seq: int, version_confidentiality: str | None) -> int | None:
+    """Insert the alert unless this (rule, trigger) exists; returns its id if raised now."""
+    levels = [m["confidentiality"] for m in members] + ([version_confidentiality] if version_confidentiality else [])
+    located = [m for m in members if m["lat"] is not None]
+    lat = sum(m["lat"] for m in located) / len(located) if located else None
+    lon = sum(m["lon"] for m in located) / len(located) if located else None
+    confidentiality = most_restrictive(levels)
+    alert_id = conn.execute(
+        _insert(conn)(alerts).values(
+            rule_id=rule["id"], trigger_key=trigger_key, confidentiality=confidentiality, status="new", level=0,
+            lat=lat, lon=lon, event_time=max(m["event_time"] for m in members), raised_seq=seq,
+            raised_at=clock.now())
+        .on_conflict_do_nothing(index_elements=[alerts.c.rule_id, alerts.c.trigger_key])
+        .returning(alerts.c.id)
+    ).scalar_one_or_none()
+    if alert_id is None:
+        return None
+    conn.execute(insert(alert_reports), [{"alert_id": alert_id, "report_id": m["id"]} for m in members])
+    add_recipients(conn, alert_id=alert_id, audience=rule["audience"], level=0)
+    event_id = record_event(conn, alert_id=alert_id, type_="raised", confidentiality=confidentiality)
+    if rule["shareable"] and confidentiality != "restricted":
+        webhooks.enqueue(conn, alert_id=alert_id, event_id=event_id)
+    return int(alert_id)
+
+
+def _grow_open_cluster(conn: Connection, rule: dict[str, Any], members: list[dict[str, Any]]) -> bool:
+    """Add new members to this rule's open alert that already names one of them; True if there is one."""
+    ids = [m["id"] for m in members]
+    open_ids = conn.execute(
+        select(alerts.c.id).join(alert_reports, alert_reports.c.alert_id == alerts.c.id)
+        .where(alerts.c.rule_id == rule["id"], alerts.c.status != "closed", alert_reports.c.report_id.in_(ids))
+        .order_by(alerts.c.id).limit(1)).scalar_one_or_none()
+    if open_ids is None:
+        return False
+    have = set(conn.execute(select(alert_reports.c.report_id).where(alert_reports.c.alert_id == open_ids)).scalars())
+    new = [m for m in members if m["id"] not in have]
+    if new:
+        conn.execute(insert(alert_reports), [{"alert_id": open_ids, "report_id": m["id"]} for m in new])
+        levels = [m["confidentiality"] for m in new]
+        current = conn.execute(select(alerts.c.confidentiality).where(alerts.c.id == open_ids)).scalar_one()
+        level = most_restrictive([current, *levels])
+        conn.execute(update(alerts).where(alerts.c.id == open_ids).values(confidentiality=level))
+        record_event(conn, alert_id=open_ids, type_="grown", confidentiality=level)
+    return True
+
+
+def _match_report(conn: Connection, rules: list[dict[str, Any]], report_id: str, *, seq: int,
+                  version_confidentiality: str | None) -> int:
+    report = load_report(conn, report_id)
+    if report is None:
+        return 0
+    raised = 0
+    for rule in rules:
+        cond = rule["conditions"]
+        if not matches(conn, cond, report):
+            continue
+        if cond.get("cluster"):
+            members = cluster_members(conn, cond, report)
+            if not members or _grow_open_cluster(conn, rule, members):
+                continue
+            key = f"cluster:{members[0]['id']}"
+        else:
+            members, key = [report], f"report:{report_id}"
+        if _raise(conn, rule, key, members, seq=seq, version_confidentiality=version_confidentiality):
+            raised += 1
+    return raised
+
+
+def catch_up(conn: Connection, *, max_entries: int | None = None) -> int:
+    """Match every version stored after the cursor against the active rules, in this transaction.
+
+    The caller's transaction must be a write transaction: the feed lock taken here makes
+    concurrent catch-ups wait, then find nothing left to do. Returns how many alerts were raised.
+    """
+    feed.take_write_lock(conn)
+    rules = active_rules(conn)
+    raised = done = 0
+    while max_entries is None or done < max_entries:
+        rows = conn.execute(
+            select(changes.c.seq, changes.c.report_id, changes.c.confidentiality)
+            .where(changes.c.seq > cursor(conn), changes.c.kind == "version")
+            .order_by(changes.c.seq).limit(CHUNK if max_entries is None else min(CHUNK, max_entries - done))
+        ).all()
+        if not rows:
+            break
+        # The most restrictive version confidentiality per report in this chunk, at its last seq.
+        per_report: dict[str, tuple[int, str | None]] = {}
+        for row in rows:
+            prev = per_report.get(row.report_id)
+            level = row.confidentiality if prev is None or prev[1] is None else most_restrictive(
+                [prev[1], row.confidentiality or "public"])
+            per_report[row.report_id] = (row.seq, level)
+        for report_id, (seq, level) in per_report.items():
+            raised += _match_report(conn, rules, report_id, seq=seq, version_confidentiality=level)
+        _set_cursor(conn, rows[-1].seq)
+        done += len(rows)
+    return raised
+
+
+@contextmanager
+def _write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A write transaction that, on SQLite, asks for the write lock every millisecond.
+
+    SQLite's own busy handler sleeps ever longer between tries (up to 100 ms), so under a steady
+    stream of pushes (50 tablets) a waiting writer can lose the lock for seconds; an alert is worth
+    more than that. After ``FAST_TRY_S`` it falls back to the engine's ordinary busy timeout.
+    """
+    with engine.connect().execution_options(**WRITE) as conn:
+        if conn.dialect.name == "sqlite":
+            raw = conn.connection.dbapi_connection
+            raw.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
+            deadline = time.monotonic() + FAST_TRY_S
+            try:
+                while True:
+                    try:
+                        trans = conn.begin()
+                        break
+                    except OperationalError as exc:
+                        if "locked" not in str(exc) or time.monotonic() > deadline:
+                            raise
+                        conn.rollback()
+                        time.sleep(0.001)
+            except OperationalError:
+                raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")  # type: ignore[union-attr]
+                trans = conn.begin()
+            finally:
+                raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")  # type: ignore[union-attr]
+        else:
+            trans = conn.begin()
+        with trans:
+            yield conn
+
+
+def ensure_current(engine: Engine) -> int:
+    """Catch up if anything waits (one cheap read when nothing does), a transaction per chunk."""
+    with engine.connect() as conn, conn.begin():
+        if not behind(conn):
+            return 0
+    raised = 0
+    more = True
+    while more:
+        with _write_transaction(engine) as conn:
+            raised += catch_up(conn, max_entries=CHUNK)
+            more = behind(conn)
+    return raised
