@@ -22,6 +22,7 @@ DOMAINS = (
     "hotspots",
     "exports",
     "alerts",
+    "community",
 )
 
 

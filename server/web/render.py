@@ -31,6 +31,8 @@ NAV: tuple[tuple[str, str, Permission], ...] = (
     ("/duplicates", "Duplicates", Permission.ANALYSE),
     ("/conflicts", "Conflicts", Permission.ANALYSE),
     ("/map", "Map", Permission.ANALYSE),
+    ("/community/hotline", "Hotline", Permission.COMMUNITY),
+    ("/community/triage", "Triage", Permission.COMMUNITY),
     ("/exports", "Exports", Permission.EXPORT),
     ("/admin/users", "Users", Permission.ADMIN),
     ("/admin/contingents", "Contingents", Permission.ADMIN),

@@ -248,7 +248,10 @@ def test_every_page_as_every_role_follows_the_policy(client: TestClient, mission
 
     body = report_body()
     store(mission, "patrol_a", body)
-    ids = {"report_id": body["id"], "sha256": "0" * 64, "code": "en"}
+    call = mission.client.post("/api/v1/community/alerts", json={"text": "armed men near the school"},
+                               headers=mission.headers("liaison"))
+    assert call.status_code == 201, call.text
+    ids = {"report_id": body["id"], "sha256": "0" * 64, "code": "en", "alert_id": str(call.json()["id"])}
     pages = [(p, perm) for m, p, perm in route_table(client.app) if m == "GET" and not p.startswith("/api/")]
     failures = []
     for username, (role, _contingent) in USERS.items():
