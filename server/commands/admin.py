@@ -194,6 +194,10 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.add_argument("device_id")
     p.set_defaults(func=cmd_revoke_device)
 
+    from ..community.cli import register_admin as register_community_admin
+
+    register_community_admin(asub, parent)
+
     p = asub.add_parser("verify-audit", parents=[parent], help="verify the audit log's hash chain")
     p.set_defaults(func=cmd_verify_audit)
 
