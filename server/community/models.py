@@ -32,6 +32,7 @@ class ConfirmIn(BaseModel):
     place_id: str = Field(min_length=1, max_length=64)
     category: str = Field(min_length=1, max_length=64)
     contingent: str | None = Field(None, max_length=32, description="for HQ roles without a contingent")
+    urgency: int | None = Field(None, ge=1, le=5, description="the liaison's assessment; else as received")
 
 
 class LinkIn(BaseModel):

@@ -184,9 +184,13 @@ def _contingent_for(conn: Connection, principal: Principal, code: str | None) ->
 
 
 def confirm(conn: Connection, principal: Principal, *, key: bytes, alert_id: int, place_id: str,
-            category: str, contingent: str | None = None) -> dict[str, Any]:
+            category: str, contingent: str | None = None, urgency: int | None = None) -> dict[str, Any]:
     """Confirm the place and category: write the alert's report, which enters the early-warning pipeline."""
     row = _decidable(conn, principal, alert_id)
+    if urgency is not None:
+        if not 1 <= urgency <= 5:
+            raise invalid("urgency", "must be 1 (low) to 5 (immediate danger)")
+        row["urgency"] = urgency
     category = check_category(category)
     if category is None:
         raise invalid("category", "choose the category of what happened or is threatened")
@@ -213,7 +217,7 @@ def confirm(conn: Connection, principal: Principal, *, key: bytes, alert_id: int
     if outcome.status == REJECTED:
         raise invalid(outcome.field or "body", outcome.reason or "the report was refused")
     conn.execute(update(community_alerts).where(community_alerts.c.id == alert_id).values(
-        status="confirmed", place_id=place_id, category=category, report_id=body["id"]))
+        status="confirmed", place_id=place_id, category=category, urgency=row["urgency"], report_id=body["id"]))
     record(conn, action="community_alert_confirmed", actor=principal.username, actor_user_id=principal.user_id,
            target=f"community_alert:{alert_id}", detail={"report_id": body["id"], "place_id": place_id})
     return get_alert(conn, principal, alert_id, key=key, with_identity=False)

@@ -99,7 +99,8 @@ def alert_action(alert_id: int, action: str, request: Request, background: Backg
     with as_page(me):
         if action == "confirm":
             service.confirm(conn, me, key=key, alert_id=alert_id, place_id=form.get("place_id", ""),
-                            category=form.get("category", ""), contingent=form.get("contingent") or None)
+                            category=form.get("category", ""), contingent=form.get("contingent") or None,
+                            urgency=int(form["urgency"]) if form.get("urgency", "").isdigit() else None)
         elif action == "link":
             target = form.get("target", "").strip()
             kind = form.get("target_kind", "report")
