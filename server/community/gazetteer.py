@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz, process, utils
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock
@@ -43,8 +43,36 @@ class Place:
     lon: float
 
 
+_CACHE: dict[tuple[str, tuple[Any, ...]], tuple[dict[str, Place], list[tuple[str, str]]]] = {}
+
+
+def _version(conn: Connection) -> tuple[Any, ...]:
+    """What changes whenever a place or alias is added, edited or removed (one cheap query)."""
+    # The newest edit time too: a database emptied and refilled can repeat a count and a sequence.
+    places = conn.execute(select(func.count(), func.max(reference_items.c.seq), func.max(reference_items.c.updated_at))
+                          .where(reference_items.c.kind == "place")).one()
+    aliases = conn.execute(select(func.count(), func.max(community_place_aliases.c.id),
+                                  func.max(community_place_aliases.c.created_at))).one()
+    return (*places, *aliases)
+
+
 def load_places(conn: Connection) -> tuple[dict[str, Place], list[tuple[str, str]]]:
-    """Every place, and (folded name, place id) for each of its names and aliases."""
+    """Every place, and (folded name, place id) for each of its names and aliases.
+
+    Folding every name costs more than matching, so the folded gazetteer is kept per database and
+    rebuilt when a place or alias changes (an SMS intake would otherwise refold it per message).
+    """
+    cache_key = (str(conn.engine.url), _version(conn))
+    cached = _CACHE.get(cache_key)
+    if cached is not None:
+        return cached
+    loaded = _load(conn)
+    _CACHE.clear()  # one version per process is enough: older ones are stale
+    _CACHE[cache_key] = loaded
+    return loaded
+
+
+def _load(conn: Connection) -> tuple[dict[str, Place], list[tuple[str, str]]]:
     places: dict[str, Place] = {}
     names: list[tuple[str, str]] = []
     for row in conn.execute(select(reference_items.c.id, reference_items.c.names, reference_items.c.geometry)
