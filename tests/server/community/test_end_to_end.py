@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import Engine
@@ -87,12 +88,18 @@ def test_sms_to_alert_to_linked_report_with_replies(settings, engine, mission, g
         assert confirmed["status"] == "confirmed"
         assert _wait(lambda: any(f"Community alert #{alert_id}" in str(a) for a in
                                  httpx.get(f"{url}/api/v1/alerts", headers=analyst).json()["items"]))
+        # The acknowledgement's first try failed (503) and waits its back-off: once that try is
+        # recorded, move the clock past it; the worker (or this test) sends it again.
+        assert _wait(lambda: httpx.get(f"{url}/api/v1/community/alerts/{alert_id}",
+                                       headers=liaison).json()["replies"][0]["attempts"] == 1)
+        clock.advance(timedelta(seconds=60))
+        assert _wait(lambda: deliver_due(engine, key=key) >= 0 and len(gateway.sent) == 1), gateway.sent
         linked = httpx.post(f"{url}/api/v1/community/alerts/{alert_id}/link", headers=liaison,
                             json={"report_id": patrol_report["id"]})
         assert linked.status_code == 200 and linked.json()["status"] == "linked"
-        # The first try failed (503); the retry waits its back-off, so let the clock move on.
-        clock.advance(__import__("datetime").timedelta(seconds=60))
-        assert _wait(lambda: deliver_due(engine, key=key) >= 0 and len(gateway.sent) == 2), gateway.sent
+        assert _wait(lambda: len(gateway.sent) == 2), gateway.sent
+        replies = httpx.get(f"{url}/api/v1/community/alerts/{alert_id}", headers=liaison).json()["replies"]
+        assert [(r["kind"], r["status"]) for r in replies] == [("ack", "sent"), ("outcome_action", "sent")]
     texts = sorted(m["text"] for m in gateway.sent)
     assert {m["to"] for m in gateway.sent} == {"+243970001234"}
     assert any("a été reçue" in t and f"#{alert_id}" in t for t in texts)  # the acknowledgement, in French
