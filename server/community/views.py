@@ -34,9 +34,9 @@ async def raw_body(request: Request) -> bytes:
     return await request.body()
 
 
-def wake_workers(request: Request) -> None:
+def wake_workers(request: Request, names: tuple[str, ...] = ("reply_worker", "alert_worker")) -> None:
     """After the commit: send replies now, raise alerts for a confirmed alert's report now."""
-    for name in ("reply_worker", "alert_worker"):
+    for name in names:
         worker = getattr(request.app.state, name, None)
         if worker is not None:
             worker.poke()
@@ -57,7 +57,9 @@ def receive_sms(request: Request, background: BackgroundTasks, conn: WriteConn, 
     message = intake.normalise(body, request.headers.get("content-type", "application/json"))
     out = intake.receive_sms(conn, key=key, gateway=gateway, message=message,
                              per_hour=settings.sms_per_number_per_hour)
-    background.add_task(wake_workers, request)
+    if out.get("reply_queued"):
+        # Intake writes nothing to the change feed, so only the reply sender has work.
+        background.add_task(wake_workers, request, ("reply_worker",))
     return JSONResponse(out, status_code=200 if out["status"] == "duplicate" else 202)
 
 
