@@ -30,7 +30,7 @@ from ...common.versioning import version_id
 from .. import clock
 from ..access import PROTECTION_TEAM, Permission, Principal, Role
 from ..audit.service import record
-from ..db.tables import community_alerts, community_outbox, contingents, incidents
+from ..db.tables import community_alerts, contingents, incidents
 from ..duplicates.service import get_incident
 from ..problems import Code, Problem, forbidden, invalid, not_found
 from ..reports.service import load_readable
@@ -270,7 +270,3 @@ def place_candidates(conn: Connection, principal: Principal, *, text: str) -> li
         raise forbidden()
     return gazetteer.candidates(conn, text="", place_hint=text)
 
-
-def pending_replies(conn: Connection) -> int:
-    return int(conn.execute(select(func.count()).select_from(community_outbox)
-                            .where(community_outbox.c.status == "pending")).scalar_one())
