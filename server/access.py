@@ -11,7 +11,12 @@ hotspots filter in the database exactly as single reads do.
 | commander | as patrol | submit, review own contingent, export |
 | hq_analyst | every public+mission report, own restricted ones | review, analyse, export |
 | protection_officer, hr_officer | everything, restricted included | review, analyse, export |
-| admin | no report content | users, contingents, devices, reference data, audit, alert rules |
+| admin | no report content | users, contingents, devices, reference data, audit, alert rules, SMS gateways |
+| liaison | as patrol (own base's contingent) | log and triage community alerts, reply to callers, read caller identity |
+
+Community alerts (``server/community``) are read with ``COMMUNITY`` (liaison and HQ); the caller's
+identity (phone number, name, relationship) only with ``CALLER_IDENTITY`` (liaison and the protection
+team), and every such read is audited.
 
 **Every version is read under its own confidentiality** (``can_read_version``, ``level_clause``):
 a version, a review or a comment is shown only to who may read the report now AND may read the
@@ -52,6 +57,7 @@ class Role(StrEnum):
     PROTECTION_OFFICER = "protection_officer"
     HR_OFFICER = "hr_officer"
     ADMIN = "admin"
+    LIAISON = "liaison"  # community liaison assistant: hotline, SMS triage, replies to callers
 
 
 class Permission(StrEnum):
@@ -67,11 +73,15 @@ class Permission(StrEnum):
     EXPORT = "export"
     ADMIN = "admin"
     ALERT_RULES = "alert_rules"  # manage alert rules: HQ (analysts, protection team) and admin
+    COMMUNITY = "community"  # log, triage and answer community alerts: liaison and HQ
+    CALLER_IDENTITY = "caller_identity"  # read a caller's phone, name, relationship: liaison, protection team
 
 
 PROTECTION_TEAM = frozenset({Role.PROTECTION_OFFICER, Role.HR_OFFICER})
 HQ_ROLES = frozenset({Role.HQ_ANALYST}) | PROTECTION_TEAM
-CONTINGENT_ROLES = frozenset({Role.PATROL, Role.COMMANDER})
+# Roles that belong to a contingent: a liaison assistant works at one contingent's base, and the
+# reports written from the community alerts it confirms are filed for that contingent.
+CONTINGENT_ROLES = frozenset({Role.PATROL, Role.COMMANDER, Role.LIAISON})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PATROL: frozenset({Permission.READ_REPORTS, Permission.SUBMIT}),
@@ -86,12 +96,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {Permission.READ_REPORTS, Permission.SUBMIT, Permission.REVIEW, Permission.ANALYSE, Permission.EXPORT}
     ),
     Role.ADMIN: frozenset({Permission.ADMIN}),
+    Role.LIAISON: frozenset({Permission.READ_REPORTS, Permission.SUBMIT, Permission.COMMUNITY,
+                             Permission.CALLER_IDENTITY}),
 }
 for _role in Role:
     ROLE_PERMISSIONS[_role] |= {Permission.PUBLIC, Permission.AUTHENTICATED, Permission.SIGN_IN}
 # Rules hold no report content, so the administrator may manage them beside HQ.
 for _role in (*HQ_ROLES, Role.ADMIN):
     ROLE_PERMISSIONS[_role] |= {Permission.ALERT_RULES}
+# HQ sees the community triage queue beside the liaison; only the protection team reads who called.
+for _role in HQ_ROLES:
+    ROLE_PERMISSIONS[_role] |= {Permission.COMMUNITY}
+for _role in PROTECTION_TEAM:
+    ROLE_PERMISSIONS[_role] |= {Permission.CALLER_IDENTITY}
 
 # What a session limited to two-factor enrolment may do.
 ENROLMENT_ONLY = frozenset({Permission.PUBLIC, Permission.SIGN_IN})

@@ -23,6 +23,7 @@ DOMAINS = (
     "exports",
     "basemaps",
     "alerts",
+    "community",
 )
 
 

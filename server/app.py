@@ -16,6 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .alerts.worker import AlertWorker
 from .api import build_router
+from .community.outbox import ReplyWorker
+from .community.protection import mission_key
 from .config import Settings
 from .db.engine import make_engine
 from .feed_consumers import FeedWorker
@@ -51,11 +53,16 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     alert_worker = AlertWorker(app.state.engine)
     alert_worker.start()
     app.state.alert_worker = alert_worker
+    reply_worker = ReplyWorker(app.state.engine, mission_key(settings))
+    reply_worker.start()
+    app.state.reply_worker = reply_worker
     try:
         yield
     finally:
         app.state.proposal_worker = None
         app.state.alert_worker = None
+        app.state.reply_worker = None
+        reply_worker.stop()
         alert_worker.stop()
         worker.stop()
 
@@ -77,6 +84,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.proposal_worker = None  # started by the lifespan; without it readers catch up themselves
     app.state.alert_worker = None  # likewise
+    app.state.reply_worker = None  # replies to community callers; started by the lifespan
     app.state.hotspot_cache = HotspotCache()  # one per app: the API, the dashboard map and PDF exports share it
     app.state.engine = engine or make_engine(settings.database_url)
     settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "peacewatch.server.commands.admin",
     "peacewatch.server.exports.cli",
     "peacewatch.server.hotspots.cli",
+    "peacewatch.server.community.cli",
     "peacewatch.mobile.ui.cli",
 )
 

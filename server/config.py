@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     # A live alert stream ends after this long; the browser's EventSource reconnects by itself with
     # Last-Event-ID, so nothing is missed, and a connection never outlives a revoked session by more.
     alert_stream_max_s: float = 300.0
+    # Community alerts: the mission key encrypting callers' identity (base64 of 32 bytes; empty =
+    # a key file ``mission.key`` made once in the data dir), how long a caller's identity is kept
+    # before the purge empties it (the alert stays), and how many SMS one number may send per hour
+    # before the rest are logged as throttled instead of entering triage.
+    mission_key: str = ""
+    caller_retention_days: int = 90
+    sms_per_number_per_hour: int = 10
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

@@ -28,6 +28,7 @@ USERS: dict[str, tuple[Role, str | None]] = {
     "protection": (Role.PROTECTION_OFFICER, None),
     "hr": (Role.HR_OFFICER, None),
     "admin": (Role.ADMIN, None),
+    "liaison": (Role.LIAISON, "ALPHA"),
 }
 
 

@@ -301,6 +301,11 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
 
     p = asub.add_parser("verify-audit", parents=[parent], help="verify the audit log's hash chain",
                         description="Recompute the audit log's hash chain; exit status 1 if any link is broken.")
+    from ..community.cli import register_admin as register_community_admin
+
+    register_community_admin(asub, parent)
+
+    p = asub.add_parser("verify-audit", parents=[parent], help="verify the audit log's hash chain")
     p.set_defaults(func=cmd_verify_audit)
 
     # HTTPS with the mission's own CA (server/tls.py).

@@ -507,3 +507,82 @@ webhook_deliveries = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("endpoint_id", "event_id"),
 )
+
+# -- community alerts (server/community) -------------------------------------------------------------
+# SMS gateways allowed to post to the intake; the shared HMAC secret is kept encrypted with the
+# mission key (it must be read back to check signatures, so it cannot be hashed).
+community_gateways = Table(
+    "community_gateways",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("secret_enc", Text, nullable=False),
+    Column("outbound_url", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Alternate spellings of gazetteer places, added by admins, matched beside the place's names.
+community_place_aliases = Table(
+    "community_place_aliases",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reference_id", String(64), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("reference_id", "name"),
+)
+
+# One alert from a community (a call logged by a liaison, or an SMS). Caller identity columns hold
+# AES-GCM ciphertext under the mission key and are emptied by the retention purge; ``caller_key``
+# is a keyed hash of the phone number (throttling and "same sender" without decrypting).
+community_alerts = Table(
+    "community_alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(16), nullable=False),
+    Column("gateway_id", Integer, ForeignKey("community_gateways.id"), nullable=True),
+    Column("message_id", String(200), nullable=True),
+    Column("caller_phone_enc", Text, nullable=True),
+    Column("caller_name_enc", Text, nullable=True),
+    Column("caller_relationship_enc", Text, nullable=True),
+    Column("caller_key", String(64), nullable=True, index=True),
+    Column("caller_language", String(8), nullable=False, server_default="en"),
+    Column("text", Text, nullable=False),
+    Column("place_text", String(200), nullable=False, server_default=""),
+    Column("candidates", JSONType, nullable=False),
+    Column("place_id", String(64), nullable=True),
+    Column("category", String(64), nullable=True),
+    Column("urgency", Integer, nullable=False, server_default="3"),
+    Column("event_time", UTCDateTime, nullable=True),
+    Column("how_known", String(32), nullable=False, server_default="unknown"),
+    Column("status", String(16), nullable=False, server_default="triage", index=True),
+    Column("throttled", Boolean, nullable=False, server_default="0"),
+    Column("dismiss_reason", Text, nullable=True),
+    Column("report_id", String(36), nullable=True),
+    Column("linked_report_id", String(36), nullable=True),
+    Column("linked_incident_id", String(36), nullable=True),
+    Column("contingent_id", Integer, nullable=True),
+    Column("logged_by", Integer, nullable=True),
+    Column("received_at", UTCDateTime, nullable=False, index=True),
+    Column("identity_purged_at", UTCDateTime, nullable=True),
+    UniqueConstraint("gateway_id", "message_id"),
+)
+
+# Messages to callers through their gateway's outbound side, retried until delivered.
+community_outbox = Table(
+    "community_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("community_alert_id", Integer, ForeignKey("community_alerts.id"), nullable=False, index=True),
+    Column("gateway_id", Integer, ForeignKey("community_gateways.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("to_enc", Text, nullable=True),
+    Column("text", Text, nullable=False),
+    Column("status", String(16), nullable=False, server_default="pending", index=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    UniqueConstraint("community_alert_id", "kind"),
+)

@@ -38,6 +38,8 @@ NAV: tuple[tuple[str, str, Permission], ...] = (
     ("/duplicates", "Duplicates", Permission.ANALYSE),
     ("/conflicts", "Conflicts", Permission.ANALYSE),
     ("/map", "Map", Permission.REVIEW),
+    ("/community/hotline", "Hotline", Permission.COMMUNITY),
+    ("/community/triage", "Triage", Permission.COMMUNITY),
     ("/exports", "Exports", Permission.EXPORT),
     ("/admin/users", "Users", Permission.ADMIN),
     ("/admin/contingents", "Contingents", Permission.ADMIN),

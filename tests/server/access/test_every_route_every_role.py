@@ -136,3 +136,34 @@ def test_protection_team_reads_restricted_and_is_audited(client, mission, restri
         assert SECRET_TEXT not in r.text
     audit = client.get("/api/v1/audit?action=restricted_report_read", headers=mission.headers("admin")).json()
     assert {e["actor"] for e in audit["entries"]} >= {"protection", "hr"}
+
+
+CALLER_SECRET = "Caller Secretname"
+CALLER_PHONE = "+243990077331"
+
+
+def test_community_alerts_and_caller_identity_by_role(client, mission) -> None:
+    """The liaison role and the caller-identity fields: who reads the queue, who reads who called
+    (audited), and that no other route (reports, alerts, exports, pulls) carries the caller."""
+    logged = client.post("/api/v1/community/alerts", headers=mission.headers("liaison"), json={
+        "text": "gunmen near the water point", "caller_name": CALLER_SECRET, "caller_phone": CALLER_PHONE,
+        "category": "attack_on_civilians", "urgency": 5})
+    assert logged.status_code == 201
+    alert_id = logged.json()["id"]
+    for username, (role, _c) in USERS.items():
+        r = client.get(f"/api/v1/community/alerts/{alert_id}", headers=mission.headers(username))
+        if Permission.COMMUNITY not in ROLE_PERMISSIONS[role]:
+            assert r.status_code == 403, username
+            continue
+        assert r.status_code == 200, username
+        sees = CALLER_SECRET in r.text and CALLER_PHONE in r.text
+        assert sees == (Permission.CALLER_IDENTITY in ROLE_PERMISSIONS[role]), username
+    assert {r for r, perms in ROLE_PERMISSIONS.items() if Permission.CALLER_IDENTITY in perms} == {
+        Role.LIAISON, Role.PROTECTION_OFFICER, Role.HR_OFFICER}
+    # Nothing else the app serves names the caller, for any role (the alert page aside).
+    for method, path, _perm in route_table(client.app):
+        if method != "GET" or "{" in path or path.endswith("/stream"):
+            continue
+        for username in USERS:
+            body = client.get(path, headers=mission.headers(username)).text
+            assert CALLER_SECRET not in body and CALLER_PHONE not in body, (path, username)
