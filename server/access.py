@@ -11,7 +11,11 @@ hotspots filter in the database exactly as single reads do.
 | commander | as patrol | submit, review own contingent, export |
 | hq_analyst | every public+mission report, own restricted ones | review, analyse, export |
 | protection_officer, hr_officer | everything, restricted included | review, analyse, export |
-| admin | no report content | users, contingents, devices, reference data, audit |
+| admin | no report content | users, contingents, devices, reference data, audit, sharing agreements |
+
+A protection officer alone approves sharing agreements that touch human-rights concerns or restricted
+cases. A sharing partner is a principal of its own (``Permission.PARTNER``, its API key): it reads only
+its agreement's feed, never through a user role.
 
 A report's confidentiality is the most restrictive of its heads, so a conflict cannot leak.
 """
@@ -44,6 +48,11 @@ class Permission(StrEnum):
     ANALYSE = "analyse"  # duplicates, conflicts, incidents, hotspots
     EXPORT = "export"
     ADMIN = "admin"
+    # A protection officer's sign-off on a sharing agreement that touches human-rights concerns
+    # or restricted cases (server/sharing).
+    APPROVE_SHARING = "approve_sharing"
+    # A sharing partner's API key: no user role holds it; partners are principals of their own.
+    PARTNER = "partner"
 
 
 PROTECTION_TEAM = frozenset({Role.PROTECTION_OFFICER, Role.HR_OFFICER})
@@ -57,7 +66,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {Permission.READ_REPORTS, Permission.SUBMIT, Permission.REVIEW, Permission.ANALYSE, Permission.EXPORT}
     ),
     Role.PROTECTION_OFFICER: frozenset(
-        {Permission.READ_REPORTS, Permission.SUBMIT, Permission.REVIEW, Permission.ANALYSE, Permission.EXPORT}
+        {Permission.READ_REPORTS, Permission.SUBMIT, Permission.REVIEW, Permission.ANALYSE, Permission.EXPORT,
+         Permission.APPROVE_SHARING}
     ),
     Role.HR_OFFICER: frozenset(
         {Permission.READ_REPORTS, Permission.SUBMIT, Permission.REVIEW, Permission.ANALYSE, Permission.EXPORT}

@@ -21,6 +21,7 @@ DOMAINS = (
     "duplicates",
     "hotspots",
     "exports",
+    "sharing",
 )
 
 

@@ -15,12 +15,12 @@ import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 
 from peacewatch.server.db.tables import meta
 
-__all__ = ["KEY_NAME", "mission_key", "pseudonymise", "reporter_id"]
+__all__ = ["KEY_NAME", "mission_key", "mission_key_in", "pseudonymise", "reporter_id"]
 
 KEY_NAME = "export_pseudonym_key"
 
@@ -28,15 +28,21 @@ KEY_NAME = "export_pseudonym_key"
 def mission_key(engine: Engine) -> bytes:
     """This mission's pseudonym key, created on first use (two servers racing agree on one)."""
     with engine.begin() as conn:
-        value = conn.execute(select(meta.c.value).where(meta.c.key == KEY_NAME)).scalar_one_or_none()
-        if value is None:
-            # Insert-if-absent in a nested transaction: a concurrent first export may win the race.
-            try:
-                with conn.begin_nested():
-                    conn.execute(meta.insert().values(key=KEY_NAME, value={"hex": secrets.token_hex(32)}))
-            except IntegrityError:  # the other writer's key is read below
-                pass
-            value = conn.execute(select(meta.c.value).where(meta.c.key == KEY_NAME)).scalar_one()
+        return mission_key_in(conn)
+
+
+def mission_key_in(conn: Connection) -> bytes:
+    """`mission_key` inside a transaction already open (a request's own, which on SQLite may hold
+    the write lock another connection would wait for)."""
+    value = conn.execute(select(meta.c.value).where(meta.c.key == KEY_NAME)).scalar_one_or_none()
+    if value is None:
+        # Insert-if-absent in a nested transaction: a concurrent first export may win the race.
+        try:
+            with conn.begin_nested():
+                conn.execute(meta.insert().values(key=KEY_NAME, value={"hex": secrets.token_hex(32)}))
+        except IntegrityError:  # the other writer's key is read below
+            pass
+        value = conn.execute(select(meta.c.value).where(meta.c.key == KEY_NAME)).scalar_one()
     return bytes.fromhex(value["hex"])
 
 
