@@ -1,4 +1,4 @@
-"""``peacewatch admin ...``: migrations, contingents, users, devices and the audit log from a shell.
+"""``peacewatch admin ...``: migrations, contingents, users, devices, the audit log and sharing agreements from a shell.
 
 The same service functions as the admin API, on the same database, each command one transaction.
 """
@@ -207,3 +207,8 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.add_argument("--mission", default="peacewatch", help="organisation name written into the certificates")
     p.add_argument("--new-ca", action="store_true", help="replace an existing CA (every tablet needs the new ca.pem)")
     p.set_defaults(func=cmd_make_ca)
+
+    # Sharing agreements with partners (server/sharing).
+    from ..sharing.cli import register as register_sharing
+
+    register_sharing(asub, parent)
