@@ -72,6 +72,7 @@ def test_every_route_every_role(client, mission, restricted_world) -> None:
         "fmt": "csv",
         "format": "csv",
         "kind": "csv",
+        "partner": "ohchr",
     }
     table = route_table(client.app)
     assert len(table) > 10
@@ -119,3 +120,41 @@ def test_protection_team_reads_restricted_and_is_audited(client, mission, restri
         assert SECRET_TEXT not in r.text
     audit = client.get("/api/v1/audit?action=restricted_report_read", headers=mission.headers("admin")).json()
     assert {e["actor"] for e in audit["entries"]} >= {"protection", "hr"}
+
+
+def test_a_partner_key_opens_its_feed_and_nothing_else(client, mission, restricted_world) -> None:
+    """Partners are principals of their own: with its key a partner reaches only the routes that
+    declare ``Permission.PARTNER`` (public ones aside), only for its own partner id, and nothing it
+    receives names restricted content its agreement (public incidents) does not share."""
+    admin = mission.headers("admin")
+    made = client.post("/api/v1/sharing/agreements", headers=admin, json={
+        "partner": "ohchr", "name": "OHCHR", "policy": {"kinds": ["incident"], "categories": ["looting"],
+                                                        "verified_only": False}})
+    assert made.status_code == 201, made.text
+    key = client.post(f"/api/v1/sharing/agreements/{made.json()['id']}/key", headers=admin).json()["key"]
+    ids = {"report_id": restricted_world["report"], "sha256": hashlib.sha256(b"x").hexdigest(),
+           "device_id": mission.device_id("patrol_a"), "username": "patrol_b", "fmt": "csv", "format": "csv",
+           "kind": "csv", "partner": "ohchr", "agreement_id": str(made.json()["id"])}
+    failures: list[str] = []
+    for method, path, perm in route_table(client.app):
+        if path.endswith("/logout") or path.endswith("/revoke") or path.endswith("/disable"):
+            continue
+        kwargs = {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
+        resp = client.request(method, _fill_path(path, ids), headers={"X-Partner-Key": key},
+                              follow_redirects=False, **kwargs)
+        refused = resp.status_code in (401, 403) or (
+            not path.startswith("/api/") and resp.status_code in (302, 303, 307)
+            and "login" in resp.headers.get("location", ""))
+        if perm is Permission.PARTNER and refused:
+            failures.append(f"{method} {path}: own partner key refused ({resp.status_code})")
+        if perm not in (Permission.PARTNER, Permission.PUBLIC) and not refused:
+            failures.append(f"{method} {path}: a partner key was let in ({resp.status_code})")
+        for secret in (SECRET_NAME, SECRET_TEXT):
+            if secret in resp.content.decode("utf-8", "replace"):
+                failures.append(f"{method} {path}: restricted content reached a partner")
+        if perm is Permission.PARTNER:  # the same key on another partner's id is refused
+            other = client.request(method, _fill_path(path, ids | {"partner": "unhcr"}),
+                                   headers={"X-Partner-Key": key}, **kwargs)
+            if other.status_code != 403:
+                failures.append(f"{method} {path} for another partner: {other.status_code}")
+    assert failures == [], "\n".join(failures)
