@@ -282,7 +282,7 @@ def test_every_page_as_every_role_follows_the_policy(client: TestClient, mission
 
     body = report_body()
     store(mission, "patrol_a", body)
-    ids = {"report_id": body["id"], "sha256": "0" * 64, "code": "en"}
+    ids = {"report_id": body["id"], "sha256": "0" * 64, "code": "en", "agreement_id": "1"}
     pages = [(p, perm) for m, p, perm in route_table(client.app) if m == "GET" and not p.startswith("/api/")]
     failures = []
     for username, (role, _contingent) in USERS.items():
