@@ -15,7 +15,7 @@ from sqlalchemy import Connection, select
 
 from peacewatch.common.media_metadata import strip_metadata
 from peacewatch.server.access import Permission, Principal
-from peacewatch.server.attachments.service import chunk_path, check_sha
+from peacewatch.server.attachments.service import check_sha, chunk_path
 from peacewatch.server.db.tables import attachments
 from peacewatch.server.deps import Admin, SettingsDep, WriteConn, get_engine, require
 from peacewatch.server.exports.pseudonyms import mission_key_in

@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from peacewatch.common.taxonomy import load_taxonomy
-
 from factories import Mission, report_body, store
+from peacewatch.common.taxonomy import load_taxonomy
 
 NAMES = ("Amina Testvictim", "Jean Testwitness")
 
