@@ -104,3 +104,35 @@ def test_bad_input_names_the_field_and_writes_nothing(mission) -> None:
     r = mission.client.get("/api/v1/share/ohchr/feed", params={"format": "xml"}, headers=headers)
     assert r.status_code == 422 and r.json()["field"] == "format"
     assert mission.client.get("/api/v1/sharing/agreements/999", headers=admin).status_code == 404
+
+
+def test_review_delay_holds_reports_back_until_they_are_old_enough(mission) -> None:
+    from datetime import timedelta
+
+    from peacewatch.server import clock
+
+    body = report_body(category="looting", confidentiality="public")
+    store(mission, "patrol_a", body)
+    agreement = create_agreement(mission, "unhcr", categories=["looting"], verified_only=False, delay_hours=6)
+    headers = issue_key(mission, agreement["id"])
+    held = _feed(mission, headers)
+    assert held.status_code == 200 and held.json()["features"] == [] and held.headers["X-Next-Cursor"] == "0"
+    clock.advance(timedelta(hours=7))
+    released = _feed(mission, headers)
+    assert [f["id"] for f in released.json()["features"]] == [body["id"]]
+
+
+def test_without_attachments_in_the_agreement_no_photo_goes(mission) -> None:
+    from .conftest import photo_with_exif, upload
+
+    data = photo_with_exif(3)
+    digest = upload(mission, "patrol_a", data)
+    body = report_body(category="looting", confidentiality="public",
+                       attachments=[{"sha256": digest, "size": len(data), "media_type": "image/jpeg",
+                                     "name": "p.jpg"}])
+    store(mission, "patrol_a", body)
+    agreement = create_agreement(mission, "unhcr", categories=["looting"], verified_only=False)
+    headers = issue_key(mission, agreement["id"])
+    feature = _feed(mission, headers).json()["features"][0]
+    assert "attachment_urls" not in feature["properties"]
+    assert mission.client.get(f"/api/v1/share/unhcr/attachments/{digest}", headers=headers).status_code == 404
