@@ -11,8 +11,12 @@ hotspots filter in the database exactly as single reads do.
 | commander | as patrol | submit, review own contingent, export |
 | hq_analyst | every public+mission report, own restricted ones | review, analyse, export |
 | protection_officer, hr_officer | everything, restricted included | review, analyse, export |
-| admin | no report content | users, contingents, devices, reference data, audit, alert rules, SMS gateways |
+| admin | no report content | users, contingents, devices, reference data, audit, alert rules, SMS gateways, sharing agreements |
 | liaison | as patrol (own base's contingent) | log and triage community alerts, reply to callers, read caller identity |
+
+A protection officer alone approves sharing agreements that touch human-rights concerns or restricted
+cases. A sharing partner is a principal of its own (``Permission.PARTNER``, its API key): it reads only
+its agreement's feed, never through a user role.
 
 Community alerts (``server/community``) are read with ``COMMUNITY`` (liaison and HQ); the caller's
 identity (phone number, name, relationship) only with ``CALLER_IDENTITY`` (liaison and the protection
@@ -75,6 +79,11 @@ class Permission(StrEnum):
     ALERT_RULES = "alert_rules"  # manage alert rules: HQ (analysts, protection team) and admin
     COMMUNITY = "community"  # log, triage and answer community alerts: liaison and HQ
     CALLER_IDENTITY = "caller_identity"  # read a caller's phone, name, relationship: liaison, protection team
+    # A protection officer's sign-off on a sharing agreement that touches human-rights concerns
+    # or restricted cases (server/sharing).
+    APPROVE_SHARING = "approve_sharing"
+    # A sharing partner's API key: no user role holds it; partners are principals of their own.
+    PARTNER = "partner"
 
 
 PROTECTION_TEAM = frozenset({Role.PROTECTION_OFFICER, Role.HR_OFFICER})
@@ -90,7 +99,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {Permission.READ_REPORTS, Permission.SUBMIT, Permission.REVIEW, Permission.ANALYSE, Permission.EXPORT}
     ),
     Role.PROTECTION_OFFICER: frozenset(
-        {Permission.READ_REPORTS, Permission.SUBMIT, Permission.REVIEW, Permission.ANALYSE, Permission.EXPORT}
+        {Permission.READ_REPORTS, Permission.SUBMIT, Permission.REVIEW, Permission.ANALYSE, Permission.EXPORT,
+         Permission.APPROVE_SHARING}
     ),
     Role.HR_OFFICER: frozenset(
         {Permission.READ_REPORTS, Permission.SUBMIT, Permission.REVIEW, Permission.ANALYSE, Permission.EXPORT}

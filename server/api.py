@@ -24,6 +24,7 @@ DOMAINS = (
     "basemaps",
     "alerts",
     "community",
+    "sharing",
 )
 
 

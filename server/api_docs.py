@@ -37,7 +37,9 @@ def _roles_table() -> str:
     lines = []
     for perm in Permission:
         roles = [r.value for r, perms in ROLE_PERMISSIONS.items() if perm in perms]
-        who = "anyone, no sign-in" if perm is Permission.PUBLIC else ", ".join(roles)
+        who = ("anyone, no sign-in" if perm is Permission.PUBLIC
+               else "a sharing partner's API key (`X-Partner-Key`), no user role" if perm is Permission.PARTNER
+               else ", ".join(roles))
         lines.append(f"| `{perm.value}` | {who} |")
     return "\n".join(lines) + "\n"
 

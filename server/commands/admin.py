@@ -1,4 +1,4 @@
-"""``peacewatch admin ...``: migrations, contingents, users, devices and the audit log from a shell.
+"""``peacewatch admin ...``: migrations, contingents, users, devices, the audit log and sharing agreements from a shell.
 
 The same service functions as the admin API, on the same database, each command one transaction.
 """
@@ -323,3 +323,7 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     from ..basemaps.cli import register_admin
 
     register_admin(asub, parent)
+    # Sharing agreements with partners (server/sharing).
+    from ..sharing.cli import register as register_sharing
+
+    register_sharing(asub, parent)

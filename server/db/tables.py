@@ -586,3 +586,31 @@ community_outbox = Table(
     Column("sent_at", UTCDateTime, nullable=True),
     UniqueConstraint("community_alert_id", "kind"),
 )
+
+# Sharing agreements (server/sharing): one row per partner, its current policy version and key.
+sharing_agreements = Table(
+    "sharing_agreements",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("partner", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("revoked", Boolean, nullable=False, server_default="0"),
+    # SHA-256 of the partner's API key (random, high entropy: see auth.secrets.digest).
+    Column("key_hash", String(64), nullable=True, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Every version of every agreement's policy, never updated except to record its approval.
+sharing_agreement_versions = Table(
+    "sharing_agreement_versions",
+    metadata,
+    Column("agreement_id", Integer, ForeignKey("sharing_agreements.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("policy", JSONType, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("approved_by", String(64), nullable=True),
+    Column("approved_at", UTCDateTime, nullable=True),
+)

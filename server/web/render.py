@@ -45,6 +45,7 @@ NAV: tuple[tuple[str, str, Permission], ...] = (
     ("/admin/contingents", "Contingents", Permission.ADMIN),
     ("/admin/devices", "Devices", Permission.ADMIN),
     ("/admin/audit", "Audit log", Permission.ADMIN),
+    ("/admin/sharing", "Sharing agreements", Permission.ADMIN),
 )
 
 

@@ -86,6 +86,7 @@ def test_every_route_every_role(client, mission, restricted_world) -> None:
         "format": "csv",
         "kind": "csv",
         "alert_id": str(restricted_world["alert"]),
+        "partner": "ohchr",
     }
     table = route_table(client.app)
     assert len(table) > 10
@@ -167,3 +168,39 @@ def test_community_alerts_and_caller_identity_by_role(client, mission) -> None:
         for username in USERS:
             body = client.get(path, headers=mission.headers(username)).text
             assert CALLER_SECRET not in body and CALLER_PHONE not in body, (path, username)
+def test_a_partner_key_opens_its_feed_and_nothing_else(client, mission, restricted_world) -> None:
+    """Partners are principals of their own: with its key a partner reaches only the routes that
+    declare ``Permission.PARTNER`` (public ones aside), only for its own partner id, and nothing it
+    receives names restricted content its agreement (public incidents) does not share."""
+    admin = mission.headers("admin")
+    made = client.post("/api/v1/sharing/agreements", headers=admin, json={
+        "partner": "ohchr", "name": "OHCHR", "policy": {"kinds": ["incident"], "categories": ["looting"],
+                                                        "verified_only": False}})
+    assert made.status_code == 201, made.text
+    key = client.post(f"/api/v1/sharing/agreements/{made.json()['id']}/key", headers=admin).json()["key"]
+    ids = {"report_id": restricted_world["report"], "sha256": hashlib.sha256(b"x").hexdigest(),
+           "device_id": mission.device_id("patrol_a"), "username": "patrol_b", "fmt": "csv", "format": "csv",
+           "kind": "csv", "partner": "ohchr", "agreement_id": str(made.json()["id"])}
+    failures: list[str] = []
+    for method, path, perm in route_table(client.app):
+        if path.endswith("/logout") or path.endswith("/revoke") or path.endswith("/disable"):
+            continue
+        kwargs = {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
+        resp = client.request(method, _fill_path(path, ids), headers={"X-Partner-Key": key},
+                              follow_redirects=False, **kwargs)
+        refused = resp.status_code in (401, 403) or (
+            not path.startswith("/api/") and resp.status_code in (302, 303, 307)
+            and "login" in resp.headers.get("location", ""))
+        if perm is Permission.PARTNER and refused:
+            failures.append(f"{method} {path}: own partner key refused ({resp.status_code})")
+        if perm not in (Permission.PARTNER, Permission.PUBLIC) and not refused:
+            failures.append(f"{method} {path}: a partner key was let in ({resp.status_code})")
+        for secret in (SECRET_NAME, SECRET_TEXT):
+            if secret in resp.content.decode("utf-8", "replace"):
+                failures.append(f"{method} {path}: restricted content reached a partner")
+        if perm is Permission.PARTNER:  # the same key on another partner's id is refused
+            other = client.request(method, _fill_path(path, ids | {"partner": "unhcr"}),
+                                   headers={"X-Partner-Key": key}, **kwargs)
+            if other.status_code != 403:
+                failures.append(f"{method} {path} for another partner: {other.status_code}")
+    assert failures == [], "\n".join(failures)

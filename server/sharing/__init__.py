@@ -1,0 +1,1 @@
+"""Sharing by agreement: partners receive exactly what the mission agreed to share with them."""

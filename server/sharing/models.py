@@ -1,0 +1,100 @@
+"""The shapes of sharing agreements: the policy a partner receives under, and the API's request bodies.
+
+A `Policy` says which reports go (kinds, categories, confidentiality levels, the review step), which
+fields of them (an allow-list; names of people never, whatever the list says), how precisely
+(location snapped to a grid of N km, time to the day or week), whether attachments go (always with
+their metadata stripped), and the minimum count below which an aggregate is suppressed. Validation
+errors name the field (``policy.location_grid_km``...), answered as 422 by the API.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from peacewatch.server.sharing.policy import OPTIONAL_FIELDS
+
+Kind = Literal["incident", "patrol", "hr_concern"]
+Level = Literal["public", "mission", "restricted"]
+PARTNER_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
+
+
+class Policy(BaseModel):
+    """What one version of an agreement lets the partner receive."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kinds: list[Kind] = Field(min_length=1, description="report kinds shared")
+    categories: list[str] = Field(default_factory=list, description="category codes shared; empty = every category")
+    confidentiality: list[Level] = Field(default_factory=lambda: ["public"], min_length=1,
+                                         description="confidentiality levels shared")
+    fields: list[str] = Field(default_factory=list, description="optional fields shared, beyond id, kind, "
+                              "category, coarse time and coarse location")
+    location_grid_km: float = Field(10.0, ge=0.5, le=200.0, description="locations snap to the centre of a grid "
+                                    "cell of this size")
+    time_precision: Literal["day", "week"] = Field("day", description="times are truncated to this")
+    attachments: bool = Field(False, description="attachments go (images only, metadata stripped)")
+    min_count: int = Field(5, ge=1, le=1000, description="aggregates below this count are suppressed")
+    verified_only: bool = Field(True, description="only reports a reviewer has verified")
+    delay_hours: int = Field(0, ge=0, le=24 * 90, description="only reports unchanged for this many hours")
+
+    @field_validator("fields")
+    @classmethod
+    def _known_fields(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(OPTIONAL_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(OPTIONAL_FIELDS)}")
+        return sorted(set(value))
+
+    @field_validator("categories")
+    @classmethod
+    def _known_categories(cls, value: list[str]) -> list[str]:
+        from peacewatch.common.taxonomy import load_taxonomy
+
+        taxonomy = load_taxonomy()
+        known = set(taxonomy.codes)
+        unknown = sorted(set(value) - known)
+        if unknown:
+            raise ValueError(f"unknown category code(s) {', '.join(unknown)}")
+        return sorted(set(value))
+
+    @field_validator("kinds", "confidentiality")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        return sorted(set(value))
+
+
+class AgreementIn(BaseModel):
+    """A new agreement: a named partner and its first policy."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    partner: str = Field(description="short id used in the feed's URL, e.g. ohchr")
+    name: str = Field(min_length=1, max_length=200, description="the partner's full name")
+    policy: Policy
+
+    @field_validator("partner")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not PARTNER_SLUG.match(value):
+            raise ValueError("2-64 characters: lower-case letters, digits, '-' or '_'")
+        return value
+
+
+class AgreementUpdate(BaseModel):
+    """A change to an agreement: always a new version."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    policy: Policy
+
+
+class Approval(BaseModel):
+    """A protection officer approves one version: the one they read (a stale approval is refused)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=1)
