@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import unquote_plus, unquote_to_bytes
 
-from fastapi import Request
+from fastapi import Path, Request
 from pydantic import AfterValidator
 
 from .problems import Problem, invalid
@@ -127,3 +127,7 @@ def refuse_unstorable_text(request: Request) -> None:
             if reason:
                 raise invalid(name, reason)
 
+
+
+#: A database id in a path: positive and within 64 bits (a larger number is a 422 naming it, never a 500).
+Id64 = Annotated[int, Path(ge=1, le=INT64_MAX)]

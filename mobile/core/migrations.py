@@ -188,13 +188,17 @@ def _tiles_001(db: sqlite_utils.Database) -> None:
     from peacewatch.mobile.core.tiles import create_schema
 
     create_schema(db)
+
+
 def _m005_hq_requests(db: sqlite_utils.Database) -> None:
     """Remember which of HQ's "needs more information" reviews the user answered with an edit.
 
     The to-do list shows a report while its newest such review is newer (by the server's sequence)
     than the one answered; HQ asking again later puts it back on the list."""
     db.execute("ALTER TABLE reports ADD COLUMN answered_review_seq INTEGER NOT NULL DEFAULT 0")
-    db["reports"].create_index(["status", "updated_at"], index_name="reports_status_recent")
+    db.table("reports").create_index(["status", "updated_at"], index_name="reports_status_recent")
+
+
 def _m005_alerts(db: sqlite_utils.Database) -> None:
     """Alerts pulled from HQ (latest state of each) and when this tablet's user read them."""
     db.execute(

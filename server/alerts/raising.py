@@ -29,6 +29,8 @@ from .. import clock, feed
 from ..access import most_restrictive
 from ..db.engine import WRITE
 from ..db.tables import alert_recipients, alert_reports, alerts, changes, meta
+from ..feed_consumers import catch_up_in
+from ..reports.projection import PROJECTION
 from . import webhooks
 from .matching import cluster_members, load_report, matches
 from .rules import active_rules
@@ -148,6 +150,9 @@ def catch_up(conn: Connection, *, max_entries: int | None = None) -> int:
     concurrent catch-ups wait, then find nothing left to do. Returns how many alerts were raised.
     """
     feed.take_write_lock(conn)
+    # Matching reads the reports projection: bring it up to every stored version first, or an alert
+    # whose report is not projected yet would be skipped while the cursor moves past it.
+    catch_up_in(conn, PROJECTION)
     rules = active_rules(conn)
     raised = done = 0
     while max_entries is None or done < max_entries:

@@ -14,6 +14,7 @@ from pydantic import AwareDatetime
 from sse_starlette.sse import EventSourceResponse
 
 from ..deps import Admin, AlertRuleManager, Exporter, ReadConn, Reader, WriteConn
+from ..input_checks import INT64_MAX, Id64
 from . import cap, lifecycle, metrics, rules, service, stream, webhooks
 from .models import ActionIn, AlertStatus, CloseIn, RuleIn, WebhookIn
 from .worker import current_alerts
@@ -36,13 +37,13 @@ def create_rule(rule: RuleIn, conn: WriteConn, me: AlertRuleManager) -> dict:
 
 
 @router.put("/alert-rules/{rule_id}")
-def replace_rule(rule_id: int, rule: RuleIn, conn: WriteConn, me: AlertRuleManager) -> dict:
+def replace_rule(rule_id: Id64, rule: RuleIn, conn: WriteConn, me: AlertRuleManager) -> dict:
     """Replace a rule's definition (alerts already raised keep their audience)."""
     return rules.replace_rule(conn, me, rule_id=rule_id, rule=rule)
 
 
 @router.delete("/alert-rules/{rule_id}")
-def delete_rule(rule_id: int, conn: WriteConn, me: AlertRuleManager) -> dict:
+def delete_rule(rule_id: Id64, conn: WriteConn, me: AlertRuleManager) -> dict:
     """Stop a rule raising alerts; its alerts stay."""
     return rules.delete_rule(conn, me, rule_id=rule_id)
 
@@ -50,8 +51,8 @@ def delete_rule(rule_id: int, conn: WriteConn, me: AlertRuleManager) -> dict:
 # -- alerts ---------------------------------------------------------------------------------------
 @router.get("/alerts", dependencies=Current)
 def list_alerts(conn: ReadConn, me: Reader, status: Annotated[list[AlertStatus] | None, Query()] = None,
-                rule_id: int | None = Query(None, ge=1), since: AwareDatetime | None = None,
-                limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)) -> dict:
+                rule_id: int | None = Query(None, ge=1, le=INT64_MAX), since: AwareDatetime | None = None,
+                limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=INT64_MAX)) -> dict:
     """Alerts addressed to you whose every report you may read, newest first."""
     return service.list_alerts(conn, me, status=status, rule_id=rule_id, since=since, limit=limit, offset=offset)
 
@@ -59,7 +60,7 @@ def list_alerts(conn: ReadConn, me: Reader, status: Annotated[list[AlertStatus] 
 @router.get("/alerts/stream")
 async def alert_stream(request: Request, me: Reader,
                        last_event_id: Annotated[str | None, Header()] = None,
-                       after: int | None = Query(None, ge=0, description="Resume after this event id "
+                       after: int | None = Query(None, ge=0, le=INT64_MAX, description="Resume after this event id "
                                                                          "(as Last-Event-ID)")) -> EventSourceResponse:
     """Server-Sent Events: every change of an alert you may see; resume with Last-Event-ID; heartbeats."""
     start = stream.parse_last_event_id(last_event_id)
@@ -81,25 +82,25 @@ def response_metrics(conn: ReadConn, me: Reader, by: metrics.GroupBy = "rule",
 
 
 @router.get("/alerts/{alert_id}", dependencies=Current)
-def get_alert(alert_id: int, conn: ReadConn, me: Reader) -> dict:
+def get_alert(alert_id: Id64, conn: ReadConn, me: Reader) -> dict:
     """One alert with its reports, acknowledgement, actions and outcome."""
     return service.get_alert(conn, me, alert_id)
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
-def acknowledge(alert_id: int, conn: WriteConn, me: Reader) -> dict:
+def acknowledge(alert_id: Id64, conn: WriteConn, me: Reader) -> dict:
     """You have seen it: escalation stops."""
     return lifecycle.acknowledge(conn, me, alert_id=alert_id)
 
 
 @router.post("/alerts/{alert_id}/actions", status_code=201)
-def add_action(alert_id: int, action: ActionIn, conn: WriteConn, me: Reader) -> dict:
+def add_action(alert_id: Id64, action: ActionIn, conn: WriteConn, me: Reader) -> dict:
     """Log a response: patrol tasked, contingent informed, partner notified, or a note."""
     return lifecycle.add_action(conn, me, alert_id=alert_id, kind=action.kind, text=action.text)
 
 
 @router.post("/alerts/{alert_id}/close")
-def close(alert_id: int, body: CloseIn, conn: WriteConn, me: Reader) -> dict:
+def close(alert_id: Id64, body: CloseIn, conn: WriteConn, me: Reader) -> dict:
     """Close with an outcome."""
     return lifecycle.close(conn, me, alert_id=alert_id, outcome=body.outcome)
 
@@ -118,13 +119,13 @@ def create_webhook(body: WebhookIn, conn: WriteConn, me: Admin) -> dict:
 
 
 @router.delete("/alert-webhooks/{endpoint_id}")
-def delete_webhook(endpoint_id: int, conn: WriteConn, me: Admin) -> dict:
+def delete_webhook(endpoint_id: Id64, conn: WriteConn, me: Admin) -> dict:
     """Stop sending to an endpoint; its delivery log stays."""
     return webhooks.deactivate_endpoint(conn, endpoint_id=endpoint_id)
 
 
 @router.get("/alert-webhooks/deliveries")
-def webhook_deliveries(conn: ReadConn, me: Admin, endpoint_id: int | None = Query(None, ge=1),
+def webhook_deliveries(conn: ReadConn, me: Admin, endpoint_id: int | None = Query(None, ge=1, le=INT64_MAX),
                        limit: int = Query(100, ge=1, le=1000)) -> dict:
     """The delivery log: attempts, last status, delivered or pending, newest first."""
     return webhooks.deliveries(conn, endpoint_id=endpoint_id, limit=limit)

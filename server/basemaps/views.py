@@ -12,6 +12,10 @@ from ..hotspots.views import CacheDep
 from . import layers, service
 from .models import Area, AreaIn, AreaLayers, AreaList, BaseMapList, Package
 
+# Tile coordinates: zooms 0-30 and x/y within 2**30 (a larger number is a 422 naming it).
+TileZ = Annotated[int, Path(ge=0, le=30)]
+TileXY = Annotated[int, Path(ge=0, le=2**30)]
+
 router = APIRouter(tags=["basemaps"])
 
 NamePath = Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="base map name")
@@ -48,7 +52,7 @@ def area_layers(conn: ReadConn, cache: CacheDep, me: Reader,
 @router.get("/basemaps/{name}/{z}/{x}/{y}", response_class=Response,
             responses={200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}},
                        304: {"description": "not modified"}})
-def get_tile(conn: ReadConn, settings: SettingsDep, _: Authenticated, z: int, x: int, y: int,
+def get_tile(conn: ReadConn, settings: SettingsDep, _: Authenticated, z: TileZ, x: TileXY, y: TileXY,
              name: str = NamePath, v: Annotated[str | None, Query(max_length=64)] = None,
              if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None) -> Response:
     """One XYZ tile; 404 for a tile outside the set or an unknown base map."""

@@ -299,13 +299,12 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.add_argument("--private-key", type=Path, required=True, help="the mission's private recovery key (PEM)")
     p.set_defaults(func=cmd_recover_tablet)
 
-    p = asub.add_parser("verify-audit", parents=[parent], help="verify the audit log's hash chain",
-                        description="Recompute the audit log's hash chain; exit status 1 if any link is broken.")
     from ..community.cli import register_admin as register_community_admin
 
     register_community_admin(asub, parent)
 
-    p = asub.add_parser("verify-audit", parents=[parent], help="verify the audit log's hash chain")
+    p = asub.add_parser("verify-audit", parents=[parent], help="verify the audit log's hash chain",
+                        description="Recompute the audit log's hash chain; exit status 1 if any link is broken.")
     p.set_defaults(func=cmd_verify_audit)
 
     # HTTPS with the mission's own CA (server/tls.py).

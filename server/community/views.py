@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from ..access import Permission
 from ..deps import Admin, Public, ReadConn, SettingsDep, WriteConn, require
+from ..input_checks import INT64_MAX, Id64
 from . import duplicates, gazetteer, intake, service
 from .models import AliasIn, ConfirmIn, DismissIn, HotlineIn, LinkIn
 from .protection import mission_key
@@ -65,7 +66,7 @@ def receive_sms(request: Request, background: BackgroundTasks, conn: WriteConn, 
 
 @router.get("/community/alerts")
 def list_alerts(conn: ReadConn, me: Community, status: str | None = Query("triage", max_length=16),
-                limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0)) -> dict:
+                limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=INT64_MAX)) -> dict:
     """The triage queue (``status=triage``) or alerts of another status; no caller identity."""
     return service.list_alerts(conn, me, status=status or None, limit=limit, offset=offset)
 
@@ -80,7 +81,7 @@ def log_call(body: HotlineIn, request: Request, background: BackgroundTasks, con
 
 
 @router.get("/community/alerts/{alert_id}")
-def get_alert(alert_id: int, conn: WriteConn, me: Community, key: Key) -> dict:
+def get_alert(alert_id: Id64, conn: WriteConn, me: Community, key: Key) -> dict:
     """One alert, its replies and possible duplicates; the caller's identity for liaison and protection (audited)."""
     out = service.get_alert(conn, me, alert_id, key=key)
     out["possible_duplicates"] = duplicates.possible_duplicates(conn, me, service._row(conn, me, alert_id))
@@ -88,7 +89,7 @@ def get_alert(alert_id: int, conn: WriteConn, me: Community, key: Key) -> dict:
 
 
 @router.post("/community/alerts/{alert_id}/confirm")
-def confirm(alert_id: int, body: ConfirmIn, request: Request, background: BackgroundTasks, conn: WriteConn,
+def confirm(alert_id: Id64, body: ConfirmIn, request: Request, background: BackgroundTasks, conn: WriteConn,
             me: Community, key: Key) -> dict:
     """Confirm place and category: the alert's report enters the early-warning pipeline."""
     out = service.confirm(conn, me, key=key, alert_id=alert_id, **body.model_dump())
@@ -97,7 +98,7 @@ def confirm(alert_id: int, body: ConfirmIn, request: Request, background: Backgr
 
 
 @router.post("/community/alerts/{alert_id}/link")
-def link(alert_id: int, body: LinkIn, request: Request, background: BackgroundTasks, conn: WriteConn,
+def link(alert_id: Id64, body: LinkIn, request: Request, background: BackgroundTasks, conn: WriteConn,
          me: Community, key: Key) -> dict:
     """Attach to an existing report or consolidated incident; the sender is told the mission responds."""
     out = service.link(conn, me, key=key, alert_id=alert_id, **body.model_dump())
@@ -106,7 +107,7 @@ def link(alert_id: int, body: LinkIn, request: Request, background: BackgroundTa
 
 
 @router.post("/community/alerts/{alert_id}/dismiss")
-def dismiss(alert_id: int, body: DismissIn, request: Request, background: BackgroundTasks, conn: WriteConn,
+def dismiss(alert_id: Id64, body: DismissIn, request: Request, background: BackgroundTasks, conn: WriteConn,
             me: Community, key: Key) -> dict:
     """Dismiss with a reason; the sender is told the alert was reviewed."""
     out = service.dismiss(conn, me, key=key, alert_id=alert_id, reason=body.reason)

@@ -25,7 +25,7 @@ from peacewatch.server.sharing.models import AgreementIn, AgreementUpdate, Appro
 
 router = APIRouter(tags=["sharing"])
 
-AgreementId = Annotated[int, Path(ge=1, description="the agreement's id")]
+AgreementId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the agreement's id")]
 PartnerSlug = Annotated[str, Path(max_length=64, description="the partner's short id, e.g. ohchr")]
 FormatQ = Annotated[Literal["csv", "geojson"], Query(description="HXL CSV or GeoJSON")]
 CursorQ = Annotated[str | None, Query(max_length=20, description="next_cursor of the previous page; none = start")]

@@ -69,10 +69,10 @@ def test_a_cluster_alert_reaches_the_patrol_of_its_contingent(client: TestClient
 
 def test_a_bad_alert_change_names_the_field_and_applies_nothing(store: Store) -> None:
     outbox = Outbox(store)
-    good = {"type": "alert", "alert": {"id": 1, "status": "new", "raised_at": "2026-11-20T06:00:00Z",
+    good = {"seq": 1, "kind": "alert", "alert": {"id": 1, "status": "new", "raised_at": "2026-11-20T06:00:00Z",
                                        "rule": {"id": 1, "name": "r"}, "reports": []}}
     with pytest.raises(InvalidInput) as err:
-        outbox.apply_pull_page([good, {"type": "alert", "alert": {"id": "x"}}], "9")
+        outbox.apply_pull_page([good, {"seq": 2, "kind": "alert", "alert": {"id": "x"}}], "9")
     assert err.value.field == "changes[1].alert"
     assert alerts.unread(store) == []
     outbox.apply_pull_page([good], "9")

@@ -20,8 +20,8 @@ def _own(store: Store, title: str) -> tuple[str, str]:
 
 
 def _review(report_id: str, status: str, seq: int, note: str = "") -> dict:
-    return {"type": "review", "report_id": report_id, "status": status, "by": "hq.analyst",
-            "at": "2026-12-01T09:00:00Z", "note": note, "seq": seq}
+    return {"kind": "review", "report_id": report_id, "status": status, "by": "hq.analyst",
+            "at": "2026-12-01T09:00:00Z", "comment": note, "seq": seq}
 
 
 def _others(n: int) -> list[dict]:
@@ -29,7 +29,7 @@ def _others(n: int) -> list[dict]:
     for i in range(n):
         rid = new_id()
         body = {**incident_fields(title=f"other {i}", author="bob"), "id": rid, "kind": "incident"}
-        changes.append({"type": "version", "report_id": rid, "version_id": version_id(body, [], "dev-b"),
+        changes.append({"seq": 500 + i, "kind": "version", "report_id": rid, "version_id": version_id(body, [], "dev-b"),
                         "parents": [], "body": body, "device_id": "dev-b"})
         changes.append(_review(rid, "verified", 1000 + i))
     return changes

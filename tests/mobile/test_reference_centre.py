@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.mobile.helpers import place_change
 from peacewatch.mobile.core.outbox import Outbox
 from peacewatch.mobile.core.reference import Reference
 from peacewatch.mobile.core.store import Store
@@ -10,8 +11,8 @@ from peacewatch.mobile.core.store import Store
 def test_the_mission_area_centre_comes_from_its_places(store: Store) -> None:
     assert Reference(store).centre() is None
     Outbox(store).apply_pull_page([
-        {"type": "place", "place_id": "p1", "kind": "village", "lat": -1.6, "lon": 29.2, "names": {"en": "Goma"}},
-        {"type": "place", "place_id": "p2", "kind": "village", "lat": -1.8, "lon": 29.4, "names": {"en": "Sake"}},
+        place_change("p1", kind="village", lat=-1.6, lon=29.2, names={"en": "Goma"}, seq=1),
+        place_change("p2", kind="village", lat=-1.8, lon=29.4, names={"en": "Sake"}, seq=2),
     ], "c1")
     lat, lon = Reference(store).centre() or (0.0, 0.0)
     assert (round(lat, 3), round(lon, 3)) == (-1.7, 29.3)

@@ -203,7 +203,7 @@ def test_feed_vocabulary_migration_keeps_reviews_and_comments(tmp_path: Path) ->
                [rid])
     db.execute("INSERT INTO comments (comment_id, report_id, author, text, at, server_seq)"
                " VALUES ('seq:8', ?, 'hq', 'which market?', 't', 8)", [rid])
-    assert migrations.migrate(db) == ["006_feed_vocabulary"]
+    assert "006_feed_vocabulary" in migrations.migrate(db)
     assert db.execute("SELECT report_id, status, by, comment, server_seq FROM reviews").fetchall() == [
         (rid, "verified", "hq", "ok", 7)]
     assert db.execute("SELECT server_seq, report_id, by, text FROM comments").fetchall() == [

@@ -352,7 +352,7 @@ def test_ambiguous_or_erasing_redacted_writes_are_refused_by_push_and_resolve(mi
 
 
 def test_one_default_confidentiality_rule_in_schema_server_and_tablet(mission: Mission) -> None:
-    from peacewatch.mobile.ui.forms import FormModel as FormState
+    from peacewatch.mobile.core.form_model import FormModel as FormState
 
     schema = mission.client.get("/api/v1/schema").json()["kinds"]["incident"]["properties"]["confidentiality"]
     assert schema["default"] == "mission"

@@ -164,7 +164,8 @@ def test_session_cookie_is_secure_httponly_samesite_by_default(client: TestClien
 
 def test_plain_http_development_setting_drops_only_secure(client: TestClient, mission: Mission) -> None:
     client.app.state.settings.cookie_secure = False
-    r = _dashboard_sign_in(client, "analyst")
+    plain = TestClient(client.app, base_url="http://testserver", follow_redirects=False)  # no TLS in development
+    r = _dashboard_sign_in(plain, "analyst")
     cookie = next(v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith("pw_session="))
     flags = {part.strip().lower() for part in cookie.split(";")}
     assert "secure" not in flags and {"httponly", "samesite=strict"} <= flags
@@ -216,7 +217,7 @@ def test_dashboard_sign_in_with_totp(client: TestClient, mission: Mission) -> No
     r = _dashboard_sign_in(browser, "protection")
     assert r.status_code == 401 and 'name="two_factor_code"' in r.text and "authenticator" in r.text
     r = _dashboard_sign_in(browser, "protection", code=_code(secret))
-    assert r.status_code == 303 and r.headers["location"] == "/reports"
+    assert r.status_code == 303 and r.headers["location"] == "/overview"
 
 
 # -- a mission requiring two-factor for HQ roles and admin -----------------------------------------------
