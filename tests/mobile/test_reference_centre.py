@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from tests.mobile.helpers import place_change
 from peacewatch.mobile.core.outbox import Outbox
 from peacewatch.mobile.core.reference import Reference
 from peacewatch.mobile.core.store import Store
+from tests.mobile.helpers import place_change
 
 
 def test_the_mission_area_centre_comes_from_its_places(store: Store) -> None:
