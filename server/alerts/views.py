@@ -10,11 +10,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
-from pydantic import AwareDatetime
 from sse_starlette.sse import EventSourceResponse
 
 from ..deps import Admin, AlertRuleManager, Exporter, ReadConn, Reader, WriteConn
-from ..input_checks import INT64_MAX, Id64
+from ..input_checks import INT64_MAX, Id64, UtcDateTime
 from . import cap, lifecycle, metrics, rules, service, stream, webhooks
 from .models import ActionIn, AlertStatus, CloseIn, RuleIn, WebhookIn
 from .worker import current_alerts
@@ -51,7 +50,7 @@ def delete_rule(rule_id: Id64, conn: WriteConn, me: AlertRuleManager) -> dict:
 # -- alerts ---------------------------------------------------------------------------------------
 @router.get("/alerts", dependencies=Current)
 def list_alerts(conn: ReadConn, me: Reader, status: Annotated[list[AlertStatus] | None, Query()] = None,
-                rule_id: int | None = Query(None, ge=1, le=INT64_MAX), since: AwareDatetime | None = None,
+                rule_id: int | None = Query(None, ge=1, le=INT64_MAX), since: UtcDateTime | None = None,
                 limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=INT64_MAX)) -> dict:
     """Alerts addressed to you whose every report you may read, newest first."""
     return service.list_alerts(conn, me, status=status, rule_id=rule_id, since=since, limit=limit, offset=offset)
@@ -76,7 +75,7 @@ def cap_feed(conn: ReadConn, me: Exporter, limit: int = Query(100, ge=1, le=500)
 
 @router.get("/alerts/metrics", dependencies=Current)
 def response_metrics(conn: ReadConn, me: Reader, by: metrics.GroupBy = "rule",
-                     since: AwareDatetime | None = None) -> dict:
+                     since: UtcDateTime | None = None) -> dict:
     """Minutes from raising to acknowledgement and to first action, per rule, contingent or week."""
     return metrics.response_times(conn, me, by=by, since=since)
 

@@ -38,9 +38,9 @@ class AreaIn(BaseModel):
 class Area(BaseModel):
     contingent: str
     bounds: list[float]
-    minzoom: int
-    maxzoom: int
-    max_bytes: int
+    minzoom: int = Field(ge=0, le=22)
+    maxzoom: int = Field(ge=0, le=22)
+    max_bytes: int = Field(ge=0, le=2**63 - 1)
 
 
 class AreaList(BaseModel):

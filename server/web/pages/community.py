@@ -18,6 +18,7 @@ from ...access import Permission, Principal
 from ...community import duplicates, gazetteer, service
 from ...community.models import HotlineIn
 from ...community.views import get_key, wake_workers
+from ...input_checks import Id64
 from ...problems import invalid
 from ...users.service import list_contingents
 from ..render import category_codes, page
@@ -84,7 +85,7 @@ def triage_page(request: Request, conn: WriteTx, me: CommunityPage) -> Response:
 
 
 @router.get("/alerts/{alert_id}")
-def alert_page(alert_id: int, request: Request, conn: WriteTx, me: CommunityPage) -> Response:
+def alert_page(alert_id: Id64, request: Request, conn: WriteTx, me: CommunityPage) -> Response:
     """One alert: text, place, decisions, replies and (for liaison and protection) who called."""
     with as_page(me):
         alert = service.get_alert(conn, me, alert_id, key=get_key(request))
@@ -92,7 +93,7 @@ def alert_page(alert_id: int, request: Request, conn: WriteTx, me: CommunityPage
 
 
 @router.post("/alerts/{alert_id}/{action}")
-def alert_action(alert_id: int, action: str, request: Request, background: BackgroundTasks, conn: WriteTx,
+def alert_action(alert_id: Id64, action: str, request: Request, background: BackgroundTasks, conn: WriteTx,
                  me: CommunityPage, _csrf: CSRF, form: FormFields) -> Response:
     """Confirm (place, category), link (report or incident) or dismiss (reason) a triaged alert."""
     key = get_key(request)

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
 from ...basemaps import service as basemaps
-from ...basemaps.views import NamePath, tile_response
+from ...basemaps.views import NamePath, TileXY, TileZ, tile_response
 from ...deps import ReadConn, SettingsDep
 from ...hotspots import service as hotspots
 from ...hotspots.views import CacheDep, geojson_response
@@ -47,7 +47,7 @@ def map_page(request: Request, conn: ReadConn, me: ReviewerPage) -> Response:
 
 
 @router.get("/map/basemaps/{name}/{z}/{x}/{y}")
-def basemap_tile(conn: ReadConn, settings: SettingsDep, _: SignedIn, z: int, x: int, y: int,
+def basemap_tile(conn: ReadConn, settings: SettingsDep, _: SignedIn, z: TileZ, x: TileXY, y: TileXY,
                  name: str = NamePath, v: Annotated[str | None, Query(max_length=64)] = None,
                  if_none_match: Annotated[str | None, Header()] = None) -> Response:
     """A base map tile for the dashboard (the session cookie's twin of ``/api/v1/basemaps/...``)."""

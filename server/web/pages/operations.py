@@ -18,6 +18,7 @@ from sse_starlette.sse import EventSourceResponse
 from ...alerts import lifecycle, metrics, service, stream
 from ...alerts.worker import current_alerts
 from ...deps import ReadConn
+from ...input_checks import Id64
 from ..render import page
 from ..services import WriteTx, as_page
 from ..session import CSRF, ReaderPage
@@ -49,6 +50,6 @@ async def operations_stream(request: Request, me: ReaderPage,
 
 
 @router.post("/operations/alerts/{alert_id}/acknowledge")
-def acknowledge(alert_id: int, conn: WriteTx, me: ReaderPage, _csrf: CSRF) -> JSONResponse:
+def acknowledge(alert_id: Id64, conn: WriteTx, me: ReaderPage, _csrf: CSRF) -> JSONResponse:
     with as_page(me):
         return JSONResponse(lifecycle.acknowledge(conn, me, alert_id=alert_id))
