@@ -89,11 +89,11 @@ def register_admin(asub: argparse._SubParsersAction, parent: argparse.ArgumentPa
     p.add_argument("--title", default=None, help="title shown in the layer switcher (default: the file's name)")
     p.set_defaults(func=cmd_import)
 
-    p = asub.add_parser("list-basemaps", parents=[parent], help="list imported base maps")
+    p = asub.add_parser("list-basemaps", parents=[parent], help="list imported base maps", description="list imported base maps.")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)
 
-    p = asub.add_parser("set-area", parents=[parent], help="set a contingent's area of responsibility (tile packages)")
+    p = asub.add_parser("set-area", parents=[parent], help="set a contingent's area of responsibility (tile packages)", description="set a contingent's area of responsibility (tile packages).")
     p.add_argument("contingent", help="contingent code")
     p.add_argument("--bounds", required=True, help="west,south,east,north in degrees")
     p.add_argument("--minzoom", type=int, default=8)

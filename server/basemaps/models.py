@@ -40,7 +40,7 @@ class Area(BaseModel):
     bounds: list[float]
     minzoom: int = Field(ge=0, le=22)
     maxzoom: int = Field(ge=0, le=22)
-    max_bytes: int = Field(ge=0, le=2**63 - 1)
+    max_bytes: int = Field(ge=0, le=2**53)
 
 
 class AreaList(BaseModel):

@@ -277,12 +277,12 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.set_defaults(func=cmd_revoke_device)
 
     p = asub.add_parser("reset-2fa", parents=[parent],
-                        help="turn off a user's two-factor sign-in (lost phone and recovery codes)")
+                        help="turn off a user's two-factor sign-in (lost phone and recovery codes)", description="turn off a user's two-factor sign-in (lost phone and recovery codes).")
     p.add_argument("username")
     p.set_defaults(func=cmd_reset_2fa)
 
     p = asub.add_parser("mark-lost", parents=[parent],
-                        help="mark a device lost: at its next contact it erases its data and stops syncing")
+                        help="mark a device lost: at its next contact it erases its data and stops syncing", description="mark a device lost: at its next contact it erases its data and stops syncing.")
     p.add_argument("device_id")
     p.set_defaults(func=cmd_mark_lost)
 
@@ -294,7 +294,7 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.set_defaults(func=cmd_recovery_key)
 
     p = asub.add_parser("recover-tablet", parents=[parent],
-                        help="open a returned tablet's store with the recovery key and re-send its unsent reports")
+                        help="open a returned tablet's store with the recovery key and re-send its unsent reports", description="open a returned tablet's store with the recovery key and re-send its unsent reports.")
     p.add_argument("--store", type=Path, required=True, help="the tablet's store folder (holds recovery.json)")
     p.add_argument("--private-key", type=Path, required=True, help="the mission's private recovery key (PEM)")
     p.set_defaults(func=cmd_recover_tablet)

@@ -43,7 +43,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 def register_admin(asub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
     """The gateway command under ``peacewatch admin``."""
-    p = asub.add_parser("add-gateway", parents=[parent], help="register an SMS gateway and print its secret")
+    p = asub.add_parser("add-gateway", parents=[parent], help="register an SMS gateway and print its secret", description="register an SMS gateway and print its secret.")
     p.add_argument("name", help="the gateway's name, sent in the X-Peacewatch-Gateway header")
     p.add_argument("--outbound-url", default=None,
                    help="where replies to callers are POSTed (the gateway's sending side); none: no replies")
@@ -55,7 +55,9 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
                                description="Community alerts maintenance (same database as the server).")
     csub = community.add_subparsers(dest="community_command", metavar="ACTION", required=True)
     p = csub.add_parser("purge", parents=[parent],
-                        help="empty callers' phone and name past the retention period (alerts are kept)")
+                        help="empty callers' phone and name past the retention period (alerts are kept)",
+                        description="Remove callers' identity (phone, name, relationship) from community alerts "
+                                    "older than the retention period; the alerts themselves are kept.")
     p.add_argument("--retention-days", type=int, default=None,
                    help="default: $PEACEWATCH_CALLER_RETENTION_DAYS (90)")
     p.set_defaults(func=cmd_purge)

@@ -97,4 +97,4 @@ class Approval(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int = Field(ge=1, le=2**63 - 1)
+    version: int = Field(ge=1, le=2**53)

@@ -26,7 +26,7 @@ def sharing_page(request: Request, conn: WriteTx, me: AdminPage) -> Response:
 
 @router.get("/sharing/{agreement_id}")
 def preview_page(request: Request, conn: WriteTx, me: AdminPage, agreement_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
-                 cursor: Annotated[int, Query(ge=0)] = 0) -> Response:
+                 cursor: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0) -> Response:
     agreement = service.describe(conn, agreement_id)
     try:
         terms = service.active_terms(conn, agreement_id)
