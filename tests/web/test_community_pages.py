@@ -58,11 +58,11 @@ def test_hotline_to_triage_to_confirmed(client: TestClient, mission: Mission) ->
 def test_caller_identity_hidden_from_analyst_page(client: TestClient, mission: Mission) -> None:
     out = mission.client.post("/api/v1/community/alerts", json={"text": "fire", "caller_name": "Hidden Person"},
                               headers=mission.headers("liaison")).json()
-    analyst = TestClient(client.app, follow_redirects=False)
+    analyst = TestClient(client.app, base_url="https://testserver", follow_redirects=False)
     sign_in(analyst, "analyst", PASSWORD)
     page = analyst.get(f"/community/alerts/{out['id']}")
     assert page.status_code == 200 and "Hidden Person" not in page.text and 'id="caller"' not in page.text
-    patrol = TestClient(client.app, follow_redirects=False)
+    patrol = TestClient(client.app, base_url="https://testserver", follow_redirects=False)
     sign_in(patrol, "patrol_a", PASSWORD)
     assert patrol.get("/community/hotline").status_code == 403
 

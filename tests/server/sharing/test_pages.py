@@ -16,7 +16,7 @@ from .test_feed import POLICY
 def test_preview_page_lists_exactly_the_next_page_of_the_feed(client, mission, generated) -> None:
     agreement = create_agreement(mission, **POLICY)
     pending = create_agreement(mission, "unhcr", kinds=["hr_concern"])
-    admin = TestClient(client.app, follow_redirects=False)
+    admin = TestClient(client.app, base_url="https://testserver", follow_redirects=False)
     sign_in(admin, "admin", PASSWORD)
     listing = admin.get("/admin/sharing")
     assert listing.status_code == 200 and 'data-partner="ohchr"' in listing.text
@@ -28,6 +28,6 @@ def test_preview_page_lists_exactly_the_next_page_of_the_feed(client, mission, g
     assert shown == [f["id"] for f in feed["features"]] and shown
     refused = admin.get(f"/admin/sharing/{pending['id']}")
     assert refused.status_code == 200 and 'id="refused"' in refused.text and "<table" not in refused.text
-    patrol = TestClient(client.app, follow_redirects=False)
+    patrol = TestClient(client.app, base_url="https://testserver", follow_redirects=False)
     sign_in(patrol, "protection", PASSWORD)
     assert patrol.get(f"/admin/sharing/{agreement['id']}").status_code == 403
