@@ -125,9 +125,11 @@ def bulk_review(request: Request, conn: WriteTx, me: ReviewerPage, _csrf: CSRF,
     return RedirectResponse(f"/reports?{list_query}{'&' if list_query else ''}{done}", status_code=303)
 
 
-@router.get("/reports/{report_id}")
-def detail_page(report_id: str, request: Request, conn: WriteTx, me: ReaderPage,
-                _proposals: Annotated[None, Depends(current_proposals)]) -> Response:
+# Proposals catch up in a route-level dependency, which FastAPI runs before the parameters': it
+# writes in a transaction of its own, and on SQLite it would wait out the busy timeout behind this
+# page's own write transaction if it ran after it.
+@router.get("/reports/{report_id}", dependencies=[Depends(current_proposals)])
+def detail_page(report_id: str, request: Request, conn: WriteTx, me: ReaderPage) -> Response:
     """One report: current state, heads, version history (who, when, device), sources, reviews, comments."""
     # A write transaction: reading a restricted report is itself audited by the service.
     with as_page(me):
