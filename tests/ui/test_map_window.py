@@ -33,6 +33,7 @@ from peacewatch.server.devices.service import issue_code
 
 pytestmark = [
     pytest.mark.window,
+    pytest.mark.xdist_group("test_map_window"),  # one app per module, its tests in order on one worker
     pytest.mark.skipif(shutil.which("Xvfb") is None, reason="needs Xvfb (scripts/system-deps.sh)"),
 ]
 
@@ -100,11 +101,11 @@ def test_map_screen_offline_tiles_position_layers_and_picking(server: tuple[str,
     url, mission = server
     with mission.engine.connect().execution_options(**WRITE) as conn, conn.begin():
         code = issue_code(conn, username="patrol_a", ttl=timedelta(hours=1))["code"]
-    os.environ["PEACEWATCH_FAKE_GPS"] = f"{REPORT_AT[0]},{REPORT_AT[1]},600"
+    os.environ["PEACEWATCH_SIMULATED_GPS"] = f"{REPORT_AT[0]},{REPORT_AT[1]},600"
     try:
         app = AppProcess(display, tmp_path / "tablet", tmp_path / "control", size="1280x800")
     finally:
-        del os.environ["PEACEWATCH_FAKE_GPS"]
+        del os.environ["PEACEWATCH_SIMULATED_GPS"]
     try:
         app.type("pin", PIN)
         app.type("pin_confirm", PIN)
@@ -114,8 +115,7 @@ def test_map_screen_offline_tiles_position_layers_and_picking(server: tuple[str,
         app.type("enrol_code", code)
         app.tap("enrol")
         app.wait_for(lambda s: "patrol_a" in s["texts"]["enrolled_as"], what="enrolment")
-        app.type("contingent", "ALPHA")
-        app.tap("save_contingent")
+        assert app.text("contingent") == "ALPHA"  # set by the enrolment
         app.tap("settings_back")
 
         # Before any download the map says how to get one.

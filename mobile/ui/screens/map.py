@@ -11,7 +11,6 @@ which the form then parses like any typed position. A tap on a report's marker o
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from typing import Any
@@ -24,30 +23,14 @@ from kivy.uix.screenmanager import Screen
 
 from peacewatch.common import coords
 from peacewatch.mobile.core import map_data
-from peacewatch.mobile.core.location import Location, current_fix
+from peacewatch.mobile.core.location import Location
+from peacewatch.mobile.core.location_provider import default_provider
 from peacewatch.mobile.core.tiles import TilePackages
 from peacewatch.mobile.core.transport import LinkError
 from peacewatch.mobile.ui.mapview import MapView  # noqa: F401 - registers the widget for map.kv
 from peacewatch.mobile.ui.text import shape
 
 GPS_TIMEOUT_S = 20.0
-
-
-class _FixedGps:
-    """A GPS that reports one fixed fix: ``PEACEWATCH_FAKE_GPS=lat,lon,accuracy`` (window tests only)."""
-
-    def __init__(self, spec: str) -> None:
-        self.lat, self.lon, self.accuracy = (float(v) for v in spec.split(","))
-        self._on_location: Any = None
-
-    def configure(self, on_location: Any, on_status: Any = None) -> None:
-        self._on_location = on_location
-
-    def start(self, minTime: int = 1000, minDistance: int = 0) -> None:  # noqa: N803 - plyer's names
-        self._on_location(lat=self.lat, lon=self.lon, accuracy=self.accuracy)
-
-    def stop(self) -> None:
-        pass
 
 
 class MapScreen(Screen):
@@ -162,12 +145,12 @@ class MapScreen(Screen):
     def locate(self) -> None:
         app = App.get_running_app()
         self.fix_text = app.t("Waiting for a GPS fix…", app.lang)
-        fake = os.environ.get("PEACEWATCH_FAKE_GPS")
-        gps = _FixedGps(fake) if fake else None
+        provider = default_provider()  # PEACEWATCH_SIMULATED_GPS on a desktop, else the device's GPS
 
         def work() -> None:
-            fix = current_fix(GPS_TIMEOUT_S, gps=gps)
-            Clock.schedule_once(lambda dt: self._located(fix))
+            fix = provider.fix(GPS_TIMEOUT_S)
+            located = fix.location if fix is not None else None
+            Clock.schedule_once(lambda dt: self._located(located))
 
         threading.Thread(target=work, name="map-gps", daemon=True).start()
 
