@@ -93,8 +93,12 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
-    """Server settings with a temporary data dir on the test's database."""
-    return Settings(data_dir=tmp_path / "data", database_url=db_url)
+    """Server settings with a temporary data dir on the test's database.
+
+    The live alert stream ends after half a second, so a test (or a fuzzer) that opens it reads
+    it whole instead of waiting out the production five minutes; tests of the stream set more.
+    """
+    return Settings(data_dir=tmp_path / "data", database_url=db_url, alert_stream_max_s=0.5)
 
 
 @pytest.fixture

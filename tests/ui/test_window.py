@@ -31,6 +31,7 @@ from peacewatch.server.devices.service import issue_code
 
 pytestmark = [
     pytest.mark.window,
+    pytest.mark.xdist_group("test_window"),  # one app per module, its tests in order on one worker
     pytest.mark.skipif(shutil.which("Xvfb") is None, reason="needs Xvfb (scripts/system-deps.sh)"),
 ]
 

@@ -22,10 +22,10 @@ pytestmark = pytest.mark.browser
 NAV = {
     "patrol": ["Reports", "Operations"],
     "commander": ["Overview", "Reports", "Operations", "Map", "Exports"],
-    "hq_analyst": ["Overview", "Reports", "Operations", "Duplicates", "Conflicts", "Map", "Exports"],
-    "protection_officer": ["Overview", "Reports", "Operations", "Duplicates", "Conflicts", "Map", "Exports"],
-    "hr_officer": ["Overview", "Reports", "Operations", "Duplicates", "Conflicts", "Map", "Exports"],
-    "admin": ["Users", "Contingents", "Devices", "Audit log"],
+    "hq_analyst": ["Overview", "Reports", "Operations", "Duplicates", "Conflicts", "Map", "Hotline", "Triage", "Exports"],
+    "protection_officer": ["Overview", "Reports", "Operations", "Duplicates", "Conflicts", "Map", "Hotline", "Triage", "Exports"],
+    "hr_officer": ["Overview", "Reports", "Operations", "Duplicates", "Conflicts", "Map", "Hotline", "Triage", "Exports"],
+    "admin": ["Users", "Contingents", "Devices", "Audit log", "Sharing agreements"],
 }
 
 
