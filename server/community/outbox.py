@@ -93,11 +93,17 @@ def replies_of(conn: Connection, alert_id: int) -> list[dict[str, Any]]:
 
 def _claim(engine: Engine) -> list[dict[str, Any]]:
     now = clock.now()
+    due = (community_outbox.c.status == "pending") & (community_outbox.c.next_attempt_at <= now)
+    # Look before locking: the worker ticks every few seconds and almost always finds nothing, and
+    # on SQLite a write transaction would queue it behind (and hold up) every writer for nothing.
+    with engine.connect() as conn, conn.begin():
+        if conn.execute(select(community_outbox.c.id).where(due).limit(1)).first() is None:
+            return []
     with engine.connect().execution_options(**WRITE) as conn, conn.begin():
         rows = conn.execute(
             select(community_outbox, community_gateways.c.outbound_url, community_gateways.c.secret_enc)
             .join(community_gateways, community_gateways.c.id == community_outbox.c.gateway_id)
-            .where(community_outbox.c.status == "pending", community_outbox.c.next_attempt_at <= now)
+            .where(due)
             .order_by(community_outbox.c.next_attempt_at, community_outbox.c.id).limit(BATCH)
             .with_for_update(skip_locked=True, of=community_outbox)).mappings().all()
         if rows:
