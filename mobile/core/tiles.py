@@ -22,20 +22,18 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import struct
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlite_utils
 
+from peacewatch.common.tile_chunks import decode_chunk
 from peacewatch.mobile.core.errors import InvalidInput
 from peacewatch.mobile.core.store import Store
 from peacewatch.mobile.core.transport import CertificateRejected, LinkError, Transport
-
-RECORD = struct.Struct(">BIII")  # zoom, x, y (XYZ), length; then the tile's bytes
 
 
 def create_schema(db: sqlite_utils.Database) -> None:
@@ -50,21 +48,6 @@ def create_schema(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX map_tiles_chunk ON map_tiles (basemap, chunk)")
     # HQ's reference layers for this tablet's area (hot spots, coverage gaps), replaced on each pull.
     db.execute("CREATE TABLE map_layers (name TEXT PRIMARY KEY, geojson TEXT NOT NULL, fetched_at TEXT NOT NULL)")
-
-
-def decode_chunk(data: bytes) -> Iterator[tuple[int, int, int, bytes]]:
-    """The ``(z, x, y, bytes)`` tiles of a chunk; ``ValueError`` if it is malformed."""
-    view = memoryview(data)
-    pos = 0
-    while pos < len(view):
-        if pos + RECORD.size > len(view):
-            raise ValueError("truncated tile chunk")
-        z, x, y, n = RECORD.unpack_from(view, pos)
-        pos += RECORD.size
-        if pos + n > len(view) or z > 30 or x >= (1 << z) or y >= (1 << z):
-            raise ValueError("malformed tile chunk")
-        yield z, x, y, bytes(view[pos:pos + n])
-        pos += n
 
 
 @dataclass

@@ -8,52 +8,27 @@ budget (whole zoom levels are dropped from the top until it fits). A tablet fetc
 it lacks, checks each one's hash, and on an update fetches only chunks whose hash it does not
 hold: a changed tile changes only its own metatile's chunk.
 
-Chunk bytes: repeated records ``>BIII`` (zoom, x, y in the XYZ scheme, length) then the tile.
+Chunk bytes: ``common/tile_chunks.py``, shared with the tablet that reads them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import sqlite3
-import struct
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from peacewatch.common.tile_chunks import encode_chunk
 
 from .tilemath import tile_range, tms_row
 
 META = 4  # a metatile is 4 x 4 tiles: ~16 tiles, a few hundred KB, one resumable unit
-RECORD = struct.Struct(">BIII")
 
 INDEX_SCHEMA = """
 CREATE TABLE IF NOT EXISTS pw_chunks (sha256 TEXT PRIMARY KEY, zoom_level INTEGER NOT NULL, mx INTEGER NOT NULL,
                                       my INTEGER NOT NULL, size INTEGER NOT NULL, tiles INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS pw_chunks_block ON pw_chunks (zoom_level, mx, my);
 """
-
-
-def encode_chunk(tiles: list[tuple[int, int, int, bytes]]) -> bytes:
-    """The chunk bytes of ``(z, x, y, data)`` tiles, in (x, y) order so equal content hashes equally."""
-    out = bytearray()
-    for z, x, y, data in sorted(tiles, key=lambda t: (t[1], t[2])):
-        out += RECORD.pack(z, x, y, len(data))
-        out += data
-    return bytes(out)
-
-
-def decode_chunk(data: bytes) -> Iterator[tuple[int, int, int, bytes]]:
-    """The ``(z, x, y, tile bytes)`` records of a chunk; ``ValueError`` if it is truncated."""
-    view = memoryview(data)
-    pos = 0
-    while pos < len(view):
-        if pos + RECORD.size > len(view):
-            raise ValueError("truncated tile chunk")
-        z, x, y, n = RECORD.unpack_from(view, pos)
-        pos += RECORD.size
-        if pos + n > len(view):
-            raise ValueError("truncated tile chunk")
-        yield z, x, y, bytes(view[pos:pos + n])
-        pos += n
 
 
 def _metatile_tiles(conn: sqlite3.Connection, z: int, mx: int, my: int) -> list[tuple[int, int, int, bytes]]:

@@ -8,7 +8,8 @@ from mbtiles_builder import build_mbtiles, tile_image
 from sqlalchemy import Engine
 
 from factories import Mission, build_mission
-from peacewatch.mobile.core.tiles import TilePackages, decode_chunk, refresh_layers
+from peacewatch.common.tile_chunks import decode_chunk
+from peacewatch.mobile.core.tiles import TilePackages, refresh_layers
 from peacewatch.server.basemaps.service import import_file
 
 AREA = {"bounds": [30.02, 1.52, 30.2, 1.7], "minzoom": 8, "maxzoom": 11, "max_mb": 10}
