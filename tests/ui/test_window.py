@@ -20,7 +20,7 @@ import pytest
 from e2e.live_server import live_server
 from fastapi.testclient import TestClient
 from PIL import Image
-from ui.driver import ROOT, AppProcess, xvfb
+from ui.driver import ROOT, AppProcess
 
 from factories import Mission, build_mission
 from peacewatch.server.app import create_app
@@ -50,12 +50,6 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Mission]]:
         with live_server(settings, engine) as (host, port):
             yield f"http://{host}:{port}", mission
     engine.dispose()
-
-
-@pytest.fixture
-def display() -> Iterator[str]:
-    with xvfb(1280, 1280) as name:
-        yield name
 
 
 def start(display: str, tmp_path: Path, size: str = "1280x800", via_cli: bool = False) -> AppProcess:
