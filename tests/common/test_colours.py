@@ -35,8 +35,13 @@ def test_kml_styles_use_the_category_colour_whatever_comes_first() -> None:
 
 
 def test_map_layer_colours_are_distinct_and_shared_with_the_pdf_map() -> None:
-    from peacewatch.common.colours import (EMERGING_COLOURS, HOTSPOT_BIN_COLOURS, LAYER_COLOURS,
-                                           REVIEW_STATUS_COLOURS, map_colours)
+    from peacewatch.common.colours import (
+        EMERGING_COLOURS,
+        HOTSPOT_BIN_COLOURS,
+        LAYER_COLOURS,
+        REVIEW_STATUS_COLOURS,
+        map_colours,
+    )
     from peacewatch.server.exports.pdf_charts import BIN_COLOURS
 
     assert BIN_COLOURS == HOTSPOT_BIN_COLOURS

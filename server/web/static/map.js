@@ -22,6 +22,7 @@
   var map = L.map(el, { preferCanvas: true, zoomControl: false, attributionControl: false, minZoom: 4, maxZoom: 18 })
     .setView([1.8, 30.4], 9);
   L.control.zoom({ position: rtl ? "topright" : "topleft" }).addTo(map);
+  el.leafletMap = map;  // for tests that click a drawn cell (the canvas has no element per shape)
   L.control.attribution({ position: rtl ? "bottomleft" : "bottomright" }).addTo(map);
 
   var BIN_LABELS = [["3", "hot99"], ["2", "hot95"], ["1", "hot90"], ["-1", "cold90"], ["-2", "cold95"], ["-3", "cold99"]];
