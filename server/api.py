@@ -25,6 +25,7 @@ DOMAINS = (
     "alerts",
     "community",
     "sharing",
+    "saved_filters",
 )
 
 

@@ -617,3 +617,16 @@ sharing_agreement_versions = Table(
     Column("approved_by", String(64), nullable=True),
     Column("approved_at", UTCDateTime, nullable=True),
 )
+
+# Saved filters of the reports list (server/saved_filters): a user's named query strings. A saved
+# filter reveals nothing by itself; the list it opens is read under the access policy.
+saved_filters = Table(
+    "saved_filters",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("query", String(4000), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("user_id", "name"),
+)

@@ -85,6 +85,8 @@ _CATALOG: dict[str, tuple[str, str, str]] = {
     "doc.week": ("Week starting", "Semaine du", "الأسبوع الذي يبدأ"),
     "doc.map": ("Map of reports and hotspots", "Carte des rapports et points chauds",
                 "خريطة التقارير والبؤر الساخنة"),
+    "doc.map_reports": ("Map of reports", "Carte des rapports", "خريطة التقارير"),
+    "doc.casualties": ("Casualties in the period", "Victimes sur la période", "الضحايا خلال الفترة"),
     "doc.hotspot_bins": ("Hotspot confidence", "Confiance du point chaud", "ثقة البؤرة"),
     "doc.reports_table": ("Reports", "Rapports", "التقارير"),
     "doc.table_truncated": ("Showing the {shown} most recent of {total} reports; the XLSX or CSV export has them all.",

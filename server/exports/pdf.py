@@ -1,8 +1,8 @@
 """PDF summary export (reportlab platypus + matplotlib pictures) in English, French or Arabic.
 
 Contents, in order: title, when it was generated, the period covered, the filters applied, the
-number of reports; an offline map of the reports with hotspot hexagons and place names (see
-`pdf_charts`); totals by kind, category, contingent and severity; a weekly trend chart; a table of the most recent
+number of reports and the killed and injured totals over them; an offline map of the reports with
+place names and, for roles that analyse, hotspot hexagons (its title says which; see `pdf_charts`); totals by kind, category, contingent and severity; a weekly trend chart; a table of the most recent
 reports (`table_limit` of them: a summary for a chain of command, not a dump; the page says so
 and points to XLSX/CSV for the full list).
 
@@ -200,6 +200,8 @@ def write_pdf(
         story.append(doc.para(doc.word("doc.no_reports"), doc.h2))
     else:
         story.append(doc.para(f"{doc.word('doc.total')}: {ltr(summary.total)}", doc.h2))
+        story.append(doc.para(f"{doc.word('doc.casualties')}: {doc.word('col.killed')} {ltr(summary.killed)}"
+                              f" · {doc.word('col.injured')} {ltr(summary.injured)}", doc.h2))
 
     picture = map_png(
         summary,
@@ -212,7 +214,9 @@ def write_pdf(
         background=background,
     )
     if picture is not None:
-        story.append(KeepTogether([doc.para(doc.word("doc.map"), doc.h2),
+        # The title names only what the map shows: no hot spots for a role that may not analyse.
+        hot = any((h.get("properties") or {}).get("bin") for h in hexagons)
+        story.append(KeepTogether([doc.para(doc.word("doc.map" if hot else "doc.map_reports"), doc.h2),
                                    _picture(picture, _FRAME_W)]))
 
     if summary.total:

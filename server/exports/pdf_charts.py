@@ -26,14 +26,14 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
-from peacewatch.common.colours import category_colour
+from peacewatch.common.colours import HOTSPOT_BIN_COLOURS, category_colour
 from peacewatch.server.exports.pdf_text import font_path
 from peacewatch.server.exports.summary import Summary
 
 __all__ = ["BIN_COLOURS", "map_png", "nice_scale_km", "trend_png"]
 
 # Diverging red/blue (ColorBrewer RdBu), hot = red.
-BIN_COLOURS = {3: "#b2182b", 2: "#ef8a62", 1: "#fddbc7", -1: "#d1e5f0", -2: "#67a9cf", -3: "#2166ac"}
+BIN_COLOURS = HOTSPOT_BIN_COLOURS  # the dashboard map's, from common.colours
 _KM_PER_DEG_LAT = 111.32
 _BACKGROUND = "#f3efe6"
 

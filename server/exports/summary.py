@@ -29,6 +29,11 @@ class _Unset:
 _UNSET = _Unset()
 
 
+def _count(value: Any) -> int:
+    """A casualty count as the schema allows it (a non-negative integer); anything else counts 0."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
 def week_start(moment: datetime) -> date:
     """The Monday (ISO 8601 week) on or before `moment`'s UTC date."""
     day = moment.date()
@@ -40,6 +45,9 @@ class Summary:
 
     def __init__(self, *, keep_points: bool = False, keep_latest: int = 0) -> None:
         self.total = 0
+        # Casualty totals over the period (incidents' ``casualties``; other kinds count none).
+        self.killed = 0
+        self.injured = 0
         self.by_category: Counter[str] = Counter()
         self.by_contingent: Counter[str] = Counter()
         self.by_severity: Counter[int | None] = Counter()
@@ -70,6 +78,9 @@ class Summary:
         self.by_contingent[record.get("contingent") or ""] += 1
         self.by_severity[record.get("severity")] += 1
         self.by_kind[record.get("kind") or ""] += 1
+        casualties = record.get("casualties") or {}
+        self.killed += _count(casualties.get("killed"))
+        self.injured += _count(casualties.get("injured"))
         if isinstance(when, _Unset):
             when = event_datetime(record)
         if when is not None:

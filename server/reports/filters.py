@@ -8,9 +8,10 @@ narrowed by its bounding box in SQL and then tested exactly with shapely (``matc
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlencode
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from shapely.geometry import Point, box, shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Select, func, select
@@ -20,6 +21,9 @@ from ..db.tables import contingents, reports
 from ..input_checks import UtcDateTime
 
 REVIEW_STATUSES = ("unreviewed", "verified", "rejected", "needs_information")
+# The filters a query string carries (the reports list's form, its bookmarks, saved filters).
+LIST_FIELDS = ("category", "kind", "contingent", "review_status")
+SCALAR_FIELDS = ("start", "end", "received_start", "received_end", "bbox", "q", "severity_min", "severity_max")
 
 
 class ReportFilters(BaseModel):
@@ -136,3 +140,48 @@ class ReportFilters(BaseModel):
         geom = self.geometry()
         assert geom is not None
         return geom.covers(Point(lon, lat))
+
+
+class QueryLike(Protocol):
+    def getlist(self, key: str) -> list[str]: ...
+    def get(self, key: str) -> str | None: ...
+
+
+class _Pairs:
+    """A parsed query string with the two methods ``filters_from_query`` reads."""
+
+    def __init__(self, query: str) -> None:
+        self.pairs = parse_qsl(query, keep_blank_values=False)
+
+    def getlist(self, key: str) -> list[str]:
+        return [v for k, v in self.pairs if k == key]
+
+    def get(self, key: str) -> str | None:
+        values = self.getlist(key)
+        return values[-1] if values else None
+
+
+def filters_from_query(q: QueryLike | str) -> tuple[ReportFilters, dict[str, Any], str]:
+    """A query string's filters, the raw values (to refill a form) and an error naming the field
+    (then the filters are the empty ones). Keys that are not filters (paging, sort) are ignored."""
+    if isinstance(q, str):
+        q = _Pairs(q)
+    raw: dict[str, Any] = {k: [v for v in q.getlist(k) if v] for k in LIST_FIELDS}
+    for key in SCALAR_FIELDS:
+        value = q.get(key)
+        if value:
+            raw[key] = value
+    try:
+        return ReportFilters.model_validate(raw), raw, ""
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "filters"
+        return ReportFilters(), raw, f"{field}: {err['msg']}"
+
+
+def filter_query(raw: dict[str, Any]) -> str:
+    """Raw filters (as ``filters_from_query`` gives them) as a query string, empty lists left out."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in raw.items():
+        pairs.extend((key, v) for v in (value if isinstance(value, list) else [value]))
+    return urlencode(pairs)

@@ -32,3 +32,21 @@ def test_kml_styles_use_the_category_colour_whatever_comes_first() -> None:
                         if d.get("name") == "category")
             rgb = category_colour(code).lstrip("#")
             assert styles[mark.findtext("k:styleUrl", namespaces=ns)[1:]] == f"ff{rgb[4:6]}{rgb[2:4]}{rgb[0:2]}"
+
+
+def test_map_layer_colours_are_distinct_and_shared_with_the_pdf_map() -> None:
+    from peacewatch.common.colours import (
+        EMERGING_COLOURS,
+        HOTSPOT_BIN_COLOURS,
+        LAYER_COLOURS,
+        REVIEW_STATUS_COLOURS,
+        map_colours,
+    )
+    from peacewatch.server.exports.pdf_charts import BIN_COLOURS
+
+    assert BIN_COLOURS == HOTSPOT_BIN_COLOURS
+    legend = [*HOTSPOT_BIN_COLOURS.values(), *EMERGING_COLOURS.values(), *REVIEW_STATUS_COLOURS.values(),
+              LAYER_COLOURS["coverage_gap"], LAYER_COLOURS["sensitive_site"], LAYER_COLOURS["patrol_route"]]
+    assert len(set(legend)) == len(legend)  # no two legend entries share a colour
+    assert LAYER_COLOURS["coverage_gap"] not in (EMERGING_COLOURS["new_hot"], LAYER_COLOURS["sensitive_site"])
+    assert map_colours()["bins"]["3"] == HOTSPOT_BIN_COLOURS[3]

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
+from ....common.colours import map_colours
 from ...basemaps import service as basemaps
 from ...basemaps.views import NamePath, TileXY, TileZ, tile_response
 from ...deps import ReadConn, SettingsDep
@@ -43,7 +44,7 @@ def map_page(request: Request, conn: ReadConn, me: ReviewerPage) -> Response:
                "bounds": b["bounds"], "attribution": b["attribution"],
                "url": f"/map/basemaps/{b['name']}/{{z}}/{{x}}/{{y}}?v={b['version']}"}
               for b in basemaps.list_basemaps(conn)]
-    return page(request, "map.html", me, basemaps=layers)
+    return page(request, "map.html", me, basemaps=layers, colours=map_colours())
 
 
 @router.get("/map/basemaps/{name}/{z}/{x}/{y}")

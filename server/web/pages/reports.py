@@ -9,10 +9,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
-from pydantic import ValidationError
-from starlette.datastructures import QueryParams
 
 from ...access import Permission, can_review
 from ...attachments import service as attachments
@@ -22,8 +20,9 @@ from ...duplicates.views import current_proposals
 from ...problems import invalid
 from ...reports import review as review_service
 from ...reports import service
-from ...reports.filters import REVIEW_STATUSES, ReportFilters
+from ...reports.filters import REVIEW_STATUSES, ReportFilters, filter_query, filters_from_query
 from ...reports.review import DECISIONS
+from ...saved_filters import service as saved
 from ...users.service import list_contingents
 from ..render import category_codes, page
 from ..services import WriteTx, as_page
@@ -31,36 +30,12 @@ from ..session import CSRF, ReaderPage, ReviewerPage
 
 router = APIRouter(include_in_schema=False)
 
-LIST_FIELDS = ("category", "kind", "contingent", "review_status")
-SCALAR_FIELDS = ("start", "end", "received_start", "received_end", "bbox", "q", "severity_min", "severity_max")
 PAGE_SIZES = (25, 50, 100)
 
 
 def filters_from(request: Request) -> tuple[ReportFilters, dict[str, Any], str]:
     """The query string's filters, the raw values (to refill the form) and an error naming the field."""
     return filters_from_query(request.query_params)
-
-
-def filters_from_query(q: QueryParams) -> tuple[ReportFilters, dict[str, Any], str]:
-    """`filters_from` for a query string that did not come with the request (e.g. a form field)."""
-    raw: dict[str, Any] = {k: [v for v in q.getlist(k) if v] for k in LIST_FIELDS}
-    for key in SCALAR_FIELDS:
-        if q.get(key):
-            raw[key] = q[key]
-    try:
-        return ReportFilters.model_validate(raw), raw, ""
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or "filters"
-        return ReportFilters(), raw, f"{field}: {err['msg']}"
-
-
-def filter_query(raw: dict[str, Any]) -> str:
-    """The raw filters as a query string (for paging links and the export page)."""
-    pairs: list[tuple[str, str]] = []
-    for key, value in raw.items():
-        pairs.extend((key, v) for v in (value if isinstance(value, list) else [value]))
-    return urlencode(pairs)
 
 
 def _limit(request: Request) -> int:
@@ -87,7 +62,28 @@ def list_page(request: Request, conn: ReadConn, me: ReaderPage) -> Response:
                 statuses=REVIEW_STATUSES, kinds=("incident", "patrol", "hr_concern"), categories=category_codes(),
                 contingents=[c["code"] for c in list_contingents(conn)], query=filter_query(raw), limit=limit,
                 page_sizes=PAGE_SIZES, cursor=cursor, decisions=DECISIONS, sort=sort, sorts=tuple(service.SORTS), done=request.query_params.get("done", ""),
-                done_count=request.query_params.get("n", ""))
+                done_count=request.query_params.get("n", ""), saved_filters=saved.list_filters(conn, me))
+
+
+@router.post("/reports/saved-filters")
+def save_filter(conn: WriteTx, me: ReaderPage, _csrf: CSRF, name: Annotated[str, Form(max_length=saved.NAME_MAX)] = "",
+                query: Annotated[str, Form(max_length=saved.QUERY_MAX)] = "") -> Response:
+    """Save the list's current filters under a name (the same name replaces that filter)."""
+    with as_page(me):
+        out, _created = saved.save_filter(conn, me, name=name, query=query)
+    sep = "&" if out["query"] else ""
+    return RedirectResponse(f"/reports?{out['query']}{sep}{urlencode({'done': 'filter_saved'})}", status_code=303)
+
+
+@router.post("/reports/saved-filters/{filter_id}/delete")
+def delete_filter(conn: WriteTx, me: ReaderPage, _csrf: CSRF,
+                  filter_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+                  list_query: Annotated[str, Form(alias="list", max_length=4000)] = "") -> Response:
+    """Delete one of your saved filters; back to the list as it was."""
+    with as_page(me):
+        saved.delete_filter(conn, me, filter_id)
+    back = filter_query(filters_from_query(list_query)[1])
+    return RedirectResponse(f"/reports?{back}{'&' if back else ''}done=filter_deleted", status_code=303)
 
 
 @router.get("/reports/next-unreviewed")

@@ -93,3 +93,27 @@ def test_first_page_renders_for_the_readme(sample: list[dict]) -> None:
                    input=data, check=True, timeout=60)
     png = target.with_suffix(".png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 20_000
+
+
+def test_casualty_totals_for_the_period_are_read_back(sample: list[dict]) -> None:
+    records = [dict(r) for r in sample[:60]]
+    for i, record in enumerate(records):  # known casualties on the incidents, none elsewhere
+        record["casualties"] = {"killed": i % 3, "injured": 2 * (i % 4), "abducted": 0, "displaced": 0} \
+            if record.get("kind") == "incident" else {}
+    killed = sum(r["casualties"].get("killed", 0) for r in records)
+    injured = sum(r["casualties"].get("injured", 0) for r in records)
+    assert killed and injured
+    data, summary = _pdf(records)
+    assert (summary.killed, summary.injured) == (killed, injured)
+    text = " ".join(_text(data).split())
+    assert f"Casualties in the period: Killed {killed} · Injured {injured}" in text
+    french = " ".join(_text(_pdf(records, lang="fr")[0]).split())
+    assert f"Victimes sur la période : Tués {killed} · Blessés {injured}" in french or \
+        f"Victimes sur la période: Tués {killed} · Blessés {injured}" in french
+
+
+def test_without_hot_spots_the_map_is_not_called_a_map_of_hot_spots(sample: list[dict]) -> None:
+    out = io.BytesIO()
+    write_pdf(sample[:50], out, generated_at=GENERATED, places=synthetic.PLACES, hexagons=())
+    text = _text(out.getvalue())
+    assert "Map of reports" in text and "hotspots" not in text.lower()

@@ -169,3 +169,22 @@ def test_exports_name_no_username_but_a_stable_pseudonymous_reporter(mission: Mi
         assert by_contingent["ALPHA"].startswith("R-") and by_contingent["ALPHA"] != by_contingent["BRAVO"]
         again = list(csv.DictReader(io.StringIO(_get(mission, "commander_a", fmt).content.decode("utf-8-sig"))))[1:]
         assert {r["Reporter (pseudonym)"] for r in again if r["Contingent"] == "ALPHA"} == {by_contingent["ALPHA"]}
+
+
+def test_pdf_names_its_map_after_what_the_role_may_read(mission: Mission, reports: dict) -> None:
+    """Hot spots are an analysis tool: a commander's PDF maps their reports and does not claim hot
+    spots; both carry the period's casualty totals over the reports they may read."""
+    more = [report_body(contingent="ALPHA", author="patrol_a", lat=1.56 + i * 0.001, lon=30.25) for i in range(30)]
+    for body in more:
+        store(mission, "patrol_a", body)
+    texts = {}
+    for user in ("commander_a", "analyst"):
+        response = _get(mission, user, "pdf")
+        assert response.status_code == 200
+        texts[user] = " ".join("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages).split())
+    assert "Map of reports" in texts["commander_a"] and "hotspots" not in texts["commander_a"].lower()
+    seen = [reports["alpha_mission"], reports["alpha_hr"], reports["bravo_public_patrol"], *more]
+    killed = sum((b.get("casualties") or {}).get("killed", 0) for b in seen)
+    injured = sum((b.get("casualties") or {}).get("injured", 0) for b in seen)
+    assert f"Casualties in the period: Killed {killed} · Injured {injured}" in texts["commander_a"]
+    assert "Casualties in the period: Killed" in texts["analyst"]

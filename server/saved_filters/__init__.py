@@ -1,0 +1,1 @@
+"""Saved filters of the reports list: per user, server-side, named query strings."""
