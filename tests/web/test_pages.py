@@ -442,3 +442,16 @@ def test_operations_page_shows_measured_response(client: TestClient, mission: Mi
     assert client.post(f"/operations/alerts/{alert['id']}/acknowledge", data={"csrf": "forged"}).status_code == 403
     table = client.get("/operations").text.split('id="response-rule"')[1].split("</table>")[0]
     assert "Attack on civilians or killing" in table and "<td>7.0</td>" in table
+
+
+def test_an_arabic_report_page_keeps_coordinates_times_and_mgrs_left_to_right(client: TestClient,
+                                                                               mission: Mission) -> None:
+    body = report_body(contingent="ALPHA", author="patrol_a", lat=1.56, lon=30.25)
+    store(mission, "patrol_a", body)
+    sign_in(client, "analyst", PASSWORD)
+    client.get("/lang/ar?next=/reports")
+    page = client.get(f"/reports/{body['id']}").text
+    # Without isolation the bidi algorithm shows "30.25000 ,1.56000" in a right-to-left page.
+    assert '<bdi dir="ltr">1.56000, 30.25000</bdi>' in page
+    assert re.search(r'MGRS <bdi dir="ltr">\d{1,2}[A-Z]{3}\d+</bdi>', page)
+    assert re.search(r'<bdi dir="ltr">\d{4}-\d\d-\d\d \d\d:\d\dZ</bdi>', page)
