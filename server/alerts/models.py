@@ -1,7 +1,8 @@
-"""Request bodies of the alert routes: rules (conditions, audience, escalation ladder), actions, closing, webhooks.
+"""Bodies and answers of the alert routes: rules (conditions, audience, escalation ladder), alerts, actions, closing, response times, webhooks.
 
-Responses are the services' JSON-ready dicts. Every model forbids unknown fields, so a typo in a
-rule is a 422 naming the field rather than a rule that silently matches everything.
+Every request model forbids unknown fields, so a typo in a rule is a 422 naming the field rather
+than a rule that silently matches everything. The answers (``Answer`` models, below) describe the
+services' JSON-ready dicts for the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
 from ...common.taxonomy import CONFIDENTIALITY_LEVELS, KINDS, load_taxonomy
 from ..access import Role
+from ..answers import Answer
 
 ActionKind = Literal["patrol_tasked", "contingent_informed", "partner_notified", "note"]
 AlertStatus = Literal["new", "acknowledged", "in_response", "closed"]
@@ -106,3 +108,143 @@ class CloseIn(_Strict):
 class WebhookIn(_Strict):
     url: AnyHttpUrl
     secret: str = Field(min_length=16, max_length=200, description="Shared secret for the HMAC-SHA256 signature")
+
+
+# -- answers --------------------------------------------------------------------------------------
+class RuleOut(Answer):
+    """A rule as stored: its definition (as ``RuleIn``) and when it was made and last changed."""
+
+    id: int
+    name: str
+    enabled: bool
+    conditions: dict[str, Any]
+    audience: dict[str, Any]
+    escalation: list[dict[str, Any]]
+    shareable: bool
+    created_at: str
+    updated_at: str
+
+
+class RuleList(Answer):
+    items: list[RuleOut]
+
+
+class Deleted(Answer):
+    """What a DELETE did: the id, and that it is gone (rules) or inactive (webhook endpoints)."""
+
+    id: int
+    deleted: bool | None = None
+    active: bool | None = None
+
+
+class RuleRef(Answer):
+    id: int
+    name: str
+
+
+class Point(Answer):
+    lat: float | None
+    lon: float | None
+
+
+class AlertReport(Answer):
+    """A report an alert names: only ever one its reader may read."""
+
+    id: str
+    title: str | None
+    kind: Kind
+    category: str | None
+    severity: int | None
+    contingent: str
+    lat: float | None
+    lon: float | None
+    event_time: str | None
+
+
+class Stamp(Answer):
+    by: str | None
+    at: str | None
+
+
+class Closed(Stamp):
+    outcome: str | None
+
+
+class ActionOut(Answer):
+    kind: ActionKind
+    text: str | None
+    by: str | None
+    at: str | None
+
+
+class AlertOut(Answer):
+    """An alert: its rule, status, escalation level, where and when, its reports, its response."""
+
+    id: int
+    rule: RuleRef
+    status: AlertStatus
+    level: int
+    confidentiality: Confidentiality
+    where: Point
+    when: str | None
+    raised_at: str | None
+    trigger: Literal["report", "cluster"] = Field(description="One report, or N reports within T hours inside R km")
+    reports: list[AlertReport]
+    acknowledged: Stamp | None
+    actions: list[ActionOut]
+    closed: Closed | None
+
+
+class AlertPage(Answer):
+    items: list[AlertOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class Minutes(Answer):
+    median: float | None
+    p90: float | None
+
+
+class ResponseGroup(Answer):
+    group: str = Field(description="The rule's name, the contingent's code or the ISO week (2026-W49)")
+    alerts: int
+    unacknowledged: int
+    acknowledge_minutes: Minutes
+    first_action_minutes: Minutes
+
+
+class ResponseTimes(Answer):
+    by: Literal["rule", "contingent", "week"]
+    items: list[ResponseGroup]
+
+
+class WebhookOut(Answer):
+    """A partner endpoint (its secret is never shown)."""
+
+    id: int
+    url: str
+    active: bool
+    created_at: str | None
+
+
+class WebhookList(Answer):
+    items: list[WebhookOut]
+
+
+class DeliveryOut(Answer):
+    id: int
+    endpoint_id: int
+    event_id: int
+    alert_id: int | None
+    status: str
+    attempts: int
+    last_status: int | None
+    last_error: str | None
+    next_attempt_at: str | None
+    delivered_at: str | None
+
+
+class DeliveryList(Answer):
+    items: list[DeliveryOut]

@@ -10,10 +10,11 @@ errors name the field (``policy.location_grid_km``...), answered as 422 by the A
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from peacewatch.server.answers import Answer
 from peacewatch.server.sharing.policy import OPTIONAL_FIELDS
 
 Kind = Literal["incident", "patrol", "hr_concern"]
@@ -98,3 +99,64 @@ class Approval(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: int = Field(ge=1, le=2**53)
+
+
+# -- answers --------------------------------------------------------------------------------------
+AgreementState = Literal["active", "awaiting_approval", "revoked"]
+
+
+class AgreementVersionOut(Answer):
+    """One version of an agreement's policy: who wrote it, who approved it."""
+
+    version: int
+    policy: dict[str, Any] = Field(description="The policy as written (see Policy)")
+    created_by: str
+    created_at: str | None
+    approved_by: str | None
+    approved_at: str | None
+
+
+class AgreementOut(Answer):
+    """An agreement, its current policy and state; with ``versions`` when read alone."""
+
+    id: int
+    partner: str
+    name: str
+    version: int
+    state: AgreementState
+    needs_approval: bool = Field(description="It touches human-rights concerns or restricted cases")
+    approved_by: str | None
+    approved_at: str | None
+    has_key: bool
+    policy: dict[str, Any] = Field(description="The current policy (see Policy)")
+    created_at: str | None
+    updated_at: str | None
+    versions: list[AgreementVersionOut] | None = None
+
+
+class AgreementList(Answer):
+    agreements: list[AgreementOut]
+
+
+class PartnerKey(Answer):
+    """A partner's new API key: shown this once, stored only as a hash."""
+
+    partner: str
+    key: str
+
+
+class SummaryGroup(Answer):
+    category: str
+    lat: float | None
+    lon: float | None
+    period_start: str | None
+    count: int
+
+
+class PartnerSummary(Answer):
+    """Counts per category, grid cell and period; groups below ``min_count`` are left out."""
+
+    partner: str
+    version: int
+    min_count: int
+    groups: list[SummaryGroup]

@@ -21,7 +21,15 @@ from peacewatch.server.deps import Admin, SettingsDep, WriteConn, get_engine, re
 from peacewatch.server.exports.pseudonyms import ensure_key
 from peacewatch.server.problems import not_found
 from peacewatch.server.sharing import feed, service
-from peacewatch.server.sharing.models import AgreementIn, AgreementUpdate, Approval
+from peacewatch.server.sharing.models import (
+    AgreementIn,
+    AgreementList,
+    AgreementOut,
+    AgreementUpdate,
+    Approval,
+    PartnerKey,
+    PartnerSummary,
+)
 
 router = APIRouter(tags=["sharing"])
 
@@ -31,6 +39,9 @@ FormatQ = Annotated[Literal["csv", "geojson"], Query(description="HXL CSV or Geo
 CursorQ = Annotated[str | None, Query(max_length=20, description="next_cursor of the previous page; none = start")]
 LimitQ = Annotated[int, Query(ge=1, le=feed.MAX_PAGE, description="reports per page")]
 ProtectionOfficer = Annotated[Principal, Depends(require(Permission.APPROVE_SHARING))]
+# A feed page is a file in the partner's format, never JSON.
+FEED_FILE: dict[int | str, dict] = {200: {"content": {"text/csv": {"schema": {"type": "string"}},
+                                                     "application/geo+json": {"schema": {"type": "object"}}}}}
 
 
 def _partner_guard(request: Request, partner: PartnerSlug,
@@ -43,43 +54,43 @@ _partner_guard.permission = Permission.PARTNER  # type: ignore[attr-defined]
 PartnerDep = Annotated[service.Partner, Depends(_partner_guard)]
 
 
-@router.get("/sharing/agreements")
+@router.get("/sharing/agreements", response_model=AgreementList)
 def list_agreements(conn: WriteConn, _: Admin) -> dict:
     """Every sharing agreement with its current version and state."""
     return {"agreements": service.list_agreements(conn)}
 
 
-@router.post("/sharing/agreements", status_code=201)
+@router.post("/sharing/agreements", status_code=201, response_model=AgreementOut)
 def create_agreement(data: AgreementIn, conn: WriteConn, me: Admin) -> dict:
     """A new agreement with a partner (inactive until approved if it touches human-rights concerns)."""
     return service.create(conn, me, data)
 
 
-@router.get("/sharing/agreements/{agreement_id}")
+@router.get("/sharing/agreements/{agreement_id}", response_model=AgreementOut)
 def get_agreement(agreement_id: AgreementId, conn: WriteConn, _: Admin) -> dict:
     """One agreement with every version of its policy."""
     return service.describe(conn, agreement_id, with_history=True)
 
 
-@router.put("/sharing/agreements/{agreement_id}")
+@router.put("/sharing/agreements/{agreement_id}", response_model=AgreementOut)
 def change_agreement(agreement_id: AgreementId, data: AgreementUpdate, conn: WriteConn, me: Admin) -> dict:
     """Change the policy: a new version (approval, if needed, is needed again)."""
     return service.change(conn, me, agreement_id, data)
 
 
-@router.post("/sharing/agreements/{agreement_id}/approve")
+@router.post("/sharing/agreements/{agreement_id}/approve", response_model=AgreementOut)
 def approve_agreement(agreement_id: AgreementId, data: Approval, conn: WriteConn, me: ProtectionOfficer) -> dict:
     """A protection officer approves the agreement's current version."""
     return service.approve(conn, me, agreement_id, data.version)
 
 
-@router.post("/sharing/agreements/{agreement_id}/revoke")
+@router.post("/sharing/agreements/{agreement_id}/revoke", response_model=AgreementOut)
 def revoke_agreement(agreement_id: AgreementId, conn: WriteConn, me: Admin) -> dict:
     """Stop delivery at once."""
     return service.revoke(conn, me, agreement_id)
 
 
-@router.post("/sharing/agreements/{agreement_id}/key")
+@router.post("/sharing/agreements/{agreement_id}/key", response_model=PartnerKey)
 def issue_key(agreement_id: AgreementId, conn: WriteConn, me: Admin) -> dict:
     """A new API key for the partner, shown once (the previous key stops working)."""
     return service.issue_key(conn, me, agreement_id)
@@ -97,7 +108,7 @@ def _render(conn: Connection, request: Request, terms: service.Partner, *, fmt: 
                        headers=headers)
 
 
-@router.get("/sharing/agreements/{agreement_id}/preview")
+@router.get("/sharing/agreements/{agreement_id}/preview", response_class=Response, responses=FEED_FILE)
 def preview(agreement_id: AgreementId, request: Request, conn: WriteConn, me: Admin, format: FormatQ = "geojson",
             cursor: CursorQ = None, limit: LimitQ = 100) -> Response:
     """Exactly what the partner would receive next from `cursor` (403 if it would receive nothing)."""
@@ -110,7 +121,7 @@ def preview(agreement_id: AgreementId, request: Request, conn: WriteConn, me: Ad
     return resp
 
 
-@router.get("/share/{partner}/feed")
+@router.get("/share/{partner}/feed", response_class=Response, responses=FEED_FILE)
 def partner_feed(partner: PartnerSlug, request: Request, conn: WriteConn, terms: PartnerDep,
                  format: FormatQ = "csv", cursor: CursorQ = None, limit: LimitQ = 100) -> Response:
     """The next page of what your agreement shares, from `cursor` (headers X-Next-Cursor and X-More)."""
@@ -122,7 +133,7 @@ def partner_feed(partner: PartnerSlug, request: Request, conn: WriteConn, terms:
     return resp
 
 
-@router.get("/share/{partner}/summary")
+@router.get("/share/{partner}/summary", response_model=PartnerSummary)
 def partner_summary(partner: PartnerSlug, request: Request, conn: WriteConn, terms: PartnerDep) -> dict:
     """Counts per category, grid cell and period; counts below the agreement's minimum are left out."""
     groups = feed.summary(conn, terms.policy, key=ensure_key(conn))
@@ -132,7 +143,9 @@ def partner_summary(partner: PartnerSlug, request: Request, conn: WriteConn, ter
             "groups": groups}
 
 
-@router.get("/share/{partner}/attachments/{sha256}")
+@router.get("/share/{partner}/attachments/{sha256}", response_class=Response, responses={200: {"content": {
+    "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+    "image/png": {"schema": {"type": "string", "format": "binary"}}}}})
 def partner_attachment(partner: PartnerSlug, sha256: str, conn: WriteConn, settings: SettingsDep,
                        terms: PartnerDep) -> Response:
     """An image of a shared report, its metadata (EXIF GPS, device, time) stripped."""
