@@ -53,6 +53,9 @@ class Conditions(_Strict):
     area_reference_id: str | None = Field(default=None, max_length=64,
                                           description="Inside this reference item's area (mission area, boundary)")
     cluster: Cluster | None = None
+    inside: Literal["hotspot", "coverage_gap"] | None = Field(
+        default=None, description="Inside a current hot spot, or a hot spot no recent patrol covered "
+                                  "(HQ's analysis, docs/alerts.md)")
 
     @field_validator("categories")
     @classmethod
