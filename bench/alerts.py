@@ -9,8 +9,13 @@ report arriving on the stream, split at the alert's ``raised_at`` (server clock,
 how long raising took after the answer, the rest being the stream's poll and delivery. Figures: p50 and p99 of that latency (target: p99 < 1 s), and as the
 baseline measured in the same run, the push's own round trip (p50) under the same load.
 
-    .venv/bin/python bench/alerts.py                 # 50 tablets, 100 probes, both databases
-    .venv/bin/python bench/alerts.py --quick         # 10 tablets, 20 probes
+Beside the default rules, one rule matches the probes only inside a current hot spot
+(``"inside": "hotspot"``) over ``--history`` reports of the last 90 days, so raising also pays for
+HQ's hot spot analysis: once a minute by default (``PEACEWATCH_ALERT_ANALYSIS_MAX_AGE_S``), and
+with ``--analysis-max-age 0`` at every probe, the worst case.
+
+    .venv/bin/python bench/alerts.py                 # 50 tablets, 100 probes, 20,000 reports, both databases
+    .venv/bin/python bench/alerts.py --quick         # 10 tablets, 20 probes, 2,000 reports
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402
 from databases import fresh_database  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
 from sync import server_process  # noqa: E402
 
 from peacewatch.common.versioning import version_id  # noqa: E402
@@ -43,7 +49,9 @@ from peacewatch.server.access import Role  # noqa: E402
 from peacewatch.server.config import Settings  # noqa: E402
 from peacewatch.server.db.engine import WRITE, make_engine  # noqa: E402
 from peacewatch.server.db.migrate import upgrade  # noqa: E402
+from peacewatch.server.db.tables import reports  # noqa: E402
 from peacewatch.server.devices.service import enrol, issue_code  # noqa: E402
+from peacewatch.server.reports.projection import columns as projection  # noqa: E402
 from peacewatch.server.users.service import create_contingent, create_user  # noqa: E402
 
 PASSWORD = "correct horse battery"
@@ -62,6 +70,41 @@ def seed(engine: Any, tablets: int) -> list[tuple[str, str, str]]:
             dev = enrol(conn, code=code, label="bench", client="bench", max_failures=100)
             out.append((username, dev["device_id"], dev["credential"]))
     return out
+
+
+HOTSPOT_RULE = {"name": "Attack on civilians inside a hot spot",
+                "conditions": {"categories": ["attack_on_civilians"], "inside": "hotspot"},
+                "audience": {"roles": ["hq_analyst"]}}
+
+
+def seed_history(engine: Any, n: int, rng: random.Random) -> None:
+    """``n`` incidents of the last 90 days straight into the reports table: a third around two
+    villages (hot spots), the rest scattered over the probes' square degree."""
+    from peacewatch.server.db.tables import contingents, users
+
+    now = datetime.now(UTC)
+    with engine.connect() as conn:
+        cid = conn.execute(select(contingents.c.id).where(contingents.c.code == "ALPHA")).scalar_one()
+        uid = conn.execute(select(users.c.id).where(users.c.username == "patrol0")).scalar_one()
+    rows = []
+    for i in range(n):
+        if i % 3 == 0:
+            lat, lon = (1.3, 30.3) if i % 2 else (1.7, 30.7)
+            lat, lon = lat + rng.gauss(0, 0.01), lon + rng.gauss(0, 0.01)
+        else:
+            lat, lon = rng.uniform(1.0, 2.0), rng.uniform(30.0, 31.0)
+        body = {"id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "kind": "incident",
+                "category": "looting", "title": "history", "description": "history", "severity": 2,
+                "event_time": (now - timedelta(seconds=rng.randrange(90 * 86400))).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "location": {"lat": lat, "lon": lon, "precision_m": 10, "source": "gps"},
+                "confidentiality": "mission", "attachments": [], "contingent": "ALPHA", "author": "patrol0",
+                "language": "en"}
+        rows.append(projection(body, f"{i:064x}", 0, 1, now) | {
+            "id": body["id"], "contingent_id": cid, "author_user_id": uid, "first_seq": 0, "received_at": now,
+            "review_status": "unreviewed"})
+    with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        for start in range(0, len(rows), 5000):
+            conn.execute(insert(reports), rows[start:start + 5000])
 
 
 def entry(username: str, device: str, *, severity: int, rng: random.Random) -> tuple[str, dict[str, Any]]:
@@ -132,18 +175,23 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
-def bench_backend(backend: str, tablets: int, probes: int, period: float, seed_value: int) -> dict[str, Any]:
+def bench_backend(backend: str, tablets: int, probes: int, period: float, seed_value: int,
+                  history: int) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix=f"pw-bench-alerts-{backend}-"))
     try:
         with fresh_database(backend, workdir, prefix="pw_bench_alerts") as url:
             engine = make_engine(url)
             upgrade(engine)
             users = seed(engine, tablets)
+            seed_history(engine, history, random.Random(seed_value))
             settings = Settings(data_dir=workdir / "data", database_url=url)
-            with server_process(settings) as (host, port):
+            with server_process(settings) as ((host, port), _pid):
                 base = f"http://{host}:{port}"
                 token = httpx.post(f"{base}/api/v1/auth/login",
                                    json={"username": "analyst", "password": PASSWORD}).json()["token"]
+                made = httpx.post(f"{base}/api/v1/alert-rules", json=HOTSPOT_RULE,
+                                  headers={"Authorization": f"Bearer {token}"})
+                assert made.status_code == 201, made.text
                 watcher = StreamWatcher(base, token)
                 watcher.start()
                 assert watcher.ready.wait(30), "the stream did not open"
@@ -201,17 +249,24 @@ def main() -> None:
     parser.add_argument("--period", type=float, default=2.0, help="seconds between a tablet's syncs (mean)")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--history", type=int, default=20_000, help="reports of the last 90 days for the hot spots")
+    parser.add_argument("--analysis-max-age", type=float, default=None,
+                        help="PEACEWATCH_ALERT_ANALYSIS_MAX_AGE_S for the server (default: its own, 60 s)")
     args = parser.parse_args()
     if args.quick:
-        args.tablets, args.probes = 10, 20
+        args.tablets, args.probes, args.history = 10, 20, 2000
+    if args.analysis_max_age is not None:
+        os.environ["PEACEWATCH_ALERT_ANALYSIS_MAX_AGE_S"] = str(args.analysis_max_age)
+    age = os.environ.get("PEACEWATCH_ALERT_ANALYSIS_MAX_AGE_S", "60 (default)")
     print(f"alert latency, push answered -> SSE event at a dashboard, {args.tablets} tablets syncing "
-          f"every ~{args.period:g} s, {args.probes} severe pushes")
+          f"every ~{args.period:g} s, {args.probes} severe pushes; a hot spot rule over {args.history} reports, "
+          f"analysis max age {age} s")
     print("| database | p50 | p99 | max | missed | of which raising p50 / p99 | push round trip p50 (baseline) "
           "| p99 / baseline | background requests/s |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     ok = True
     for backend in args.backends.split(","):
-        f = bench_backend(backend, args.tablets, args.probes, args.period, args.seed)
+        f = bench_backend(backend, args.tablets, args.probes, args.period, args.seed, args.history)
         ok &= f["p99"] < 1.0 and f["missed"] == 0
         print(f"| {backend} | {f['p50'] * 1000:.0f} ms | {f['p99'] * 1000:.0f} ms | {f['max'] * 1000:.0f} ms | "
               f"{f['missed']} | {f['raise_p50'] * 1000:.0f} / {f['raise_p99'] * 1000:.0f} ms | {f['push_p50'] * 1000:.0f} ms | {f['p99'] / f['push_p50']:.1f}x | "

@@ -2,7 +2,8 @@
 
 A rule's conditions are all required: kind, category, minimum severity, confidentiality,
 contingent; within a distance of a reference item (a named site or place, or any sensitive
-site); inside an area (given as GeoJSON or as a reference item); and, for a cluster rule, at
+site); inside an area (given as GeoJSON or as a reference item); inside a current hot spot or
+coverage gap (``inside``, tested last: see ``analysis``); and, for a cluster rule, at
 least ``count`` reports matching all the other conditions whose event times lie within ``hours``
 of the triggering report's and whose positions lie within ``km`` of it (the triggering report
 included). Distances are geodesic (WGS84, pyproj); distances to areas use shapely on a local
@@ -23,6 +24,7 @@ from shapely.ops import transform
 from sqlalchemy import Connection, and_, select
 
 from ..db.tables import contingents, reference_items, reports
+from . import analysis
 
 GEOD = Geod(ellps="WGS84")
 KM_PER_DEGREE_LAT = 111.0  # only to size a bounding box before the exact distance
@@ -76,7 +78,7 @@ def _reference_geometries(conn: Connection, *, reference_id: str | None, kind: s
 
 
 def _geo_match(conn: Connection, cond: dict[str, Any], r: dict[str, Any]) -> bool:
-    needs_geo = cond.get("near") or cond.get("area") or cond.get("area_reference_id")
+    needs_geo = cond.get("near") or cond.get("area") or cond.get("area_reference_id") or cond.get("inside")
     if not needs_geo:
         return True
     if r["lat"] is None or r["lon"] is None:
@@ -94,7 +96,12 @@ def _geo_match(conn: Connection, cond: dict[str, Any], r: dict[str, Any]) -> boo
         areas = _reference_geometries(conn, reference_id=cond["area_reference_id"], kind=None)
         if not any(g.covers(Point(lon, lat)) for g in areas):
             return False
-    return True
+    return not cond.get("inside") or in_current_analysis(conn, cond["inside"], lat, lon)
+
+
+def in_current_analysis(conn: Connection, what: str, lat: float, lon: float) -> bool:
+    """Inside a current hot spot or coverage gap (``analysis``: HQ's map, cached so raising stays fast)."""
+    return analysis.inside(conn, what, lat, lon)
 
 
 def matches(conn: Connection, cond: dict[str, Any], r: dict[str, Any]) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+from shapely.geometry import shape
 
 from ...common.taxonomy import CONFIDENTIALITY_LEVELS, KINDS, load_taxonomy
 from ..access import Role
@@ -55,6 +56,9 @@ class Conditions(_Strict):
     area_reference_id: str | None = Field(default=None, max_length=64,
                                           description="Inside this reference item's area (mission area, boundary)")
     cluster: Cluster | None = None
+    inside: Literal["hotspot", "coverage_gap"] | None = Field(
+        default=None, description="Inside a current hot spot, or a hot spot no recent patrol covered "
+                                  "(HQ's analysis, docs/alerts.md)")
 
     @field_validator("categories")
     @classmethod
@@ -63,6 +67,20 @@ class Conditions(_Strict):
         unknown = [code for code in value if code not in codes]
         if unknown:
             raise ValueError(f"unknown category {unknown[0]!r}")
+        return value
+
+    @field_validator("area")
+    @classmethod
+    def _polygon(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        # Checked here: a shape matching could not read would stop raising for every rule.
+        if value is None:
+            return value
+        try:
+            geometry = shape(value)
+        except Exception:  # noqa: BLE001 - shapely raises many kinds on a malformed mapping
+            raise ValueError("not a GeoJSON Polygon or MultiPolygon") from None
+        if geometry.geom_type not in ("Polygon", "MultiPolygon") or not geometry.is_valid:
+            raise ValueError("not a valid GeoJSON Polygon or MultiPolygon")
         return value
 
 

@@ -161,3 +161,38 @@ def deliver_due(engine: Engine, *, http: httpx.Client | None = None, base_delay_
         if own:
             client.close()
     return delivered
+
+
+def _shown_url(url: str) -> str:
+    """An endpoint's address as the log shows it: no user, password or query (they may hold a token)."""
+    parts = httpx.URL(url)
+    return str(parts.copy_with(username=None, password=None, query=None, fragment=None)) + (
+        "?…" if parts.query else "")
+
+
+def delivery_log(conn: Connection, *, per_endpoint: int = 20) -> list[dict[str, Any]]:
+    """Every endpoint with its latest deliveries (newest first), for the dashboard's log page.
+
+    No secret is shown: not the signing secret, nor a credential in the address, nor the secret
+    should an error message repeat it.
+    """
+    out = []
+    for ep in conn.execute(select(webhook_endpoints).order_by(webhook_endpoints.c.id)).mappings().all():
+        rows = conn.execute(select(webhook_deliveries).where(webhook_deliveries.c.endpoint_id == ep["id"])
+                            .order_by(webhook_deliveries.c.id.desc()).limit(per_endpoint)).mappings().all()
+        hidden = [s for s in (ep["secret"], httpx.URL(ep["url"]).password, httpx.URL(ep["url"]).query.decode())
+                  if s]
+
+        def masked(text: str | None, hidden: list[str] = hidden) -> str | None:
+            for secret in hidden:
+                text = text.replace(secret, "•••") if text else text
+            return text
+
+        out.append({"id": ep["id"], "url": _shown_url(ep["url"]), "active": bool(ep["active"]),
+                    "created_at": iso(ep["created_at"]),
+                    "deliveries": [{"id": r["id"], "alert_id": r["payload"].get("alert_id"), "status": r["status"],
+                                    "attempts": r["attempts"], "last_status": r["last_status"],
+                                    "last_error": masked(r["last_error"]), "created_at": iso(r["created_at"]),
+                                    "next_attempt_at": iso(r["next_attempt_at"]),
+                                    "delivered_at": iso(r["delivered_at"])} for r in rows]})
+    return out

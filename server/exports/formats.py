@@ -47,6 +47,7 @@ def render(
     bom: bool = False,
     labels: Labels | None = None,
     background: Any = None,
+    response: Mapping[str, Any] | None = None,
 ) -> Iterator[bytes]:
     """The export's bytes in chunks. Options a format has no use for are ignored by it."""
     if fmt not in FORMATS:
@@ -76,4 +77,5 @@ def render(
         return iter_xlsx(records, labels=labels, filters=filters)
     from peacewatch.server.exports.pdf import iter_pdf
 
-    return iter_pdf(records, labels=labels, filters=filters, places=places, hexagons=hexagons, background=background)
+    return iter_pdf(records, labels=labels, filters=filters, places=places, hexagons=hexagons, background=background,
+                    response=response)

@@ -100,6 +100,28 @@ _CATALOG: dict[str, tuple[str, str, str]] = {
     "doc.summary": ("Summary", "Synthèse", "ملخص"),
     "doc.hot": ("hot", "chaud", "ساخن"),
     "doc.cold": ("cold", "froid", "بارد"),
+    "doc.response": ("Alert response times", "Délais de réponse aux alertes", "أزمنة الاستجابة للإنذارات"),
+    "doc.response_note": ("Minutes from an alert being raised to its acknowledgement and to its first action "
+                          "(median and 90th percentile), over the alerts you may see raised since {since}.",
+                          "Minutes entre la levée d'une alerte et son accusé de réception, puis sa première action "
+                          "(médiane et 90e centile), pour les alertes que vous pouvez voir levées depuis {since}.",
+                          "الدقائق من إطلاق الإنذار حتى تأكيد استلامه وحتى أول إجراء (الوسيط والمئين التسعون)، "
+                          "للإنذارات التي يمكنك رؤيتها والمطلقة منذ {since}."),
+    "doc.response_all_time": ("the first alert", "la première alerte", "أول إنذار"),
+    "doc.response_by_rule": ("By rule", "Par règle", "حسب القاعدة"),
+    "doc.response_by_contingent": ("By contingent", "Par contingent", "حسب الوحدة"),
+    "doc.no_alerts": ("No alert you may see was raised in the period.",
+                      "Aucune alerte visible pour vous n'a été levée sur la période.",
+                      "لم يُطلق خلال الفترة أي إنذار يمكنك رؤيته."),
+    "col.rule": ("Rule", "Règle", "القاعدة"),
+    "col.alerts": ("Alerts", "Alertes", "الإنذارات"),
+    "col.unacknowledged": ("Unacknowledged", "Sans accusé", "غير مؤكَّدة"),
+    "col.ack_median": ("To acknowledge, median (min)", "Accusé, médiane (min)", "حتى التأكيد، الوسيط (دقيقة)"),
+    "col.ack_p90": ("To acknowledge, p90 (min)", "Accusé, 90e centile (min)", "حتى التأكيد، المئين 90 (دقيقة)"),
+    "col.action_median": ("To first action, median (min)", "Première action, médiane (min)",
+                          "حتى أول إجراء، الوسيط (دقيقة)"),
+    "col.action_p90": ("To first action, p90 (min)", "Première action, 90e centile (min)",
+                       "حتى أول إجراء، المئين 90 (دقيقة)"),
     "doc.yes": ("yes", "oui", "نعم"),
     "doc.no": ("no", "non", "لا"),
 }

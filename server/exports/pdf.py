@@ -157,6 +157,31 @@ def _reports_table(doc: _Doc, latest: list[Mapping[str, Any]]) -> Table:
     return _table(doc, head, rows, widths, wrap_chars=[14, 20, 12, 6, 16, 14, 34])
 
 
+def _response(doc: _Doc, response: Mapping[str, Any]) -> list[Any]:
+    """Minutes to acknowledge and to first action per rule and per contingent (``alerts.metrics``)."""
+    since = response.get("since")
+    out: list[Any] = [doc.para(doc.word("doc.response"), doc.h2),
+                      doc.para(doc.word("doc.response_note",
+                                        since=ltr(iso_z(since)) if since else doc.word("doc.response_all_time")),
+                               doc.small)]
+    if not any(response.get(by) for by in ("rule", "contingent")):
+        return [*out, doc.para(doc.word("doc.no_alerts"))]
+    head_tail = [doc.word("col.alerts"), doc.word("col.unacknowledged"), doc.word("col.ack_median"),
+                 doc.word("col.ack_p90"), doc.word("col.action_median"), doc.word("col.action_p90")]
+    widths = [16 * mm, 20 * mm, 22 * mm, 22 * mm, 22 * mm, 22 * mm]
+    widths.insert(0, _FRAME_W - sum(widths))
+    for by, title, first in (("rule", "doc.response_by_rule", "col.rule"),
+                             ("contingent", "doc.response_by_contingent", "col.contingent")):
+        rows = [[g["group"], g["alerts"], g["unacknowledged"], g["acknowledge_minutes"]["median"],
+                 g["acknowledge_minutes"]["p90"], g["first_action_minutes"]["median"],
+                 g["first_action_minutes"]["p90"]] for g in response.get(by) or []]
+        if rows:
+            out.append(KeepTogether([doc.para(doc.word(title), doc.h2),
+                                     _table(doc, [doc.word(first), *head_tail], rows, widths,
+                                            wrap_chars=[34, 8, 12, 14, 14, 14, 14])]))
+    return out
+
+
 def write_pdf(
     records: Iterable[Mapping[str, Any]],
     out: IO[bytes] | str,
@@ -169,8 +194,12 @@ def write_pdf(
     table_limit: int = TABLE_LIMIT,
     generated_at: datetime | None = None,
     background: Any = None,
+    response: Mapping[str, Any] | None = None,
 ) -> Summary:
     """Write the PDF summary to a path or binary file object; returns the totals it shows.
+
+    `response`, when given, is the alert response times the reader may see
+    (``{"since", "rule": [...], "contingent": [...]}``, items of ``alerts.metrics``): a table each.
 
     `places` are reference place names ``{"name", "lat", "lon"}``; `hexagons` are GeoJSON
     Features (Polygon) whose ``properties.bin`` is the hotspot confidence bin (-3..3).
@@ -224,6 +253,9 @@ def write_pdf(
         trend = trend_png(summary.weeks(), ylabel=doc.word("doc.count"), xlabel=doc.word("doc.week"))
         story.append(KeepTogether([doc.para(doc.word("doc.trend"), doc.h2),
                                    _picture(trend, _FRAME_W)]))
+
+    if response is not None:
+        story.extend(_response(doc, response))
 
     if summary.total:
         story.append(doc.para(doc.word("doc.reports_table"), doc.h2))

@@ -110,8 +110,19 @@ def stream(
         records: Iterator[dict[str, Any]] = pseudonymise(iter_records(conn, principal, filters), key)
         if progress is not None:
             records = _counting(records, progress)
+        response = response_times(conn, principal, filters) if fmt == "pdf" else None
         yield from render(fmt, records, lang=lang, filters=filters, places=places, hexagons=hexagons, bom=bom,
-                          background=background)
+                          background=background, response=response)
+
+
+def response_times(conn: Connection, principal: Principal, filters: ExportFilters) -> dict[str, Any]:
+    """The PDF's alert response times: per rule and per contingent, over the alerts the reader may
+    see (``alerts.metrics``, under ``alerts.visibility``) raised since the period's start."""
+    from peacewatch.server.alerts import metrics
+
+    since = filters.start
+    return {"since": since, **{by: metrics.response_times(conn, principal, by=by, since=since)["items"]
+                               for by in ("rule", "contingent")}}
 
 
 def _counting(records: Iterator[dict[str, Any]], progress: Any) -> Iterator[dict[str, Any]]:

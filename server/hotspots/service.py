@@ -37,10 +37,11 @@ from ..reports.filters import ReportFilters
 from . import grid
 from .analysis import HotspotMap, counts_map, emerging_cells_map, gaps_map
 from .coverage import PatrolRoute
+from .coverage import coverage_gaps as coverage_gap_mask
 from .emerging import Step
 from .output import write_csv
 
-__all__ = ["HotspotCache", "HotspotParams", "coverage_gaps", "emerging", "hotspots", "to_csv"]
+__all__ = ["HotspotCache", "HotspotParams", "coverage_gaps", "emerging", "hot_and_gap_cells", "hotspots", "to_csv"]
 
 EVENT_KINDS = ("incident", "hr_concern")
 T = TypeVar("T")
@@ -310,6 +311,27 @@ def coverage_gaps(
     routes = _patrol_routes(conn, principal)
     now = _utc64(clock_now())
     return _engine_errors(lambda: gaps_map(hm, routes, now=now, days=days, buffer_m=buffer_m))
+
+
+def hot_and_gap_cells(
+    conn: Connection,
+    *,
+    principal: Principal,
+    filters: ReportFilters,
+    params: HotspotParams,
+    days: int,
+    buffer_m: float,
+    cache: HotspotCache,
+) -> tuple[frozenset[int], frozenset[int]]:
+    """The map's hot cells (Gi* bin >= 1, hot at 90 % or more, as the map draws them) and its
+    coverage gaps (as :func:`coverage_gaps`), as sets of H3 cells: no GeoJSON is built."""
+    hm = _hotspot_map(conn, principal, filters, params, cache)
+    routes = _patrol_routes(conn, principal)
+    gaps = _engine_errors(lambda: coverage_gap_mask(hm.cells, hm.gi.bin, routes, now=_utc64(clock_now()),
+                                                    days=days, buffer_m=buffer_m))
+    cells = hm.cells.tolist()
+    return (frozenset(c for c, b in zip(cells, hm.gi.bin.tolist(), strict=True) if b > 0),
+            frozenset(c for c, g in zip(cells, gaps.tolist(), strict=True) if g))
 
 
 def to_csv(fc: dict[str, Any]) -> str:

@@ -164,6 +164,16 @@ def list_reports(conn: Connection, principal: Principal, filters: ReportFilters,
     return {"items": items, "next": nxt, "more": more, "total": total, "sort": sort}
 
 
+def summaries(conn: Connection, principal: Principal, report_ids: list[str]) -> list[dict[str, Any]]:
+    """The reports list's items for these ids, of those the principal may read (others are left out)."""
+    if not report_ids:
+        return []
+    rows = conn.execute(visible_reports(conn, principal, ReportFilters()).where(reports.c.id.in_(report_ids))
+                        ).mappings().all()
+    return [_summary({str(k): r[k] for k in r.keys() if k not in ("body", "author_user_id", "contingent_id")})
+            for r in rows]
+
+
 def load_readable(conn: Connection, principal: Principal, report_id: str) -> dict[str, Any]:
     """The projection row of a report the principal may read, else not found."""
     row = conn.execute(

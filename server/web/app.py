@@ -13,7 +13,20 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from .pages import admin, auth, community, exports, maps, operations, overview, queues, reports, sharing
+from .pages import (
+    admin,
+    alert_rules,
+    auth,
+    community,
+    exports,
+    maps,
+    operations,
+    overview,
+    queues,
+    reports,
+    sharing,
+    webhooks,
+)
 from .render import TWO_FACTOR_PAGE, page
 from .services import PageProblem
 from .session import SESSION_COOKIE, LoginRequired, PageForbidden, TwoFactorEnrolmentRequired, login_url
@@ -49,7 +62,8 @@ async def _problem(request: Request, exc: Exception) -> Response:
 
 def mount_web(app: FastAPI) -> None:
     """Add the dashboard's pages and assets to ``app`` (called by ``create_app``)."""
-    for module in (auth, overview, reports, operations, queues, community, maps, exports, admin, sharing):
+    for module in (auth, overview, reports, operations, queues, community, maps, exports, admin, sharing, alert_rules,
+                   webhooks):
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(PageForbidden, _forbidden)

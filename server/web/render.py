@@ -46,6 +46,8 @@ NAV: tuple[tuple[str, str, Permission], ...] = (
     ("/admin/devices", "Devices", Permission.ADMIN),
     ("/admin/audit", "Audit log", Permission.ADMIN),
     ("/admin/sharing", "Sharing agreements", Permission.ADMIN),
+    ("/admin/webhooks", "Webhooks", Permission.ADMIN),
+    ("/alert-rules", "Alert rules", Permission.ALERT_RULES),
 )
 
 

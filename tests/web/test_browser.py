@@ -22,10 +22,13 @@ pytestmark = pytest.mark.browser
 NAV = {
     "patrol": ["Reports", "Operations"],
     "commander": ["Overview", "Reports", "Operations", "Map", "Exports"],
-    "hq_analyst": ["Overview", "Reports", "Operations", "Duplicates", "Conflicts", "Map", "Hotline", "Triage", "Exports"],
-    "protection_officer": ["Overview", "Reports", "Operations", "Duplicates", "Conflicts", "Map", "Hotline", "Triage", "Exports"],
-    "hr_officer": ["Overview", "Reports", "Operations", "Duplicates", "Conflicts", "Map", "Hotline", "Triage", "Exports"],
-    "admin": ["Users", "Contingents", "Devices", "Audit log", "Sharing agreements"],
+    "hq_analyst": ["Overview", "Reports", "Operations", "Duplicates", "Conflicts", "Map", "Hotline", "Triage", "Exports",
+                  "Alert rules"],
+    "protection_officer": ["Overview", "Reports", "Operations", "Duplicates", "Conflicts", "Map", "Hotline", "Triage", "Exports",
+                          "Alert rules"],
+    "hr_officer": ["Overview", "Reports", "Operations", "Duplicates", "Conflicts", "Map", "Hotline", "Triage", "Exports",
+                  "Alert rules"],
+    "admin": ["Users", "Contingents", "Devices", "Audit log", "Sharing agreements", "Webhooks", "Alert rules"],
 }
 
 

@@ -127,5 +127,44 @@
     };
   }
 
+  // Reports: the latest the visitor may read, then every new or changed one as it arrives.
+  const feed = document.getElementById("report-feed");
+  const reports = new Map(); // id -> summary, as the reports list would show it
+  const MAX_REPORTS = 30;
+
+  function renderReports() {
+    const shown = [...reports.values()]
+      .sort((x, y) => (y.received_at || "").localeCompare(x.received_at || "") || (y.last_seq || 0) - (x.last_seq || 0))
+      .slice(0, MAX_REPORTS);
+    feed.replaceChildren(...shown.map(r => {
+      const li = el("li", "report-item" + (r.fresh ? " fresh" : ""));
+      li.dataset.id = r.id;
+      const link = el("a", null, r.title || r.id);
+      link.href = "/reports/" + encodeURIComponent(r.id);
+      li.appendChild(link);
+      li.appendChild(el("span", "muted", " · " + (r.category_label || r.category) + " · " + t.severity + " " +
+        r.severity + " · " + r.contingent + " · " + (r.event_time || "").replace("T", " ").slice(0, 16) + "Z"));
+      return li;
+    }));
+    if (!shown.length) feed.appendChild(el("li", "muted", t.no_reports));
+    feed.dataset.count = String(shown.length);
+  }
+
+  async function startReports() {
+    const res = await fetch("/operations/reports.json");
+    if (res.ok) for (const r of (await res.json()).items) reports.set(r.id, r);
+    renderReports();
+    const source = new EventSource("/operations/reports/stream");
+    source.addEventListener("ready", () => { feed.dataset.live = "true"; });
+    source.addEventListener("report", ev => {
+      const r = JSON.parse(ev.data);
+      r.fresh = true;
+      reports.set(r.id, r);
+      renderReports();
+    });
+    source.onerror = () => { feed.dataset.live = "false"; };
+  }
+
   start();
+  startReports();
 })();
