@@ -16,7 +16,7 @@ When a consumer catches up (``timing``):
 * ``"after_commit"``: right after every request that appended to the feed commits, before it
   answers (``run_after_commit``); and first thing in any transaction that must not read it
   behind (``catch_up_in``), e.g. the push's write checks.
-* ``"after_pause"``: by ``FeedWorker``, a thread started with the app, once pushes pause.
+* ``"after_pause"``: by a ``feed_worker`` loop started with the app, once pushes pause.
 
 Readers: a consumer with ``readers_wait`` is caught up before every API request opens its
 transaction (``server/deps.py``), so no answer is staler than the last acknowledged push; others
@@ -33,11 +33,10 @@ payload, created_at``).
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, Row, select, text
@@ -45,6 +44,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from . import feed
+from .background_loop import BackgroundLoop
 from .db.engine import WRITE
 from .db.tables import changes, meta
 
@@ -201,60 +201,20 @@ def ensure_current(engine: Engine, *consumers: FeedConsumer) -> None:
             catch_up(engine, consumer)
 
 
-class FeedWorker:
-    """A daemon thread that catches ``after_pause`` consumers up once pushes pause.
+def feed_worker(engine: Engine, consumers: Sequence[FeedConsumer], *, name: str, quiet_s: float = 0.0,
+                max_delay_s: float = 30.0) -> BackgroundLoop:
+    """A background loop catching ``consumers`` up when poked by a commit that appended.
 
-    Woken by every commit that appended (``poke``); it waits for ``quiet_s`` without a poke, or at
-    most ``max_delay_s`` after the first one, so heavy derived work never competes with a stream
-    of pushes.
+    With ``quiet_s`` (the ``after_pause`` consumers) it waits for ``quiet_s`` without a poke, or at
+    most ``max_delay_s`` after the first one. Started with the app, it first catches up what was
+    stored while the server was down.
     """
-
-    def __init__(self, engine: Engine, consumers: Sequence[FeedConsumer], *, quiet_s: float = 0.5,
-                 max_delay_s: float = 30.0) -> None:
-        self.engine = engine
-        self.consumers = tuple(consumers)
-        self.quiet_s = quiet_s
-        self.max_delay_s = max_delay_s
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="feed-consumers", daemon=True)
-        self._thread.start()
-        self.poke()  # changes stored while the server was down are caught up at start
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def poke(self) -> None:
-        """Something was appended to the feed: catch up once things are quiet."""
-        self._wake.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait()
-            self._wake.clear()
-            first = time.monotonic()
-            # Wait for a pause in the pushes (each push pokes again), but not forever.
-            while not self._stop.is_set() and time.monotonic() - first < self.max_delay_s:
-                if not self._wake.wait(self.quiet_s):
-                    break
-                self._wake.clear()
-            if self._stop.is_set():
-                return
-            for consumer in self.consumers:
-                try:
-                    catch_up(self.engine, consumer)
-                except Exception:  # noqa: BLE001 - derived data: log; the next poke or reader retries
-                    log.exception("feed consumer %s failed to catch up; the feed is intact and it will "
-                                  "retry on the next attempt", consumer.name)
+    return BackgroundLoop(name, [(f"catching up feed consumer {c.name}", partial(ensure_current, engine, c))
+                                 for c in consumers],
+                          quiet_s=quiet_s, max_delay_s=max_delay_s, run_at_start=True)
 
 
-def run_after_commit(engine: Engine, consumers: Sequence[FeedConsumer], worker: FeedWorker | None) -> None:
+def run_after_commit(engine: Engine, consumers: Sequence[FeedConsumer], worker: BackgroundLoop | None) -> None:
     """After a commit that appended: catch ``after_commit`` consumers up, wake the worker."""
     for consumer in consumers:
         if consumer.timing == "after_commit":

@@ -10,11 +10,12 @@ so both continue after a restart from what is stored. Readers catch up themselve
 from __future__ import annotations
 
 import logging
-import threading
+from functools import partial
 
 from fastapi import Request
 from sqlalchemy import Engine
 
+from ..background_loop import BackgroundLoop
 from ..db.engine import WRITE
 from .lifecycle import escalate_due, escalation_pending
 from .raising import ensure_current
@@ -32,47 +33,17 @@ def escalate(engine: Engine) -> int:
         return escalate_due(conn)
 
 
-class AlertWorker:
-    """A daemon thread: catch up on every poke, escalate and deliver every ``tick_s``."""
-
-    def __init__(self, engine: Engine, *, tick_s: float = 2.0) -> None:
-        self.engine = engine
-        self.tick_s = tick_s
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="alerts", daemon=True)
-        self._thread.start()
-        self.poke()  # versions stored while the server was down are matched at start
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def poke(self) -> None:
-        self._wake.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.tick_s)
-            self._wake.clear()
-            if self._stop.is_set():
-                return
-            for what, step in (("raising alerts", ensure_current), ("escalating alerts", escalate),
-                               ("delivering webhooks", deliver_due)):
-                try:
-                    step(self.engine)
-                except Exception:  # noqa: BLE001 - derived work: log; the next tick or reader retries
-                    log.exception("%s failed; it is retried on the next tick", what)
+def alert_worker(engine: Engine, *, tick_s: float = 2.0) -> BackgroundLoop:
+    """The app's alert loop: catch up on every poke, escalate and deliver every ``tick_s``."""
+    return BackgroundLoop("alerts", [("raising alerts", partial(ensure_current, engine)),
+                                     ("escalating alerts", partial(escalate, engine)),
+                                     ("delivering webhooks", partial(deliver_due, engine))],
+                          tick_s=tick_s, run_at_start=True)
 
 
 def alerts_waiting(request: Request) -> None:
     """Tell the app's alert worker (if it runs) that versions were stored."""
-    worker: AlertWorker | None = getattr(request.app.state, "alert_worker", None)
+    worker: BackgroundLoop | None = getattr(request.app.state, "alert_worker", None)
     if worker is not None:
         worker.poke()
 
