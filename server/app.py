@@ -25,7 +25,7 @@ from .hotspots.service import HotspotCache
 from .input_checks import refuse_unstorable_text
 from .middleware import BodyLimitMiddleware, InFlightLimitMiddleware, SecurityHeadersMiddleware
 from .problems import Problem, handle_http, handle_problem, handle_validation
-from .subscriptions import AFTER_PAUSE
+from .subscriptions import AFTER_PAUSE, SOON
 
 log = logging.getLogger("peacewatch.server")
 
@@ -46,10 +46,12 @@ async def _database_unavailable(_request: Request, exc: Exception) -> JSONRespon
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     engine = app.state.engine
-    # The feed's after-pause consumers (duplicate proposals); woken by every commit that appended.
+    # The feed's consumers that follow it in the background, woken by every commit that appended:
+    # at once (alerts), and once pushes pause (duplicate proposals).
     workers = {
-        "proposal_worker": feed_worker(engine, AFTER_PAUSE, name="feed-consumers", quiet_s=settings.proposals_quiet_s,
-                                       max_delay_s=settings.proposals_max_delay_s),
+        "feed_worker": feed_worker(engine, SOON, name="feed-consumers-soon"),
+        "proposal_worker": feed_worker(engine, AFTER_PAUSE, name="feed-consumers-after-pause",
+                                       quiet_s=settings.proposals_quiet_s, max_delay_s=settings.proposals_max_delay_s),
         "alert_worker": alert_worker(engine),
         "reply_worker": reply_worker(engine, mission_key(settings)),
     }
@@ -79,8 +81,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         dependencies=[Depends(refuse_unstorable_text)],
     )
     app.state.settings = settings
-    app.state.proposal_worker = None  # started by the lifespan; without it readers catch up themselves
-    app.state.alert_worker = None  # likewise
+    # The background loops, started by the lifespan; without them readers catch up themselves.
+    app.state.feed_worker = None
+    app.state.proposal_worker = None
+    app.state.alert_worker = None
     app.state.reply_worker = None  # replies to community callers; started by the lifespan
     app.state.hotspot_cache = HotspotCache()  # one per app: the API, the dashboard map and PDF exports share it
     app.state.engine = engine or make_engine(settings.database_url)

@@ -1,10 +1,9 @@
-"""The alert worker: a thread that raises alerts right after each push, escalates and sends webhooks.
+"""The alerts' timed work: escalation and webhook deliveries every ``tick_s``, in a background loop.
 
-Unlike duplicate proposals (computed once pushes pause), alerts are caught up as soon as a push
-pokes the worker: the value of an alert is measured in seconds, and matching one chunk of the
-feed is cheap. Every ``tick_s`` it also escalates what is due and sends due webhook deliveries,
-so both continue after a restart from what is stored. Readers catch up themselves as well
-(``current_alerts``), so nothing depends on this thread running.
+Raising follows the feed (``raising.ALERTS``, a feed consumer caught up by the app's feed worker
+right after every commit that appended); escalation and webhooks are driven by the clock, so
+they run on a tick of their own and continue after a restart from what is stored. Readers catch
+up themselves as well (``current_alerts``), so nothing depends on either loop running.
 """
 
 from __future__ import annotations
@@ -34,18 +33,10 @@ def escalate(engine: Engine) -> int:
 
 
 def alert_worker(engine: Engine, *, tick_s: float = 2.0) -> BackgroundLoop:
-    """The app's alert loop: catch up on every poke, escalate and deliver every ``tick_s``."""
-    return BackgroundLoop("alerts", [("raising alerts", partial(ensure_current, engine)),
-                                     ("escalating alerts", partial(escalate, engine)),
+    """The app's alert loop: escalate and deliver webhooks every ``tick_s`` (and when poked)."""
+    return BackgroundLoop("alerts", [("escalating alerts", partial(escalate, engine)),
                                      ("delivering webhooks", partial(deliver_due, engine))],
                           tick_s=tick_s, run_at_start=True)
-
-
-def alerts_waiting(request: Request) -> None:
-    """Tell the app's alert worker (if it runs) that versions were stored."""
-    worker: BackgroundLoop | None = getattr(request.app.state, "alert_worker", None)
-    if worker is not None:
-        worker.poke()
 
 
 def current_alerts(request: Request) -> None:
