@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for exc in (OperationalError, InterfaceError, PoolTimeoutError):
         app.add_exception_handler(exc, _database_unavailable)
     if settings.serve_dashboard:
+        # Optional, and ~2 s of imports (templates, pages) an API-only server does not pay.
         from .web.app import mount_web
 
         mount_web(app)
