@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,7 +20,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--size", default=None, metavar="WxH", help="window size, e.g. 1280x800")
     args = parser.parse_args(argv)
     # Kivy reads its options from the environment and sys.argv at import: set them first and keep
-    # our arguments away from its own parser.
+    # our arguments away from its own parser (so Kivy and the UI are imported here, not at the top).
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     if args.size:
         from peacewatch.mobile.ui.cli import parse_size
@@ -47,9 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _report_first_frame(app: object, target: str) -> None:
     """For bench/app_start.py: when the first frame is on screen, write the CPU time spent so far and
     the wall-clock time to ``target``, then quit."""
-    import json
-    import resource
-    import time
+    import resource  # Unix only (Android, Linux desktops), and needed by the benchmark only
 
     from kivy.core.window import Window
 

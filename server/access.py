@@ -53,6 +53,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, false, or_, true
 
+from ..common.taxonomy import UnknownCategory, load_taxonomy
+
 
 class Role(StrEnum):
     PATROL = "patrol"
@@ -189,8 +191,6 @@ def level_of(body: Mapping[str, Any] | None) -> str:
     level = (body or {}).get("confidentiality")
     if level in CONFIDENTIALITY_RANK:
         return str(level)
-    from ..common.taxonomy import UnknownCategory, load_taxonomy
-
     try:
         return load_taxonomy().initial_confidentiality(str((body or {}).get("category")))
     except UnknownCategory:

@@ -14,18 +14,18 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .alerts.worker import AlertWorker
+from .alerts.worker import alert_worker
 from .api import build_router
-from .community.outbox import ReplyWorker
+from .community.outbox import reply_worker
 from .community.protection import mission_key
 from .config import Settings
 from .db.engine import make_engine
-from .feed_consumers import FeedWorker
+from .feed_consumers import feed_worker
 from .hotspots.service import HotspotCache
 from .input_checks import refuse_unstorable_text
 from .middleware import BodyLimitMiddleware, InFlightLimitMiddleware, SecurityHeadersMiddleware
 from .problems import Problem, handle_http, handle_problem, handle_validation
-from .subscriptions import AFTER_PAUSE
+from .subscriptions import AFTER_PAUSE, SOON
 
 log = logging.getLogger("peacewatch.server")
 
@@ -45,26 +45,25 @@ async def _database_unavailable(_request: Request, exc: Exception) -> JSONRespon
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    # The feed's after-pause consumers (duplicate proposals); woken by every commit that appended.
-    worker = FeedWorker(app.state.engine, AFTER_PAUSE, quiet_s=settings.proposals_quiet_s,
-                        max_delay_s=settings.proposals_max_delay_s)
-    worker.start()
-    app.state.proposal_worker = worker
-    alert_worker = AlertWorker(app.state.engine)
-    alert_worker.start()
-    app.state.alert_worker = alert_worker
-    reply_worker = ReplyWorker(app.state.engine, mission_key(settings))
-    reply_worker.start()
-    app.state.reply_worker = reply_worker
+    engine = app.state.engine
+    # The feed's consumers that follow it in the background, woken by every commit that appended:
+    # at once (alerts), and once pushes pause (duplicate proposals).
+    workers = {
+        "feed_worker": feed_worker(engine, SOON, name="feed-consumers-soon"),
+        "proposal_worker": feed_worker(engine, AFTER_PAUSE, name="feed-consumers-after-pause",
+                                       quiet_s=settings.proposals_quiet_s, max_delay_s=settings.proposals_max_delay_s),
+        "alert_worker": alert_worker(engine),
+        "reply_worker": reply_worker(engine, mission_key(settings)),
+    }
+    for name, worker in workers.items():
+        worker.start()
+        setattr(app.state, name, worker)
     try:
         yield
     finally:
-        app.state.proposal_worker = None
-        app.state.alert_worker = None
-        app.state.reply_worker = None
-        reply_worker.stop()
-        alert_worker.stop()
-        worker.stop()
+        for name, worker in reversed(workers.items()):
+            setattr(app.state, name, None)
+            worker.stop()
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -82,8 +81,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         dependencies=[Depends(refuse_unstorable_text)],
     )
     app.state.settings = settings
-    app.state.proposal_worker = None  # started by the lifespan; without it readers catch up themselves
-    app.state.alert_worker = None  # likewise
+    # The background loops, started by the lifespan; without them readers catch up themselves.
+    app.state.feed_worker = None
+    app.state.proposal_worker = None
+    app.state.alert_worker = None
     app.state.reply_worker = None  # replies to community callers; started by the lifespan
     app.state.hotspot_cache = HotspotCache()  # one per app: the API, the dashboard map and PDF exports share it
     app.state.engine = engine or make_engine(settings.database_url)
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for exc in (OperationalError, InterfaceError, PoolTimeoutError):
         app.add_exception_handler(exc, _database_unavailable)
     if settings.serve_dashboard:
+        # Optional, and ~2 s of imports (templates, pages) an API-only server does not pay.
         from .web.app import mount_web
 
         mount_web(app)

@@ -24,7 +24,7 @@ from .db.engine import WRITE
 from .feed import take_appended
 from .feed_consumers import ensure_current, run_after_commit
 from .problems import Problem, forbidden
-from .subscriptions import CONSUMERS, READERS_WAIT
+from .subscriptions import CONSUMERS, FEED_WORKERS, READERS_WAIT
 
 
 def get_engine(request: Request) -> Engine:
@@ -69,7 +69,7 @@ def write_conn(request: Request) -> Iterator[Connection]:
             # The mark lives on the pooled driver connection: never leave it for the next request.
             appended = take_appended(conn)
     if appended:
-        run_after_commit(engine, CONSUMERS, getattr(request.app.state, "proposal_worker", None))
+        run_after_commit(engine, CONSUMERS, [getattr(request.app.state, name, None) for name in FEED_WORKERS])
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]

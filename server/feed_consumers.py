@@ -1,28 +1,32 @@
 """Feed consumers: state derived from the change feed, caught up after the commit that fed it.
 
 The push stores; it does not compute. Everything a domain derives from stored changes (the
-``reports`` projection, duplicate proposals, and later alerts) is a ``FeedConsumer``: a name,
+``reports`` projection, alerts, duplicate proposals) is a ``FeedConsumer``: a name,
 the feed kinds it reacts to, and a ``write`` (plus an optional ``compute``) applied to the
 changes after its own cursor. The cursor is kept in ``meta`` under the consumer's name and
 advanced in the same transaction as the derived rows it covers, so catching up is idempotent,
 safe from any number of threads or server processes at once, and survives a crash (the next
 catch-up redoes the unfinished chunk). Nothing here ever holds the feed's write lock while it
 computes: ``compute`` runs in a read transaction, and only ``write`` runs in a (short) write
-transaction, which commits without waiting for the disk (derived rows can always be rebuilt
-from the feed, and their cursor is lost with them).
+transaction, which by default commits without waiting for the disk (derived rows can always be
+rebuilt from the feed, and their cursor is lost with them). A consumer whose ``write`` appends to
+the feed itself (alerts log an ``alert`` change) brings a durable ``transaction`` of its own: a
+feed entry others may have pulled must never be lost.
 
 When a consumer catches up (``timing``):
 
 * ``"after_commit"``: right after every request that appended to the feed commits, before it
   answers (``run_after_commit``); and first thing in any transaction that must not read it
   behind (``catch_up_in``), e.g. the push's write checks.
-* ``"after_pause"``: by ``FeedWorker``, a thread started with the app, once pushes pause.
+* ``"soon"``: by a ``feed_worker`` loop started with the app, woken by every commit that
+  appended: seconds matter (alerts), but the request does not wait for it.
+* ``"after_pause"``: by another ``feed_worker`` loop, once pushes pause.
 
 Readers: a consumer with ``readers_wait`` is caught up before every API request opens its
 transaction (``server/deps.py``), so no answer is staler than the last acknowledged push; others
 are caught up by their own readers with ``ensure_current``.
 
-Adding one (e.g. alerts): define ``CONSUMER = FeedConsumer(...)`` in the domain (``write`` takes
+Adding one: define ``CONSUMER = FeedConsumer(...)`` in the domain (``write`` takes
 the write connection, the changes of its kinds in sequence order and what ``compute`` returned),
 add it to ``CONSUMERS`` in ``server/subscriptions.py``, and call ``ensure_current(engine,
 CONSUMER)`` wherever the derived state is read. The changes handed over are rows of ``changes``
@@ -33,11 +37,10 @@ payload, created_at``).
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, Row, select, text
@@ -45,6 +48,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from . import feed
+from .background_loop import BackgroundLoop
 from .db.engine import WRITE
 from .db.tables import changes, meta
 
@@ -52,6 +56,8 @@ log = logging.getLogger(__name__)
 
 Compute = Callable[[Connection, Sequence[Row[Any]]], Any]
 Write = Callable[[Connection, Sequence[Row[Any]], Any], None]
+Transaction = Callable[[Engine], AbstractContextManager[Connection]]
+Timing = Literal["after_commit", "soon", "after_pause"]
 
 
 @dataclass(frozen=True)
@@ -63,12 +69,14 @@ class FeedConsumer:
     write: Write
     lock_key: int  # PostgreSQL advisory lock serialising this consumer's catch-ups
     compute: Compute | None = None  # the heavy part, run in a read transaction without any lock
-    timing: Literal["after_commit", "after_pause"] = "after_commit"
+    timing: Timing = "after_commit"
     readers_wait: bool = False
     # Consumers whose derived state this one reads (e.g. proposals read the projection): they are
     # caught up first, and this one never moves past their cursors.
     needs: tuple[FeedConsumer, ...] = ()
     chunk: int = 1000  # changes per transaction: bounded lock time; a crash redoes at most this
+    # The write transaction; by default ``derived_transaction`` (not durable, see the docstring).
+    transaction: Transaction | None = None
 
 
 def cursor(conn: Connection, consumer: FeedConsumer) -> int:
@@ -112,6 +120,8 @@ def catch_up_in(conn: Connection, consumer: FeedConsumer) -> int:
     For transactions that must read the derived state current (a push's write checks): one
     cheap read when nothing is waiting.
     """
+    for needed in consumer.needs:
+        catch_up_in(conn, needed)
     done = 0
     while cursor(conn, consumer) < feed.last_seq(conn):
         n = catch_up_chunk(conn, consumer)
@@ -150,11 +160,12 @@ def catch_up(engine: Engine, consumer: FeedConsumer, *, max_chunks: int | None =
     write transaction only if nobody else moved the cursor meanwhile (else it is read again).
     """
     ensure_current(engine, *consumer.needs)
+    transaction = consumer.transaction or derived_transaction
     done = chunks = 0
     while max_chunks is None or chunks < max_chunks:
         chunks += 1
         if consumer.compute is None:
-            with derived_transaction(engine) as conn:
+            with transaction(engine) as conn:
                 n = catch_up_chunk(conn, consumer)
         else:
             with engine.connect() as conn, conn.begin():
@@ -163,7 +174,7 @@ def catch_up(engine: Engine, consumer: FeedConsumer, *, max_chunks: int | None =
                 if end <= since:
                     return done
                 computed = consumer.compute(conn, rows)
-            with derived_transaction(engine) as conn:
+            with transaction(engine) as conn:
                 _lock(conn, consumer)
                 if cursor(conn, consumer) != since:
                     continue  # another catch-up wrote this chunk first: read again
@@ -189,78 +200,46 @@ def catch_up_chunk(conn: Connection, consumer: FeedConsumer) -> int:
 
 
 def ensure_current(engine: Engine, *consumers: FeedConsumer) -> None:
-    """Catch up whichever of ``consumers`` is behind (one cheap read when none is)."""
+    """Catch up whichever of ``consumers`` has a change of its kinds waiting (cheap reads when none has).
+
+    A consumer behind only by changes of other kinds is left alone: its cursor moves past them
+    with its next real catch-up, and no write transaction is taken for nothing.
+    """
     if not consumers:
         return
     with engine.connect() as conn, conn.begin():
         upto = feed.last_seq(conn)
         at = {key: int(value["seq"]) for key, value in conn.execute(
             select(meta.c.key, meta.c.value).where(meta.c.key.in_([c.name for c in consumers])))}
-    for consumer in consumers:
-        if at.get(consumer.name, 0) < upto:
-            catch_up(engine, consumer)
+        waiting = [c for c in consumers if at.get(c.name, 0) < upto and conn.execute(
+            select(changes.c.seq).where(changes.c.seq > at.get(c.name, 0), changes.c.seq <= upto,
+                                        changes.c.kind.in_(sorted(c.kinds))).limit(1)).first() is not None]
+    for consumer in waiting:
+        catch_up(engine, consumer)
 
 
-class FeedWorker:
-    """A daemon thread that catches ``after_pause`` consumers up once pushes pause.
+def feed_worker(engine: Engine, consumers: Sequence[FeedConsumer], *, name: str, quiet_s: float = 0.0,
+                max_delay_s: float = 30.0) -> BackgroundLoop:
+    """A background loop catching ``consumers`` up when poked by a commit that appended.
 
-    Woken by every commit that appended (``poke``); it waits for ``quiet_s`` without a poke, or at
-    most ``max_delay_s`` after the first one, so heavy derived work never competes with a stream
-    of pushes.
+    With ``quiet_s`` (the ``after_pause`` consumers) it waits for ``quiet_s`` without a poke, or at
+    most ``max_delay_s`` after the first one. Started with the app, it first catches up what was
+    stored while the server was down.
     """
-
-    def __init__(self, engine: Engine, consumers: Sequence[FeedConsumer], *, quiet_s: float = 0.5,
-                 max_delay_s: float = 30.0) -> None:
-        self.engine = engine
-        self.consumers = tuple(consumers)
-        self.quiet_s = quiet_s
-        self.max_delay_s = max_delay_s
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="feed-consumers", daemon=True)
-        self._thread.start()
-        self.poke()  # changes stored while the server was down are caught up at start
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def poke(self) -> None:
-        """Something was appended to the feed: catch up once things are quiet."""
-        self._wake.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait()
-            self._wake.clear()
-            first = time.monotonic()
-            # Wait for a pause in the pushes (each push pokes again), but not forever.
-            while not self._stop.is_set() and time.monotonic() - first < self.max_delay_s:
-                if not self._wake.wait(self.quiet_s):
-                    break
-                self._wake.clear()
-            if self._stop.is_set():
-                return
-            for consumer in self.consumers:
-                try:
-                    catch_up(self.engine, consumer)
-                except Exception:  # noqa: BLE001 - derived data: log; the next poke or reader retries
-                    log.exception("feed consumer %s failed to catch up; the feed is intact and it will "
-                                  "retry on the next attempt", consumer.name)
+    return BackgroundLoop(name, [(f"catching up feed consumer {c.name}", partial(ensure_current, engine, c))
+                                 for c in consumers],
+                          quiet_s=quiet_s, max_delay_s=max_delay_s, run_at_start=True)
 
 
-def run_after_commit(engine: Engine, consumers: Sequence[FeedConsumer], worker: FeedWorker | None) -> None:
-    """After a commit that appended: catch ``after_commit`` consumers up, wake the worker."""
+def run_after_commit(engine: Engine, consumers: Sequence[FeedConsumer],
+                     workers: Sequence[BackgroundLoop | None]) -> None:
+    """After a commit that appended: catch ``after_commit`` consumers up, wake the feed workers."""
     for consumer in consumers:
         if consumer.timing == "after_commit":
             try:
                 catch_up(engine, consumer)
             except Exception:  # noqa: BLE001 - the commit stands; every reader catches up first and retries
                 log.exception("feed consumer %s failed to catch up after a commit", consumer.name)
-    if worker is not None:
-        worker.poke()
+    for worker in workers:
+        if worker is not None:
+            worker.poke()

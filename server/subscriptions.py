@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from .alerts.raising import ALERTS
 from .duplicates.backlog import PROPOSALS
 from .feed_consumers import FeedConsumer, ensure_current
 from .reports.projection import PROJECTION
 
-CONSUMERS: tuple[FeedConsumer, ...] = (PROJECTION, PROPOSALS)
+CONSUMERS: tuple[FeedConsumer, ...] = (PROJECTION, ALERTS, PROPOSALS)
 # Caught up before every API request opens its transaction: nothing may read them behind.
 READERS_WAIT: tuple[FeedConsumer, ...] = tuple(c for c in CONSUMERS if c.readers_wait)
+SOON: tuple[FeedConsumer, ...] = tuple(c for c in CONSUMERS if c.timing == "soon")
 AFTER_PAUSE: tuple[FeedConsumer, ...] = tuple(c for c in CONSUMERS if c.timing == "after_pause")
+# The app's feed workers (``app.state`` names): poked by every commit that appended.
+FEED_WORKERS = ("feed_worker", "proposal_worker")
 
 
 def catch_up_readers(engine: Engine) -> None:

@@ -101,7 +101,7 @@ class PlatformProvider:
         gps = self._gps
         if gps is None:
             try:
-                from plyer import gps as plyer_gps
+                from plyer import gps as plyer_gps  # a platform library: absent on most desktops
             except ImportError:
                 return None
             gps = plyer_gps

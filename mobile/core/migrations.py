@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 
 import sqlite_utils
 
+from peacewatch.mobile.core.dag import refresh_report
+
 Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
 
 
@@ -150,8 +152,6 @@ def _m004_report_status(db: sqlite_utils.Database) -> None:
     db.table("reports").create_index(["updated_at", "report_id"], index_name="reports_recent")
     db.execute("DROP INDEX IF EXISTS versions_report")
     db.table("versions").create_index(["report_id", "seq"], index_name="versions_report_seq")
-    from peacewatch.mobile.core.dag import refresh_report
-
     for (report_id,) in db.execute("SELECT report_id FROM reports").fetchall():
         refresh_report(db.conn, report_id)
 
@@ -185,7 +185,7 @@ def _m006_feed_vocabulary(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX comments_report ON comments(report_id, server_seq)")
 def _tiles_001(db: sqlite_utils.Database) -> None:
     """Offline base map tiles (mobile/core/tiles.py)."""
-    from peacewatch.mobile.core.tiles import create_schema
+    from peacewatch.mobile.core.tiles import create_schema  # here: tiles imports store, which imports this
 
     create_schema(db)
 

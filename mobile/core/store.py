@@ -179,7 +179,7 @@ class Store:
 
     def seal_for_recovery(self, public_pem: str) -> None:
         """Seal this store's keys for the mission's recovery key (see recovery.py); kept for PIN changes."""
-        from peacewatch.mobile.core import recovery  # recovery imports keys only; kept lazy like attachments
+        from peacewatch.mobile.core import recovery  # recovery imports store
 
         recovery.seal(self.path, self._subkeys, public_pem)
         with self.transaction() as conn:
@@ -298,7 +298,7 @@ class Store:
         public_pem = self.get_meta("recovery_public_key")
         if public_pem:
             # The sealed copy must follow the new keys, or recovery would open nothing.
-            from peacewatch.mobile.core import recovery
+            from peacewatch.mobile.core import recovery  # recovery imports store
 
             recovery.seal(self.path, new_sub, public_pem)
 

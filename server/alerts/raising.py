@@ -1,11 +1,13 @@
 """Raising alerts from the change feed, after the commit that stored the triggering version.
 
-A push only stores; ``catch_up`` runs afterwards (the alert worker, woken by each push, and every
-reader of alerts first) and goes through the feed's ``version`` changes after a cursor kept in
-``meta`` (``CURSOR_KEY``), matching each changed report's current state against every active
-rule. The cursor advances in the same transaction as the alerts it covers, under the feed's
-write lock, and ``alerts`` has a unique (rule, trigger) constraint: so a version that arrives
-twice, two workers at once, or a crash and restart raise each alert exactly once.
+Alerts are a feed consumer (``ALERTS``, registered in ``server/subscriptions.py``): a push only
+stores; the app's ``"soon"`` feed worker, woken by every commit that appended, and every reader
+of alerts first (``ensure_current``) go through the feed's ``version`` changes after the cursor
+``CURSOR_KEY`` in ``meta``, matching each changed report's current state against every active
+rule. The cursor advances in the same transaction as the alerts it covers, under the consumer's
+lock, and ``alerts`` has a unique (rule, trigger) constraint: so a version that arrives twice, two
+workers at once, or a crash and restart raise each alert exactly once. Matching reads the
+``reports`` projection, so the consumer ``needs`` it and never passes its cursor.
 
 A trigger is ``report:<id>`` for a one-report rule (an edit that still matches raises nothing
 new) and ``cluster:<first report id>`` for a cluster rule; a cluster that grows while its alert
@@ -16,20 +18,19 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, Row, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 
-from .. import clock, feed
+from .. import clock, feed, feed_consumers
 from ..access import most_restrictive
 from ..db.engine import WRITE
-from ..db.tables import alert_recipients, alert_reports, alerts, changes, meta
-from ..feed_consumers import catch_up_in
+from ..db.tables import alert_recipients, alert_reports, alerts
 from ..reports.projection import PROJECTION
 from . import webhooks
 from .matching import cluster_members, load_report, matches
@@ -47,23 +48,6 @@ SQLITE_BUSY_MS = 30000  # the engine's busy_timeout (db.engine), restored after 
 
 def _insert(conn: Connection) -> Any:
     return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-
-
-def cursor(conn: Connection) -> int:
-    """The feed sequence up to which every stored version has been matched against the rules."""
-    value = conn.execute(select(meta.c.value).where(meta.c.key == CURSOR_KEY)).scalar_one_or_none()
-    return int(value["seq"]) if value else 0
-
-
-def _set_cursor(conn: Connection, seq: int) -> None:
-    stmt = _insert(conn)(meta).values(key=CURSOR_KEY, value={"seq": seq})
-    conn.execute(stmt.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": stmt.excluded.value}))
-
-
-def behind(conn: Connection) -> bool:
-    """Whether a stored version still awaits matching."""
-    return conn.execute(select(changes.c.seq).where(changes.c.seq > cursor(conn), changes.c.kind == "version")
-                        .limit(1)).first() is not None
 
 
 def add_recipients(conn: Connection, *, alert_id: int, audience: dict[str, Any], level: int) -> None:
@@ -143,45 +127,29 @@ def _match_report(conn: Connection, rules: list[dict[str, Any]], report_id: str,
     return raised
 
 
-def catch_up(conn: Connection, *, max_entries: int | None = None) -> int:
-    """Match every version stored after the cursor against the active rules, in this transaction.
-
-    The caller's transaction must be a write transaction: the feed lock taken here makes
-    concurrent catch-ups wait, then find nothing left to do. Returns how many alerts were raised.
-    """
-    feed.take_write_lock(conn)
-    # Matching reads the reports projection: bring it up to every stored version first, or an alert
-    # whose report is not projected yet would be skipped while the cursor moves past it.
-    catch_up_in(conn, PROJECTION)
+def _raise_for(conn: Connection, changes: Sequence[Row[Any]], _computed: None) -> None:
+    """The consumer's write: match the reports of these ``version`` changes against the active rules."""
+    if not changes:
+        return
     rules = active_rules(conn)
-    raised = done = 0
-    while max_entries is None or done < max_entries:
-        rows = conn.execute(
-            select(changes.c.seq, changes.c.report_id, changes.c.confidentiality)
-            .where(changes.c.seq > cursor(conn), changes.c.kind == "version")
-            .order_by(changes.c.seq).limit(CHUNK if max_entries is None else min(CHUNK, max_entries - done))
-        ).all()
-        if not rows:
-            break
-        # The most restrictive version confidentiality per report in this chunk, at its last seq.
-        per_report: dict[str, tuple[int, str | None]] = {}
-        for row in rows:
-            prev = per_report.get(row.report_id)
-            level = row.confidentiality if prev is None or prev[1] is None else most_restrictive(
-                [prev[1], row.confidentiality or "public"])
-            per_report[row.report_id] = (row.seq, level)
-        for report_id, (seq, level) in per_report.items():
-            raised += _match_report(conn, rules, report_id, seq=seq, version_confidentiality=level)
-        _set_cursor(conn, rows[-1].seq)
-        done += len(rows)
-    return raised
+    # The most restrictive version confidentiality per report in this chunk, at its last seq.
+    per_report: dict[str, tuple[int, str | None]] = {}
+    for row in changes:
+        prev = per_report.get(row.report_id)
+        level = row.confidentiality if prev is None or prev[1] is None else most_restrictive(
+            [prev[1], row.confidentiality or "public"])
+        per_report[row.report_id] = (row.seq, level)
+    for report_id, (seq, level) in per_report.items():
+        _match_report(conn, rules, report_id, seq=seq, version_confidentiality=level)
 
 
 @contextmanager
 def _write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A write transaction that, on SQLite, asks for the write lock every millisecond.
+    """The consumer's write transaction: durable, and on SQLite it asks for the write lock every millisecond.
 
-    SQLite's own busy handler sleeps ever longer between tries (up to 100 ms), so under a steady
+    Durable, unlike other consumers' (``feed_consumers.derived_transaction``): raising appends
+    ``alert`` changes to the feed, which tablets may pull at once and must never lose. SQLite's own
+    busy handler sleeps ever longer between tries (up to 100 ms), so under a steady
     stream of pushes (50 tablets) a waiting writer can lose the lock for seconds; an alert is worth
     more than that. After ``FAST_TRY_S`` it falls back to the engine's ordinary busy timeout.
     """
@@ -207,19 +175,25 @@ def _write_transaction(engine: Engine) -> Iterator[Connection]:
                 raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")  # type: ignore[union-attr]
         else:
             trans = conn.begin()
-        with trans:
-            yield conn
+        try:
+            with trans:
+                yield conn
+        finally:
+            feed.take_appended(conn)  # the mark lives on the pooled connection: never leave it behind
 
 
-def ensure_current(engine: Engine) -> int:
-    """Catch up if anything waits (one cheap read when nothing does), a transaction per chunk."""
-    with engine.connect() as conn, conn.begin():
-        if not behind(conn):
-            return 0
-    raised = 0
-    more = True
-    while more:
-        with _write_transaction(engine) as conn:
-            raised += catch_up(conn, max_entries=CHUNK)
-            more = behind(conn)
-    return raised
+ALERTS = feed_consumers.FeedConsumer(
+    name=CURSOR_KEY,
+    kinds=frozenset({"version"}),
+    write=_raise_for,
+    lock_key=7_000_103,
+    timing="soon",  # seconds matter, but a push never waits for matching
+    needs=(PROJECTION,),
+    chunk=CHUNK,
+    transaction=_write_transaction,
+)
+
+
+def ensure_current(engine: Engine) -> None:
+    """Raise what the stored versions call for (one cheap read when nothing waits)."""
+    feed_consumers.ensure_current(engine, ALERTS)

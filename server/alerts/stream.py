@@ -4,8 +4,8 @@ Events come from ``alert_events`` in id order; the SSE event id is that row id, 
 reconnects with ``Last-Event-ID`` (browsers do it themselves) gets exactly what it missed. Each
 event carries the alert as the caller sees it at send time (``service.alerts_out`` under
 ``visible_alerts``): an event about an alert the caller may not see is skipped, never sent in
-part. The generator polls the log (``POLL_S``) on threads of its own; where no alert worker runs
-in the process it first catches alerts up with the feed itself. sse-starlette sends a comment
+part. The generator polls the log (``POLL_S``) on threads of its own; where the app's background
+loops do not run (an embedded app) it first catches alerts up with the feed itself. sse-starlette sends a comment
 line as heartbeat.
 """
 
@@ -86,8 +86,8 @@ async def alert_events_for(request: Request, principal: Principal, *,
     while time.monotonic() < deadline:
         if await request.is_disconnected():
             return
-        if getattr(request.app.state, "alert_worker", None) is None:
-            # No worker in this process (an embedded app): the stream raises what is due itself.
+        if any(getattr(request.app.state, name, None) is None for name in ("feed_worker", "alert_worker")):
+            # No loops in this process (an embedded app): the stream raises what is due itself.
             await anyio.to_thread.run_sync(_catch_up, engine, limiter=limiter)
         events, cursor = await anyio.to_thread.run_sync(events_after, engine, principal, cursor, limiter=limiter)
         for event in events:

@@ -1,20 +1,20 @@
-"""The alert worker: a thread that raises alerts right after each push, escalates and sends webhooks.
+"""The alerts' timed work: escalation and webhook deliveries every ``tick_s``, in a background loop.
 
-Unlike duplicate proposals (computed once pushes pause), alerts are caught up as soon as a push
-pokes the worker: the value of an alert is measured in seconds, and matching one chunk of the
-feed is cheap. Every ``tick_s`` it also escalates what is due and sends due webhook deliveries,
-so both continue after a restart from what is stored. Readers catch up themselves as well
-(``current_alerts``), so nothing depends on this thread running.
+Raising follows the feed (``raising.ALERTS``, a feed consumer caught up by the app's feed worker
+right after every commit that appended); escalation and webhooks are driven by the clock, so
+they run on a tick of their own and continue after a restart from what is stored. Readers catch
+up themselves as well (``current_alerts``), so nothing depends on either loop running.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
+from functools import partial
 
 from fastapi import Request
 from sqlalchemy import Engine
 
+from ..background_loop import BackgroundLoop
 from ..db.engine import WRITE
 from .lifecycle import escalate_due, escalation_pending
 from .raising import ensure_current
@@ -32,49 +32,11 @@ def escalate(engine: Engine) -> int:
         return escalate_due(conn)
 
 
-class AlertWorker:
-    """A daemon thread: catch up on every poke, escalate and deliver every ``tick_s``."""
-
-    def __init__(self, engine: Engine, *, tick_s: float = 2.0) -> None:
-        self.engine = engine
-        self.tick_s = tick_s
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="alerts", daemon=True)
-        self._thread.start()
-        self.poke()  # versions stored while the server was down are matched at start
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def poke(self) -> None:
-        self._wake.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.tick_s)
-            self._wake.clear()
-            if self._stop.is_set():
-                return
-            for what, step in (("raising alerts", ensure_current), ("escalating alerts", escalate),
-                               ("delivering webhooks", deliver_due)):
-                try:
-                    step(self.engine)
-                except Exception:  # noqa: BLE001 - derived work: log; the next tick or reader retries
-                    log.exception("%s failed; it is retried on the next tick", what)
-
-
-def alerts_waiting(request: Request) -> None:
-    """Tell the app's alert worker (if it runs) that versions were stored."""
-    worker: AlertWorker | None = getattr(request.app.state, "alert_worker", None)
-    if worker is not None:
-        worker.poke()
+def alert_worker(engine: Engine, *, tick_s: float = 2.0) -> BackgroundLoop:
+    """The app's alert loop: escalate and deliver webhooks every ``tick_s`` (and when poked)."""
+    return BackgroundLoop("alerts", [("escalating alerts", partial(escalate, engine)),
+                                     ("delivering webhooks", partial(deliver_due, engine))],
+                          tick_s=tick_s, run_at_start=True)
 
 
 def current_alerts(request: Request) -> None:

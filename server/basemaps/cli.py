@@ -4,6 +4,8 @@ Added to the ``admin`` command by ``commands/admin.py``. A refused file prints o
 exits 2 (a ``Problem``, answered by ``server/cli.py``), with nothing stored.
 """
 
+# Services are imported inside the command functions: every ``peacewatch`` invocation imports this
+# module to build its parser, and only the command that runs should pay for them (``server/cli.py``).
 from __future__ import annotations
 
 import argparse
@@ -11,14 +13,13 @@ import json
 import time
 from pathlib import Path
 
+from ..cli import settings_from
 from ..db.engine import WRITE, make_engine
 from ..db.migrate import upgrade
 from ..problems import invalid
 
 
 def _engine_settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from ..cli import settings_from
-
     settings = settings_from(args)
     engine = make_engine(settings.database_url)
     upgrade(engine)

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from ..config import Settings
 from ..demo_mission import MISSION_AREA, PLACES
 from .demo_geography import LAKE_ALBERT, RIVERS, ROADS, mission_bounds, place_lonlat
+from .service import import_file
 from .tilemath import lonlat_to_pixel, tile_range, tms_row
 
 TILE = 256
@@ -133,8 +134,6 @@ def render_mbtiles(path: Path, zooms: range = ZOOMS) -> int:
 def seed_demo_basemap(engine: Engine, settings: Settings, *, name: str = "demo",
                       zooms: range = ZOOMS) -> dict[str, Any]:
     """Render the demo base map and import it as ``name``."""
-    from .service import import_file
-
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=settings.data_dir) as tmp:
         path = Path(tmp) / "demo.mbtiles"

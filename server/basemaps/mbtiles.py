@@ -25,7 +25,7 @@ from typing import Any
 from PIL import Image
 
 from ..problems import Problem, invalid
-from .tilemath import MAX_LAT, tile_bounds, tms_row
+from .tilemath import MAX_LAT, tile_bounds, tile_range, tms_row
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 FORMATS = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
@@ -109,8 +109,6 @@ def _int_meta(meta: dict[str, str], key: str, fallback: int) -> int:
 def _outside_bounds(conn: sqlite3.Connection, bounds: tuple[float, float, float, float],
                     zooms: list[int]) -> tuple[int, str] | None:
     """(count, an example) of tiles lying wholly outside ``bounds``; ``None`` when every tile fits."""
-    from .tilemath import tile_range
-
     for z in zooms:
         x0, y0, x1, y1 = tile_range(bounds, z)
         # tile_row is TMS: XYZ rows y0..y1 are TMS rows flip(y1)..flip(y0).

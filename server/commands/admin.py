@@ -3,6 +3,8 @@
 The same service functions as the admin API, on the same database, each command one transaction.
 """
 
+# Services are imported inside the command functions: every ``peacewatch`` invocation imports this
+# module to build its parser, and only the command that runs should pay for them (``server/cli.py``).
 from __future__ import annotations
 
 import argparse
@@ -18,13 +20,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from ..access import Role
+from ..cli import settings_from
 from ..db.engine import WRITE, make_engine
 from ..db.migrate import current_revision, head_revision, upgrade
 
 
 def _engine(args: argparse.Namespace) -> tuple[Engine, Any]:
-    from ..cli import settings_from
-
     settings = settings_from(args)
     engine = make_engine(settings.database_url)
     upgrade(engine)
@@ -106,8 +107,6 @@ def cmd_enrol_device(args: argparse.Namespace) -> int:
         return issue_code(conn, username=args.user, ttl=timedelta(minutes=settings.enrolment_code_ttl_minutes))
 
     out = _in_transaction(args, issue)
-    from ..cli import settings_from
-
     settings = settings_from(args)
     png = write_qr_png(out["code"], args.server_url, settings.data_dir / "enrolment" / f"{out['code']}.png")
     print(f"one-time enrolment code for {out['username']}: {out['code']}")
@@ -140,7 +139,6 @@ def cmd_mark_lost(args: argparse.Namespace) -> int:
 
 
 def cmd_recovery_key(args: argparse.Namespace) -> int:
-    from ..cli import settings_from
     from ..devices.recovery import generate
 
     settings = settings_from(args)
@@ -210,7 +208,6 @@ def cmd_verify_audit(args: argparse.Namespace) -> int:
 
 def cmd_make_ca(args: argparse.Namespace) -> int:
     """The mission CA and a server certificate (owned by server/tls.py)."""
-    from ..cli import settings_from
     from ..tls import DEFAULT_NAMES, make_mission_tls
 
     settings = settings_from(args)

@@ -1,5 +1,7 @@
 """``peacewatch seed``: build the demo mission (see ``server/demo_mission.py``) through the real services."""
 
+# Services are imported inside the command functions: every ``peacewatch`` invocation imports this
+# module to build its parser, and only the command that runs should pay for them (``server/cli.py``).
 from __future__ import annotations
 
 import argparse
@@ -12,6 +14,7 @@ from sqlalchemy import Connection, select
 
 from .. import clock
 from ..access import Principal, Role
+from ..cli import settings_from
 from ..db.engine import WRITE, make_engine
 from ..db.migrate import upgrade
 from ..db.tables import contingents, users
@@ -128,8 +131,6 @@ def seed(conn: Connection, *, reports: int, seed_value: int = 7) -> dict[str, An
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import settings_from
-
     settings = settings_from(args)
     engine = make_engine(settings.database_url)
     upgrade(engine)

@@ -7,6 +7,8 @@ single writer; a PostgreSQL advisory lock), so the feed's order holds across pro
 every feed consumer catches up under its own cursor and lock (``server/feed_consumers.py``).
 """
 
+# Services are imported inside the command functions: every ``peacewatch`` invocation imports this
+# module to build its parser, and only the command that runs should pay for them (``server/cli.py``).
 from __future__ import annotations
 
 import argparse
@@ -16,6 +18,8 @@ import os
 from fastapi import FastAPI
 
 from ..alerts.rules import ensure_defaults
+from ..cli import settings_from
+from ..config import Settings
 from ..db.engine import WRITE, make_engine
 from ..db.migrate import upgrade
 
@@ -46,7 +50,6 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
 def worker_app() -> FastAPI:
     """The app of one server process (uvicorn's factory; settings from the environment)."""
     from ..app import create_app
-    from ..config import Settings
 
     app = create_app(Settings())
     # Everything built so far (modules, schemas, routes) lives as long as the process: keep it out
@@ -58,8 +61,6 @@ def worker_app() -> FastAPI:
 
 def run(args: argparse.Namespace) -> int:
     import uvicorn
-
-    from ..cli import settings_from
 
     settings = settings_from(args)
     workers = args.workers or default_workers()

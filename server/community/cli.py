@@ -1,16 +1,18 @@
 """``peacewatch admin add-gateway NAME`` (prints the gateway's secret once) and
 ``peacewatch community purge`` (empties callers' identity past the retention setting)."""
 
+# Services are imported inside the command functions: every ``peacewatch`` invocation imports this
+# module to build its parser, and only the command that runs should pay for them (``server/cli.py``).
 from __future__ import annotations
 
 import argparse
 
+from ..cli import settings_from
 from ..db.engine import WRITE, make_engine
 from ..db.migrate import upgrade
 
 
 def _engine_and_key(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from ..cli import settings_from
     from .protection import mission_key
 
     settings = settings_from(args)

@@ -13,9 +13,8 @@ until ``MAX_ATTEMPTS``, then ``failed``. The purge empties an unsent reply's num
 from __future__ import annotations
 
 import json
-import logging
-import threading
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import httpx
@@ -24,12 +23,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .. import clock
+from ..background_loop import BackgroundLoop
 from ..db.engine import WRITE
 from ..db.tables import community_alerts, community_gateways, community_outbox
 from .protection import decrypt, encrypt
 from .signing import sign
-
-log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
 BATCH = 50
@@ -153,35 +151,7 @@ def deliver_due(engine: Engine, *, key: bytes, client: httpx.Client | None = Non
     return sent
 
 
-class ReplyWorker:
-    """A daemon thread sending due replies on every poke and every ``tick_s`` (retries)."""
-
-    def __init__(self, engine: Engine, key: bytes, *, tick_s: float = 5.0) -> None:
-        self.engine, self.key, self.tick_s = engine, key, tick_s
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="community-replies", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def poke(self) -> None:
-        self._wake.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.tick_s)
-            self._wake.clear()
-            if self._stop.is_set():
-                break
-            try:
-                deliver_due(self.engine, key=self.key)
-            except Exception:  # noqa: BLE001 - replies are retried at the next tick; log and go on
-                log.exception("sending replies to callers failed")
+def reply_worker(engine: Engine, key: bytes, *, tick_s: float = 5.0) -> BackgroundLoop:
+    """The app's reply loop: send due replies on every poke and every ``tick_s`` (retries)."""
+    return BackgroundLoop("community-replies", [("sending replies to callers", partial(deliver_due, engine, key=key))],
+                          tick_s=tick_s)

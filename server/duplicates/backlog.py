@@ -3,7 +3,7 @@
 Proposals are derived data: a pure function of the reports' current state. Computing them inside a
 push would make every tablet wait for a spatial search that has nothing to do with keeping its
 reports, so the push only appends to the feed and this consumer catches up afterwards, once the
-pushes pause (``timing="after_pause"``, run by the app's ``FeedWorker``), and before anyone reads
+pushes pause (``timing="after_pause"``, run by the app's ``feed_worker`` loop), and before anyone reads
 proposals (``ensure_current``). Its cursor is ``WATERMARK_KEY`` in ``meta``. The engine's search
 runs in a read transaction (``find_proposals``); only writing its result takes the feed's write
 lock, briefly. It reads the ``reports`` projection, so it never passes the projection's cursor.

@@ -7,6 +7,8 @@ see and is audited under their name. The file appears only when complete (writte
 target, then renamed), and a progress bar on stderr counts the reports read.
 """
 
+# Services are imported inside the command functions: every ``peacewatch`` invocation imports this
+# module to build its parser, and only the command that runs should pay for them (``server/cli.py``).
 from __future__ import annotations
 
 import argparse
@@ -16,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from peacewatch.server.cli import settings_from
 from peacewatch.server.exports.filters import ExportFilters
 from peacewatch.server.exports.formats import FORMATS
 from peacewatch.server.exports.i18n import LANGS
@@ -63,7 +66,6 @@ def run(args: argparse.Namespace) -> int:
     from sqlalchemy import func, select
 
     from peacewatch.server.auth.service import principal_for
-    from peacewatch.server.cli import settings_from
     from peacewatch.server.db.engine import WRITE, make_engine
     from peacewatch.server.db.migrate import upgrade
     from peacewatch.server.exports import service

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
@@ -39,8 +40,6 @@ _BACKGROUND = "#f3efe6"
 
 
 def _font_props() -> dict[str, Any]:
-    from matplotlib.font_manager import FontProperties
-
     return {"fontproperties": FontProperties(fname=str(font_path()))}
 
 

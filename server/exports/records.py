@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from peacewatch.common.coords import digits_for_precision, to_mgrs
+from peacewatch.common.taxonomy import load_taxonomy
 from peacewatch.common.timefmt import MONTHS
 from peacewatch.server.exports.filters import parse_time
 from peacewatch.server.exports.filters import record_point as point_of
@@ -117,17 +119,11 @@ def columns_for(kind: str | None = None) -> tuple[Column, ...]:
 
 
 def _taxonomy_label() -> Callable[[str, str], str]:
-    # Imported here so the writers stay importable (and testable with an injected labeller)
-    # even where the taxonomy file is being edited.
-    from peacewatch.common.taxonomy import load_taxonomy
-
     taxonomy = load_taxonomy()
     return taxonomy.label
 
 
 def _to_mgrs(lat: float, lon: float, precision_m: float | None) -> str:
-    from peacewatch.common.coords import digits_for_precision, to_mgrs
-
     # An MGRS reference names a square: give the one as precise as the report, no more.
     return to_mgrs(lat, lon, digits_for_precision(precision_m))
 

@@ -25,6 +25,7 @@ from peacewatch.server.exports.formats import FORMATS, render
 from peacewatch.server.exports.i18n import check_lang
 from peacewatch.server.exports.pseudonyms import ensure_key, mission_key, pseudonymise
 from peacewatch.server.problems import Problem, forbidden
+from peacewatch.server.reference.service import list_items
 from peacewatch.server.reports.service import iter_records
 from peacewatch.server.subscriptions import catch_up_readers
 
@@ -33,8 +34,6 @@ __all__ = ["audit_export", "check_may_export", "hotspot_cells", "place_names", "
 
 def place_names(conn: Connection, *, lang: str) -> list[dict[str, Any]]:
     """Reference place names as ``{name, lat, lon}`` in `lang` (else English, else any)."""
-    from peacewatch.server.reference.service import list_items
-
     out = []
     for item in list_items(conn, kind="place")["items"]:
         geometry = item.get("geometry") or {}
@@ -53,6 +52,7 @@ def hotspot_cells(conn: Connection, *, principal: Principal, filters: ExportFilt
     analyse (hotspots are an HQ tool) or when too few located reports match to compute them."""
     if not principal.may(Permission.ANALYSE):
         return []
+    # numpy, scipy and shapely (seconds, see server/cli.py): only an analyst's PDF needs them.
     from peacewatch.server.hotspots import service as hotspots
     from peacewatch.server.hotspots.grid import DEFAULT_RESOLUTION
 

@@ -7,6 +7,8 @@
 Computed *as* a user (``--as``), so a map never counts a report that user could not open.
 """
 
+# Services are imported inside the command functions: every ``peacewatch`` invocation imports this
+# module to build its parser, and only the command that runs should pay for them (``server/cli.py``).
 from __future__ import annotations
 
 import argparse
@@ -14,6 +16,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..cli import settings_from
 from ..reports.filters import ReportFilters
 from ..reports.filters_cli import add_filter_arguments, filters_or_exit_code
 from .coverage import DEFAULT_BUFFER_M, DEFAULT_DAYS
@@ -45,7 +48,6 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
 def run(args: argparse.Namespace) -> int:
     from ..access import Permission
     from ..auth.service import principal_for
-    from ..cli import settings_from
     from ..db.engine import make_engine
     from ..db.migrate import upgrade
     from ..problems import forbidden

@@ -36,6 +36,7 @@ from ..access import (
     level_of,
     redact_fields_differ,
 )
+from ..attachments.service import link_references
 from ..db.fast import in_ids, insert_many
 from ..db.tables import changes, contingents, report_attachments, report_heads, reports, users, versions
 from ..feed_consumers import catch_up_in
@@ -287,8 +288,6 @@ def _stored_body(sent: dict[str, Any], decided: dict[str, Any]) -> dict[str, Any
 def _link_attachments(conn: Connection, principal: Principal, accepted: list[_Accepted], touched: list[str],
                       seqs: list[int]) -> None:
     # Per version, at its own level, and legitimate only if its writer holds or could read the file.
-    from ..attachments.service import link_references
-
     link_references(conn, principal, [(a.entry.version_id, a.entry.report_id, level_of(a.canonical),
                                        [att["sha256"] for att in a.canonical.get("attachments") or []])
                                       for a in accepted])

@@ -5,6 +5,8 @@ here: it takes a signed-in protection officer (the API's ``/approve``), so the p
 on the record. Policies are JSON (inline or ``@file.json``), validated as the API validates them.
 """
 
+# Services are imported inside the command functions: every ``peacewatch`` invocation imports this
+# module to build its parser, and only the command that runs should pay for them (``server/cli.py``).
 from __future__ import annotations
 
 import argparse

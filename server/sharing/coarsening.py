@@ -12,6 +12,8 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from ..exports.filters import parse_time
+
 KM_PER_DEGREE = 111.32
 
 
@@ -52,8 +54,6 @@ def truncate_time(moment: datetime, precision: Literal["day", "week"]) -> dateti
 def coarsen_body(record: dict[str, Any], *, grid_km: float, precision: Literal["day", "week"]) -> dict[str, Any]:
     """A copy of a report record with its location, route and times coarsened (and the MGRS
     reference, which would give the precise square, removed)."""
-    from peacewatch.server.exports.filters import parse_time
-
     out = dict(record)
     location = record.get("location") or {}
     if location.get("lat") is not None and location.get("lon") is not None:

@@ -25,9 +25,9 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, select
 
 from peacewatch.server import clock
-from peacewatch.server.db.tables import changes, contingents, reports
+from peacewatch.server.db.tables import changes, contingents, report_attachments, reports
 from peacewatch.server.exports.pseudonyms import reporter_id
-from peacewatch.server.exports.records import COLUMNS, Labels, iso_z
+from peacewatch.server.exports.records import COLUMNS, Labels, flatten, iso_z
 from peacewatch.server.sharing.coarsening import coarsen_body
 from peacewatch.server.sharing.policy import shared_columns
 
@@ -81,8 +81,6 @@ def _rows(conn: Connection, policy: Mapping[str, Any], *, cursor: int, limit: in
 def shared_record(row: Mapping[str, Any], policy: Mapping[str, Any], *, key: bytes,
                   labels: Labels) -> dict[str, Any]:
     """One report as the partner receives it: typed values by column key, allow-listed."""
-    from peacewatch.server.exports.records import flatten
-
     body = dict(row["body"])
     author = body.pop("author", None)
     record = body | {"contingent": row["contingent"], "review_status": row["review_status"],
@@ -190,8 +188,6 @@ def iter_all(conn: Connection, policy: Mapping[str, Any], *, key: bytes) -> Iter
 
 def shareable_attachment(conn: Connection, policy: Mapping[str, Any], sha256: str) -> str | None:
     """The media type of `sha256` if a report the policy lets out carries it as a shareable image."""
-    from peacewatch.server.db.tables import report_attachments
-
     if not policy.get("attachments"):
         return None
     rows = conn.execute(select(reports.c.body).join(report_attachments, report_attachments.c.report_id == reports.c.id)

@@ -12,6 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from ...common.taxonomy import load_taxonomy
+from ..exports.records import KEYS
+
 # Column keys of peacewatch.server.exports.records.COLUMNS (so CSV and GeoJSON share one vocabulary).
 ALWAYS: tuple[str, ...] = ("id", "kind", "category", "category_code", "event_time", "lat", "lon", "precision_m")
 OPTIONAL_FIELDS: tuple[str, ...] = (
@@ -26,8 +29,6 @@ TIME_FIELDS = frozenset({"event_time", "start_time", "end_time", "received_at"})
 
 def shared_columns(fields: Iterable[str]) -> tuple[str, ...]:
     """The column keys a partner receives, in the exports' column order."""
-    from peacewatch.server.exports.records import KEYS
-
     allowed = set(ALWAYS) | set(fields)
     return tuple(k for k in KEYS if k in allowed)
 
@@ -39,8 +40,6 @@ def touches_human_rights(policy: dict[str, Any]) -> bool:
     "every category" of a kind that has such categories."""
     if "hr_concern" in policy["kinds"] or "restricted" in policy["confidentiality"]:
         return True
-    from peacewatch.common.taxonomy import load_taxonomy
-
     taxonomy = load_taxonomy()
     codes = policy.get("categories") or [c.code for kind in policy["kinds"] for c in taxonomy.for_kind(kind)]
     return any(taxonomy.is_restricted(code) for code in codes)

@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from ...common.sync_protocol import DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, PullPage, PushAnswer, PushRequest
-from ..alerts.worker import alerts_waiting
 from ..deps import EngineDep, ReadConn, Reader, Submitter, WriteConn
 from ..devices.service import note_seen
 from ..input_checks import INT64_MAX
@@ -23,16 +22,13 @@ router = APIRouter(tags=["sync"])
 
 
 @router.post("/sync/push", response_model=PushAnswer, response_model_exclude_unset=True)
-def push(batch: PushRequest, conn: WriteConn, me: Submitter, request: Request) -> dict[str, Any]:
+def push(batch: PushRequest, conn: WriteConn, me: Submitter) -> dict[str, Any]:
     """Store a batch of versions (idempotent; parents first); one result per version, in input order."""
     entries = [service.PushEntry(report_id=v.report_id, version_id=v.version_id, parents=v.parents, body=v.body,
                                  device_time=v.device_time, device_id=v.device_id) for v in batch.versions]
-    answer = service.push(conn, me, entries)
-    # The projection and proposals follow the feed after the commit (server/feed_consumers.py);
-    # the alert worker is poked here and its catch-up waits for this transaction's lock, so it
-    # sees these versions once committed: alerts are never raised inside the push.
-    alerts_waiting(request)
-    return answer
+    # The projection, alerts and proposals follow the feed after the commit
+    # (server/feed_consumers.py): alerts are never raised inside the push.
+    return service.push(conn, me, entries)
 
 
 @router.get("/sync/pull", response_model=PullPage, response_model_exclude_unset=True)

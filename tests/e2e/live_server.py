@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Literal
 
 import uvicorn
 from sqlalchemy import Engine
@@ -15,10 +16,14 @@ from peacewatch.server.config import Settings
 
 
 @contextmanager
-def live_server(settings: Settings, engine: Engine, *, start_timeout: float = 20.0) -> Iterator[tuple[str, int]]:
-    """Serve the app on a free port; yield ``(host, port)``; stop and join on exit."""
+def live_server(settings: Settings, engine: Engine, *, start_timeout: float = 20.0,
+                lifespan: Literal["on", "off"] = "on") -> Iterator[tuple[str, int]]:
+    """Serve the app on a free port; yield ``(host, port)``; stop and join on exit.
+
+    ``lifespan="off"`` serves it without its background loops (readers then catch up themselves).
+    """
     app = create_app(settings, engine)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on",
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan=lifespan,
                             http="h11", ws="none", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)

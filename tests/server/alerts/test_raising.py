@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select
 
 from factories import version_entry
+from peacewatch.server import feed_consumers
 from peacewatch.server.alerts import raising
 from peacewatch.server.db.engine import WRITE
 from peacewatch.server.db.tables import alerts, meta
@@ -46,7 +47,7 @@ def test_the_same_version_twice_two_workers_and_a_replay_raise_once(client, miss
 
     def work() -> None:
         with engine.connect().execution_options(**WRITE) as conn, conn.begin():
-            raising.catch_up(conn)
+            feed_consumers.catch_up_in(conn, raising.ALERTS)
 
     threads = [threading.Thread(target=work) for _ in range(2)]
     for t in threads:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 
 import httpx
+from e2e.live_server import live_server
 
-from .helpers import live_server, push, read_events
+from .helpers import push, read_events
 
 
 def _alerts(events: list[dict]) -> list[dict]:
@@ -16,7 +17,8 @@ def _alerts(events: list[dict]) -> list[dict]:
 
 def test_a_pushed_severe_report_reaches_the_stream_and_resumes(settings, engine, mission) -> None:
     settings.alert_stream_max_s = 8.0
-    with live_server(settings, engine) as url, httpx.Client(base_url=url, timeout=10) as http:
+    with live_server(settings, engine, lifespan="off") as (host, port), \
+            httpx.Client(base_url=f"http://{host}:{port}", timeout=10) as http:
         with http.stream("GET", "/api/v1/alerts/stream", headers=mission.headers("analyst")) as resp:
             assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/event-stream")
             lines = resp.iter_lines()

@@ -8,9 +8,10 @@ import hmac
 import json
 import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.message import Message
 
 import pytest
+from loopback import post_receiver
 
 from peacewatch.server import clock
 from peacewatch.server.alerts import webhooks
@@ -30,44 +31,28 @@ class Receiver:
         self.accepted_count = 0
         self.bad_signatures = 0
         self.calls = 0
-        receiver = self
+        self.url = ""  # set once served (the fixture)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.calls += 1
-                parts = dict(p.split("=", 1) for p in self.headers["X-Peacewatch-Signature"].split(","))
-                expected = hmac.new(SECRET.encode(), f"{parts['t']}.".encode() + body, hashlib.sha256).hexdigest()
-                if not hmac.compare_digest(expected, parts["v1"]):
-                    receiver.bad_signatures += 1
-                    self.send_response(401)
-                elif receiver.fail > 0:
-                    receiver.fail -= 1
-                    self.send_response(500)
-                else:
-                    receiver.accepted[self.headers["X-Peacewatch-Delivery"]] = json.loads(body)
-                    receiver.accepted_count += 1
-                    self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def answer(self, headers: Message, body: bytes) -> int:
+        self.calls += 1
+        parts = dict(p.split("=", 1) for p in headers["X-Peacewatch-Signature"].split(","))
+        expected = hmac.new(SECRET.encode(), f"{parts['t']}.".encode() + body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, parts["v1"]):
+            self.bad_signatures += 1
+            return 401
+        if self.fail > 0:
+            self.fail -= 1
+            return 500
+        self.accepted[headers["X-Peacewatch-Delivery"]] = json.loads(body)
+        self.accepted_count += 1
+        return 204
 
 
 @pytest.fixture
 def receiver():
     r = Receiver(fail=3)
-    yield r
-    r.close()
+    with post_receiver(r.answer, "/hook") as r.url:
+        yield r
 
 
 def test_deliveries_are_signed_retried_and_received_exactly_once(client, mission, engine, receiver) -> None:

@@ -4,14 +4,13 @@ gateway) and records the replies the server sends to its outbound URL (checking 
 from __future__ import annotations
 
 import json
-import socket
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import AbstractContextManager
+from email.message import Message
 from typing import Any
 
 import httpx
+from loopback import post_receiver
 
 from peacewatch.server.community.signing import GATEWAY_HEADER, HEADER, sign, valid
 
@@ -30,36 +29,17 @@ class FakeGateway:
             "Content-Type": "application/json", GATEWAY_HEADER: self.name, HEADER: sign(self.secret, body)})
 
 
-@contextmanager
-def running(gateway: FakeGateway) -> Iterator[str]:
+def running(gateway: FakeGateway) -> AbstractContextManager[str]:
     """Serve the gateway's outbound side on a free loopback port; yields its URL."""
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            with gateway.lock:
-                if not valid(gateway.secret, body, self.headers.get(HEADER)):
-                    self.send_response(401)
-                elif gateway.fail_next > 0:
-                    gateway.fail_next -= 1
-                    self.send_response(503)
-                else:
-                    gateway.sent.append(json.loads(body))
-                    self.send_response(200)
-            self.end_headers()
+    def answer(headers: Message, body: bytes) -> int:
+        with gateway.lock:
+            if not valid(gateway.secret, body, headers.get(HEADER)):
+                return 401
+            if gateway.fail_next > 0:
+                gateway.fail_next -= 1
+                return 503
+            gateway.sent.append(json.loads(body))
+            return 200
 
-        def log_message(self, *_args: Any) -> None:
-            pass
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}/send"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    return post_receiver(answer, "/send")

@@ -4,51 +4,21 @@ report, and the sender receives the acknowledgement and the outcome through the 
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import Engine
+from e2e.live_server import live_server
 
 from factories import report_body, store
 from peacewatch.server import clock
 from peacewatch.server.alerts.rules import ensure_defaults
-from peacewatch.server.app import create_app
 from peacewatch.server.community.intake import add_gateway
 from peacewatch.server.community.outbox import deliver_due
 from peacewatch.server.community.protection import mission_key
-from peacewatch.server.config import Settings
 from peacewatch.server.db.engine import WRITE
 
 from .fake_gateway import FakeGateway, running
-
-
-@contextmanager
-def served(settings: Settings, engine: Engine) -> Iterator[str]:
-    """The app with its workers (lifespan on) served by uvicorn on a free loopback port."""
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):  # bounded: 10 s
-        if server.started:
-            break
-        time.sleep(0.05)
-    assert server.started
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def _wait(predicate, timeout_s: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
@@ -68,7 +38,8 @@ def test_sms_to_alert_to_linked_report_with_replies(settings, engine, mission, g
     patrol_report["event_time"] = clock.now().isoformat().replace("+00:00", "Z")
     store(mission, "patrol_a", patrol_report)
     gateway = FakeGateway("village-line")
-    with running(gateway) as outbound, served(settings, engine) as url:
+    with running(gateway) as outbound, live_server(settings, engine) as (host, port):
+        url = f"http://{host}:{port}"
         with engine.connect().execution_options(**WRITE) as conn, conn.begin():
             gateway.secret = add_gateway(conn, name=gateway.name, key=key, outbound_url=outbound)["secret"]
         gateway.fail_next = 1  # the first delivery fails: the outbox retries
