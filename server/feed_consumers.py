@@ -93,9 +93,17 @@ def _set_cursor(conn: Connection, consumer: FeedConsumer, seq: int) -> None:
     conn.execute(stmt.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": stmt.excluded.value}))
 
 
-def behind(conn: Connection, consumer: FeedConsumer) -> bool:
-    """Whether the feed holds a change after the consumer's cursor."""
-    return cursor(conn, consumer) < feed.last_seq(conn)
+def behind(conn: Connection, consumer: FeedConsumer, *, at: int | None = None, upto: int | None = None) -> bool:
+    """Whether the feed holds a change of the consumer's kinds after its cursor (``at``, read if not given).
+
+    Changes of other kinds do not count: a consumer of versions is current after an ``alert``
+    change, and its cursor moves past such changes with its next real catch-up.
+    """
+    at = cursor(conn, consumer) if at is None else at
+    upto = feed.last_seq(conn) if upto is None else upto
+    return at < upto and conn.execute(
+        select(changes.c.seq).where(changes.c.seq > at, changes.c.seq <= upto,
+                                    changes.c.kind.in_(sorted(consumer.kinds))).limit(1)).first() is not None
 
 
 def _lock(conn: Connection, consumer: FeedConsumer) -> None:
@@ -211,9 +219,7 @@ def ensure_current(engine: Engine, *consumers: FeedConsumer) -> None:
         upto = feed.last_seq(conn)
         at = {key: int(value["seq"]) for key, value in conn.execute(
             select(meta.c.key, meta.c.value).where(meta.c.key.in_([c.name for c in consumers])))}
-        waiting = [c for c in consumers if at.get(c.name, 0) < upto and conn.execute(
-            select(changes.c.seq).where(changes.c.seq > at.get(c.name, 0), changes.c.seq <= upto,
-                                        changes.c.kind.in_(sorted(c.kinds))).limit(1)).first() is not None]
+        waiting = [c for c in consumers if behind(conn, c, at=at.get(c.name, 0), upto=upto)]
     for consumer in waiting:
         catch_up(engine, consumer)
 

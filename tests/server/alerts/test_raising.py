@@ -12,6 +12,7 @@ from peacewatch.server import feed_consumers
 from peacewatch.server.alerts import raising
 from peacewatch.server.db.engine import WRITE
 from peacewatch.server.db.tables import alerts, meta
+from peacewatch.server.subscriptions import CONSUMERS
 
 from .helpers import alerts_of, push
 
@@ -142,3 +143,13 @@ def test_tablets_pull_the_alerts_addressed_to_their_user(client, mission) -> Non
     # BRAVO's patrol is in the audience but may not read ALPHA's mission reports; nobody outside
     # the protection team pulls the restricted case's alert.
     assert pulled("patrol_b") == []
+
+
+def test_an_alert_change_at_the_feed_head_leaves_every_consumer_current(client, mission, engine) -> None:
+    """Raising appends an ``alert`` change after the version it matched: consumers of versions are
+    current then (a bench waiting for them waited out its ten-minute bound when they were not)."""
+    push(mission, "patrol_a", severity=4, category="killing")
+    assert alerts_of(mission, "analyst")  # raised: its alert change is the feed's last
+    feed_consumers.ensure_current(engine, *CONSUMERS)
+    with engine.connect() as conn:
+        assert [c.name for c in CONSUMERS if feed_consumers.behind(conn, c)] == []
