@@ -1,5 +1,9 @@
 """The report body: one pydantic v2 schema for incident, patrol and human-rights-concern reports.
 
+Longer than 500 lines because it is the one contract every layer reads: the three models, their
+cross-field rules, the error catalogue they raise and the translatable labels of every field and
+choice (about a fifth of the file) sit together, so a change to a field and its wording is one edit.
+
 This is the contract in CONTRIBUTING.md ("The report body"); the app, the server, exports,
 hotspots and duplicate detection all read bodies through :func:`parse_report`.
 
