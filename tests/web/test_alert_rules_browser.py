@@ -5,42 +5,18 @@ may not read it); the administrator reads the webhook delivery log."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import insert
 
-from peacewatch.common.versioning import version_id
 from peacewatch.server import clock
 from peacewatch.server.db.engine import WRITE
 from peacewatch.server.db.tables import webhook_deliveries, webhook_endpoints
-from peacewatch.server.devices.service import enrol, issue_code
-from tests.web.helpers import LiveServer, screenshot
+from tests.web.helpers import LiveServer, screenshot, tablet_push
 
 pytestmark = pytest.mark.browser
-
-
-def _push(live_server: LiveServer, *, title: str, category: str, severity: int,
-          confidentiality: str = "mission") -> str:
-    """A BANBAT patrol's tablet pushes one report over HTTP; returns its id."""
-    with live_server.engine.connect().execution_options(**WRITE) as conn, conn.begin():
-        code = issue_code(conn, username="banbat.patrol1", ttl=timedelta(hours=1))["code"]
-        tablet = enrol(conn, code=code, label="rules test tablet", client="test", max_failures=100)
-    body = {"id": str(uuid.uuid4()), "kind": "incident", "category": category,
-            "event_time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "location": {"lat": 1.58, "lon": 30.27, "precision_m": 10, "source": "gps"},
-            "title": title, "description": "Shops emptied overnight.",
-            "casualties": {"killed": 0, "injured": 0, "abducted": 0, "displaced": 0}, "severity": severity,
-            "confidentiality": confidentiality, "attachments": [], "contingent": "BANBAT",
-            "author": "banbat.patrol1", "language": "en"}
-    entry = {"report_id": body["id"], "version_id": version_id(body, [], tablet["device_id"]), "parents": [],
-             "body": body}
-    r = httpx.post(f"{live_server.url}/api/v1/sync/push", json={"versions": [entry]},
-                   headers={"Authorization": f"Device {tablet['credential']}"}, timeout=30)
-    assert r.status_code == 200 and r.json()["results"][0]["status"] == "stored", r.text
-    return body["id"]
 
 
 def test_a_rule_created_in_the_browser_raises_on_a_matching_push(live_server: LiveServer, open_as: Any) -> None:
@@ -67,7 +43,8 @@ def test_a_rule_created_in_the_browser_raises_on_a_matching_push(live_server: Li
     ops = open_as("analyst")
     ops.goto(f"{live_server.url}/operations")
     ops.wait_for_selector("#ops[data-live=true]", timeout=20_000)
-    report_id = _push(live_server, title="Shops looted at the market", category="looting", severity=3)
+    report_id = tablet_push(live_server, title="Shops looted at the market", category="looting", severity=3,
+                            lat=1.58, lon=30.27)
     card = f".alert-card:has(a[href='/reports/{report_id}'])"
     ops.wait_for_selector(card, timeout=15_000)
     assert name in ops.inner_text(card)
@@ -79,8 +56,8 @@ def test_a_new_report_appears_live_on_the_operations_view(live_server: LiveServe
     for page in (analyst, other):
         page.goto(f"{live_server.url}/operations")
         page.wait_for_selector("#report-feed[data-live=true]", timeout=20_000)
-    report_id = _push(live_server, title=f"Checkpoint moved {uuid.uuid4().hex[:4]}", category="looting",
-                      severity=1)
+    report_id = tablet_push(live_server, title=f"Checkpoint moved {uuid.uuid4().hex[:4]}", category="looting",
+                         severity=1, lat=1.58, lon=30.27)
     item = f"#report-feed li[data-id='{report_id}']"
     analyst.wait_for_selector(item, timeout=15_000)  # no reload: the stream brings it
     assert "Checkpoint moved" in analyst.inner_text(item)
