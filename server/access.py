@@ -18,6 +18,12 @@ A protection officer alone approves sharing agreements that touch human-rights c
 cases. A sharing partner is a principal of its own (``Permission.PARTNER``, its API key): it reads only
 its agreement's feed, never through a user role.
 
+Tasks (``server/tasks``) are created by HQ and commanders (``ASSIGN_TASKS``; a commander only for their
+own contingent) and read with ``READ_REPORTS`` under ``can_see_task``/``task_clause``: HQ sees every
+task, others the tasks assigned to them, to their contingent (unless assigned to one person) or
+created by them; and a task about a report only who may read that report. Follow-up of human-rights
+concerns (case status, next action, due date, officer) is ``CASEWORK``: the protection team only.
+
 Community alerts (``server/community``) are read with ``COMMUNITY`` (liaison and HQ); the caller's
 identity (phone number, name, relationship) only with ``CALLER_IDENTITY`` (liaison and the protection
 team), and every such read is audited.
@@ -86,6 +92,8 @@ class Permission(StrEnum):
     APPROVE_SHARING = "approve_sharing"
     # A sharing partner's API key: no user role holds it; partners are principals of their own.
     PARTNER = "partner"
+    ASSIGN_TASKS = "assign_tasks"  # create and cancel tasks (server/tasks): HQ and contingent commanders
+    CASEWORK = "casework"  # follow-up of human-rights concerns: the protection team only
 
 
 PROTECTION_TEAM = frozenset({Role.PROTECTION_OFFICER, Role.HR_OFFICER})
@@ -120,7 +128,9 @@ for _role in (*HQ_ROLES, Role.ADMIN):
 for _role in HQ_ROLES:
     ROLE_PERMISSIONS[_role] |= {Permission.COMMUNITY}
 for _role in PROTECTION_TEAM:
-    ROLE_PERMISSIONS[_role] |= {Permission.CALLER_IDENTITY}
+    ROLE_PERMISSIONS[_role] |= {Permission.CALLER_IDENTITY, Permission.CASEWORK}
+for _role in (*HQ_ROLES, Role.COMMANDER):
+    ROLE_PERMISSIONS[_role] |= {Permission.ASSIGN_TASKS}
 
 # What a session limited to two-factor enrolment may do.
 ENROLMENT_ONLY = frozenset({Permission.PUBLIC, Permission.SIGN_IN})
@@ -202,6 +212,38 @@ def can_read_version(p: Principal, report: Mapping[str, Any], level: str) -> boo
     keys = {"contingent_id": report["contingent_id"], "author_user_id": report["author_user_id"]}
     return can_read(p, confidentiality=report["confidentiality"], **keys) and can_read(p, confidentiality=level,
                                                                                         **keys)
+
+
+def can_see_task(p: Principal, task: Mapping[str, Any], report: Mapping[str, Any] | None) -> bool:
+    """May ``p`` see this task (a ``tasks`` row; ``report`` the ``reports`` row it is about, if any)?"""
+    if not p.may(Permission.READ_REPORTS):
+        return False
+    if report is not None and not can_read(p, contingent_id=report["contingent_id"],
+                                           confidentiality=report["confidentiality"],
+                                           author_user_id=report["author_user_id"]):
+        return False
+    if p.role in HQ_ROLES or task["created_by"] == p.user_id:
+        return True
+    if task["assignee_user_id"] is not None:
+        # One person's task: theirs, and their commander's to follow.
+        return task["assignee_user_id"] == p.user_id or (
+            p.role == Role.COMMANDER and task["contingent_id"] == p.contingent_id)
+    return task["contingent_id"] is not None and task["contingent_id"] == p.contingent_id
+
+
+def task_clause(p: Principal, tasks: Table, report: Table) -> ColumnElement[bool]:
+    """SQL form of ``can_see_task`` on ``tasks`` outer-joined to the ``reports`` row it is about."""
+    if not p.may(Permission.READ_REPORTS):
+        return false()
+    about_readable = or_(tasks.c.report_id.is_(None), visible_clause(p, report))
+    if p.role in HQ_ROLES:
+        return about_readable
+    t = tasks.c
+    mine = or_(t.created_by == p.user_id, t.assignee_user_id == p.user_id,
+               and_(t.assignee_user_id.is_(None), t.contingent_id == p.contingent_id))
+    if p.role == Role.COMMANDER:
+        mine = or_(mine, t.contingent_id == p.contingent_id)
+    return and_(about_readable, mine)
 
 
 def can_review(p: Principal, *, contingent_id: int, confidentiality: str, author_user_id: int) -> bool:

@@ -26,6 +26,7 @@ DOMAINS = (
     "community",
     "sharing",
     "saved_filters",
+    "tasks",
 )
 
 

@@ -37,6 +37,7 @@ payload, created_at``).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, Engine, Row, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 
 from . import feed
 from .background_loop import BackgroundLoop
@@ -137,6 +139,49 @@ def catch_up_in(conn: Connection, consumer: FeedConsumer) -> int:
             break
         done += n
     return done
+
+
+FAST_TRY_S = 5.0
+SQLITE_BUSY_MS = 30000  # the engine's busy_timeout (db.engine), restored after a fast try
+
+
+@contextmanager
+def durable_transaction(engine: Engine) -> Iterator[Connection]:
+    """A durable write transaction for a consumer; on SQLite it asks for the write lock every millisecond.
+
+    Durable, unlike ``derived_transaction``: for consumers that append to the feed themselves
+    (alerts log ``alert`` changes, tasks ``task`` changes), which tablets may pull at once and
+    must never lose. SQLite's own busy handler sleeps ever longer between tries (up to 100 ms),
+    so under a steady stream of pushes (50 tablets) a waiting writer can lose the lock for seconds; an alert is worth
+    more than that. After ``FAST_TRY_S`` it falls back to the engine's ordinary busy timeout.
+    """
+    with engine.connect().execution_options(**WRITE) as conn:
+        if conn.dialect.name == "sqlite":
+            raw = conn.connection.dbapi_connection
+            raw.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
+            deadline = time.monotonic() + FAST_TRY_S
+            try:
+                while True:
+                    try:
+                        trans = conn.begin()
+                        break
+                    except OperationalError as exc:
+                        if "locked" not in str(exc) or time.monotonic() > deadline:
+                            raise
+                        conn.rollback()
+                        time.sleep(0.001)
+            except OperationalError:
+                raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")  # type: ignore[union-attr]
+                trans = conn.begin()
+            finally:
+                raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")  # type: ignore[union-attr]
+        else:
+            trans = conn.begin()
+        try:
+            with trans:
+                yield conn
+        finally:
+            feed.take_appended(conn)  # the mark lives on the pooled connection: never leave it behind
 
 
 @contextmanager

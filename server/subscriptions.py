@@ -12,8 +12,9 @@ from .alerts.raising import ALERTS
 from .duplicates.backlog import PROPOSALS
 from .feed_consumers import FeedConsumer, ensure_current
 from .reports.projection import PROJECTION
+from .tasks.review_requests import REVIEW_TASKS
 
-CONSUMERS: tuple[FeedConsumer, ...] = (PROJECTION, ALERTS, PROPOSALS)
+CONSUMERS: tuple[FeedConsumer, ...] = (PROJECTION, ALERTS, PROPOSALS, REVIEW_TASKS)
 # Caught up before every API request opens its transaction: nothing may read them behind.
 READERS_WAIT: tuple[FeedConsumer, ...] = tuple(c for c in CONSUMERS if c.readers_wait)
 SOON: tuple[FeedConsumer, ...] = tuple(c for c in CONSUMERS if c.timing == "soon")

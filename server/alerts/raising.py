@@ -17,19 +17,15 @@ is open adds its new reports to that alert rather than raising another.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import OperationalError
 
-from .. import clock, feed, feed_consumers
+from .. import clock, feed_consumers
 from ..access import most_restrictive
-from ..db.engine import WRITE
 from ..db.tables import alert_recipients, alert_reports, alerts
 from ..reports.projection import PROJECTION
 from . import webhooks
@@ -42,8 +38,6 @@ log = logging.getLogger(__name__)
 
 CURSOR_KEY = "alerts.raised_through_seq"
 CHUNK = 500  # feed entries per transaction: bounded lock time; a crash redoes at most this much
-FAST_TRY_S = 5.0
-SQLITE_BUSY_MS = 30000  # the engine's busy_timeout (db.engine), restored after a fast try
 
 
 def _insert(conn: Connection) -> Any:
@@ -143,45 +137,6 @@ def _raise_for(conn: Connection, changes: Sequence[Row[Any]], _computed: None) -
         _match_report(conn, rules, report_id, seq=seq, version_confidentiality=level)
 
 
-@contextmanager
-def _write_transaction(engine: Engine) -> Iterator[Connection]:
-    """The consumer's write transaction: durable, and on SQLite it asks for the write lock every millisecond.
-
-    Durable, unlike other consumers' (``feed_consumers.derived_transaction``): raising appends
-    ``alert`` changes to the feed, which tablets may pull at once and must never lose. SQLite's own
-    busy handler sleeps ever longer between tries (up to 100 ms), so under a steady
-    stream of pushes (50 tablets) a waiting writer can lose the lock for seconds; an alert is worth
-    more than that. After ``FAST_TRY_S`` it falls back to the engine's ordinary busy timeout.
-    """
-    with engine.connect().execution_options(**WRITE) as conn:
-        if conn.dialect.name == "sqlite":
-            raw = conn.connection.dbapi_connection
-            raw.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
-            deadline = time.monotonic() + FAST_TRY_S
-            try:
-                while True:
-                    try:
-                        trans = conn.begin()
-                        break
-                    except OperationalError as exc:
-                        if "locked" not in str(exc) or time.monotonic() > deadline:
-                            raise
-                        conn.rollback()
-                        time.sleep(0.001)
-            except OperationalError:
-                raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")  # type: ignore[union-attr]
-                trans = conn.begin()
-            finally:
-                raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")  # type: ignore[union-attr]
-        else:
-            trans = conn.begin()
-        try:
-            with trans:
-                yield conn
-        finally:
-            feed.take_appended(conn)  # the mark lives on the pooled connection: never leave it behind
-
-
 ALERTS = feed_consumers.FeedConsumer(
     name=CURSOR_KEY,
     kinds=frozenset({"version"}),
@@ -190,7 +145,7 @@ ALERTS = feed_consumers.FeedConsumer(
     timing="soon",  # seconds matter, but a push never waits for matching
     needs=(PROJECTION,),
     chunk=CHUNK,
-    transaction=_write_transaction,
+    transaction=feed_consumers.durable_transaction,
 )
 
 

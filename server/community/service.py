@@ -117,9 +117,15 @@ def log_call(conn: Connection, principal: Principal, *, key: bytes, text: str, p
     return get_alert(conn, principal, alert_id, key=key, with_identity=False)
 
 
-def _row(conn: Connection, principal: Principal, alert_id: int) -> dict[str, Any]:
+def visible_row(conn: Connection, principal: Principal, alert_id: int) -> dict[str, Any] | None:
+    """The community alert's row if the principal may see it."""
     row = conn.execute(select(community_alerts).where(community_alerts.c.id == alert_id,
                                                       visible_clause(principal))).mappings().one_or_none()
+    return dict(row) if row is not None else None
+
+
+def _row(conn: Connection, principal: Principal, alert_id: int) -> dict[str, Any]:
+    row = visible_row(conn, principal, alert_id)
     if row is None:
         raise not_found(f"community alert {alert_id}")
     return dict(row)

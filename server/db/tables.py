@@ -630,3 +630,62 @@ saved_filters = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("user_id", "name"),
 )
+
+# Tasks (server/tasks): HQ's and commanders' requests to patrols, with their place and assignee.
+# ``status`` is derived from ``task_events`` in server order (``tasks.service.fold``) and kept here
+# only so lists and the board can filter in SQL; the events are the record.
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("instructions", Text, nullable=False, server_default=""),
+    Column("priority", String(8), nullable=False, server_default="normal"),
+    Column("place", JSONType, nullable=True),  # a GeoJSON geometry: Point, LineString or Polygon
+    Column("lat", Float, nullable=True),  # the place's representative point, for maps
+    Column("lon", Float, nullable=True),
+    Column("window_start", UTCDateTime, nullable=True),
+    Column("window_end", UTCDateTime, nullable=True),
+    Column("contingent_id", Integer, ForeignKey("contingents.id"), nullable=True, index=True),
+    Column("assignee_user_id", Integer, ForeignKey("users.id"), nullable=True, index=True),
+    Column("report_id", String(36), nullable=True, index=True),  # the report it is about: read policy
+    Column("source_kind", String(32), nullable=False, server_default="manual"),
+    Column("source_ref", String(64), nullable=True),
+    Column("cells", JSONType, nullable=True),  # H3 cells of a coverage gap or hot spot (hex strings)
+    Column("status", String(16), nullable=False, server_default="open", index=True),
+    Column("created_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("done_at", UTCDateTime, nullable=True),
+)
+
+# What happened to a task, from the tablets (client-made ``event_id``: stored once) and from HQ.
+task_events = Table(
+    "task_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("task_id", Integer, ForeignKey("tasks.id"), nullable=False, index=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("status", String(16), nullable=True),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("report_id", String(36), nullable=True),
+    Column("device_time", UTCDateTime, nullable=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("device_id", String(36), nullable=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("seq", SeqInt, nullable=False),
+)
+
+# Follow-up of a human-rights concern: read and written by the protection team only.
+case_followups = Table(
+    "case_followups",
+    metadata,
+    Column("report_id", String(36), ForeignKey("reports.id"), primary_key=True),
+    Column("case_status", String(32), nullable=False),
+    Column("next_action", Text, nullable=False, server_default=""),
+    Column("due_date", String(10), nullable=True),  # ISO date: a due day, not an instant
+    Column("officer_user_id", Integer, ForeignKey("users.id"), nullable=True),
+    Column("updated_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)

@@ -281,7 +281,7 @@ def emerging(
     return cache.get_or_compute(key, compute)
 
 
-def _patrol_routes(conn: Connection, principal: Principal) -> list[PatrolRoute]:
+def patrol_routes(conn: Connection, principal: Principal) -> list[PatrolRoute]:
     stmt = select(reports.c.body, reports.c.event_time).where(
         visible_clause(principal, reports), reports.c.kind == "patrol"
     )
@@ -308,7 +308,7 @@ def coverage_gaps(
 ) -> dict[str, Any]:
     """GeoJSON of hot cells (95 %) that no visible patrol route (buffered) crossed in the last ``days``."""
     hm = _hotspot_map(conn, principal, filters, params, cache)
-    routes = _patrol_routes(conn, principal)
+    routes = patrol_routes(conn, principal)
     now = _utc64(clock_now())
     return _engine_errors(lambda: gaps_map(hm, routes, now=now, days=days, buffer_m=buffer_m))
 
@@ -326,7 +326,7 @@ def hot_and_gap_cells(
     """The map's hot cells (Gi* bin >= 1, hot at 90 % or more, as the map draws them) and its
     coverage gaps (as :func:`coverage_gaps`), as sets of H3 cells: no GeoJSON is built."""
     hm = _hotspot_map(conn, principal, filters, params, cache)
-    routes = _patrol_routes(conn, principal)
+    routes = patrol_routes(conn, principal)
     gaps = _engine_errors(lambda: coverage_gap_mask(hm.cells, hm.gi.bin, routes, now=_utc64(clock_now()),
                                                     days=days, buffer_m=buffer_m))
     cells = hm.cells.tolist()

@@ -52,6 +52,7 @@ class ReviewOut(Answer):
     comment: str | None
     by: str | None
     seq: int
+    task_id: int | None = Field(default=None, description="needs_information: the author's task it made")
 
 
 class CommentOut(Answer):

@@ -11,6 +11,7 @@ from ..access import Principal, can_review
 from ..audit.service import record
 from ..db.tables import comments, reports, reviews
 from ..problems import forbidden
+from ..tasks.review_requests import request_information
 from .filters import ReportFilters
 from .service import load_readable, visible_reports
 
@@ -37,7 +38,11 @@ def review(conn: Connection, principal: Principal, *, report_id: str, status: st
     conn.execute(update(reports).where(reports.c.id == report_id).values(review_status=status, updated_at=now))
     record(conn, action="report_reviewed", actor=principal.username, actor_user_id=principal.user_id,
            target=report_id, detail={"status": status})
-    return {"report_id": report_id, "status": status, "comment": comment, "seq": seq, "by": principal.username}
+    out = {"report_id": report_id, "status": status, "comment": comment, "seq": seq, "by": principal.username}
+    if status == "needs_information":
+        # The question becomes the author's task: on their tablet, closed by their edit.
+        out["task_id"] = request_information(conn, principal, row, comment)
+    return out
 
 
 def next_unreviewed(conn: Connection, principal: Principal, filters: ReportFilters, *,

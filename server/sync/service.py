@@ -12,7 +12,8 @@ refusal that sending the parent cures).
 Pull: the feed after a cursor, in server sequence order only (device clocks never matter),
 filtered in SQL against each report's CURRENT visibility (``access.visible_clause`` on the
 ``reports`` projection) and redacted with ``access.redact``. Alerts addressed to the caller whose
-every report they may read arrive as changes of kind ``alert`` (``alerts.pull``). ``next`` is the last sequence number
+every report they may read arrive as changes of kind ``alert`` (``alerts.pull``), and tasks they may
+see as changes of kind ``task`` (``tasks.pull``). ``next`` is the last sequence number
 examined, so the client never re-reads changes it was not allowed to see; the upper bound is read
 first, which (with the feed's write lock making commits arrive in sequence order) guarantees that
 no change at or below ``next`` can still appear later. A version's entry is the same for every
@@ -43,6 +44,7 @@ from ..db.fast import in_ids
 from ..db.tables import changes, reports, users, versions
 from ..devices.service import touch
 from ..reports.versions import REJECTED, STORED, NewVersion, store_versions
+from ..tasks import pull as task_pull
 
 MAX_BATCH = MAX_PUSH_BATCH
 SCAN_PAGES = 2  # feed entries examined per pull request: at most this many pages' worth
@@ -127,7 +129,8 @@ def _feed_filter(principal: Principal) -> Any:
                          or_(changes.c.confidentiality.is_(None), visible_clause(principal, changes)))
     else:
         incidents = false()
-    return or_(about_report, changes.c.kind == "reference", incidents, alert_pull.feed_clause(principal))
+    return or_(about_report, changes.c.kind == "reference", incidents, alert_pull.feed_clause(principal),
+               task_pull.feed_clause(principal))
 
 
 class VersionEntries:
@@ -176,13 +179,13 @@ def _version_out(principal: Principal, row: Any, v: Any) -> dict[str, Any]:
             "device_id": v.device_id, "received_at": _iso(v.received_at)}
 
 
-def _change_out(row: Any, alert_views: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+def _change_out(row: Any, views: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any] | None:
     kind = row["kind"]
     payload = row["payload"] or {}
-    if kind == "alert":
+    if kind in ("alert", "task"):
         # Rendered under the same visibility as the filter; None only if it changed in between.
-        view = alert_views.get(row["ref"])
-        return {"seq": row["seq"], "kind": kind, "event": payload.get("event"), "alert": view} if view else None
+        view = views[kind].get(row["ref"])
+        return {"seq": row["seq"], "kind": kind, "event": payload.get("event"), kind: view} if view else None
     if kind == "review":
         return {"seq": row["seq"], "kind": kind, "report_id": row["report_id"], "status": payload.get("status"),
                 "comment": payload.get("comment", ""), "by": payload.get("by"), "at": payload.get("at")}
@@ -245,6 +248,7 @@ def pull(conn: Connection, principal: Principal, *, since: int, limit: int) -> d
         # The window was examined whole: a short (even empty) page, with more to come past it.
         nxt, more = max(window_end, since), window_end < upto
     entries = _version_entries(conn, principal, rows)
-    alert_views = alert_pull.rendered(conn, principal, [r["ref"] for r in rows if r["kind"] == "alert"])
-    out = [entries[r["seq"]] if r["kind"] == "version" else _change_out(r, alert_views) for r in rows]
+    views = {"alert": alert_pull.rendered(conn, principal, [r["ref"] for r in rows if r["kind"] == "alert"]),
+             "task": task_pull.rendered(conn, principal, [r["ref"] for r in rows if r["kind"] == "task"])}
+    out = [entries[r["seq"]] if r["kind"] == "version" else _change_out(r, views) for r in rows]
     return {"changes": [c for c in out if c is not None], "next": int(nxt), "more": more}

@@ -3,11 +3,12 @@
 A hypothesis ``RuleBasedStateMachine`` drives the real app (in-process, on SQLite and PostgreSQL)
 through random sequences of: file a report, edit it (including downgrades, upgrades and
 resolutions by push), upload a file, reference any known file, merge proposed duplicates, unmerge,
-resolve a conflict, review, comment, revoke a tablet, each by a random principal of any role. A
+resolve a conflict, review, comment, give a task about a report, revoke a tablet, each by a random
+principal of any role. A
 small reference model, written from the access table in docs/security.md and not from the code,
 says which writes are allowed and who may read which version, comment and file. After each step
 the read paths of a few principals (all of them at the end of each sequence) must return exactly
-what the model allows: the reports list, each report's detail, its history, the change feed,
+what the model allows: the reports list, each report's detail, its history, the tasks list, the change feed,
 attachment downloads, conflicts, duplicates and incidents, the CSV export and the dashboard's
 report page; and a refused write must have stored nothing.
 
@@ -122,11 +123,44 @@ def readable(user: str, rep: Report, level: str) -> bool:
     return visible(user, rep) and level_readable(user, level, rep)
 
 
+@dataclass
+class Task:
+    """A task about a report; its title is a token."""
+
+    rid: str
+    creator: str
+    user: str | None  # assigned to one person...
+    contingent: str | None  # ...or to a contingent (for a person: theirs)
+
+
 class Model:
     def __init__(self) -> None:
         self.reports: dict[str, Report] = {}
         self.holders: dict[str, set[str]] = {}
         self.seq = itertools.count(1)
+        self.tasks: dict[str, Task] = {}
+
+    def may_assign(self, user: str, rep: Report, to_user: str | None, to_contingent: str | None) -> bool:
+        """HQ and commanders (their contingent only) give a task about a report its assignee may read."""
+        r = role(user)
+        if r not in HQ | {Role.COMMANDER} or not visible(user, rep):
+            return False
+        target = contingent(to_user) if to_user else to_contingent
+        if r is Role.COMMANDER and target != contingent(user):
+            return False
+        if to_user:
+            return role(to_user) is not Role.ADMIN and visible(to_user, rep)
+        level = shown(rep).level
+        return level != "restricted" and (level == "public" or rep.contingent == to_contingent)
+
+    def sees_task(self, user: str, task: Task) -> bool:
+        if role(user) is Role.ADMIN or not visible(user, self.reports[task.rid]):
+            return False
+        if role(user) in HQ or task.creator == user:
+            return True
+        if task.user is not None:
+            return task.user == user or (role(user) is Role.COMMANDER and task.contingent == contingent(user))
+        return task.contingent == contingent(user)
 
     def downloadable(self, user: str, digest: str) -> bool:
         for rep in self.reports.values():
@@ -231,6 +265,10 @@ class AccessMachine(RuleBasedStateMachine):
         # One report by a patrol and one by its commander, so every role has something to try on.
         self.file(user="patrol_a", level="mission", use_file=None, dest="ALPHA")
         self.file(user="commander_a", level="mission", use_file=None, dest="ALPHA")
+        # And tasks about them, whose readers change as the reports' levels do.
+        first, second = self.model.reports.values()
+        self.give_task("analyst", first, ("contingent", "ALPHA"))
+        self.give_task("commander_a", second, ("user", "patrol_a"))
 
     @rule(user=st.sampled_from(list(USERS)), level=st.sampled_from(LEVELS),
           use_file=st.none() | st.sampled_from(range(len(FILES))), dest=st.sampled_from(["ALPHA", "BRAVO"]))
@@ -356,6 +394,28 @@ class AccessMachine(RuleBasedStateMachine):
             for rep in members:
                 rep.incident = None
 
+    @precondition(lambda self: self.model.reports)
+    # Weighted towards those who may assign (every role still tries), so sequences hold tasks.
+    @rule(user=st.sampled_from(["analyst", "protection", "commander_a", "commander_b", *USERS]), data=st.data(),
+          to=st.sampled_from([("contingent", "ALPHA"), ("contingent", "BRAVO"), ("user", "patrol_a"),
+                              *[("user", u) for u in USERS]]))
+    def task(self, user: str, data: Any, to: tuple[str, str]) -> None:
+        self.give_task(user, self.model.reports[data.draw(st.sampled_from(sorted(self.model.reports)))], to)
+
+    def give_task(self, user: str, rep: Report, to: tuple[str, str]) -> None:
+        title = self.token()
+        r = self.client.post("/api/v1/tasks", headers=self.h(user), json={
+            "source": {"kind": "report", "ref": rep.rid}, "title": title, "assignee": {to[0]: to[1]}})
+        to_user, to_contingent = (to[1], None) if to[0] == "user" else (None, to[1])
+        allowed = self.model.may_assign(user, rep, to_user, to_contingent)
+        assert (r.status_code == 201) == allowed, (r.status_code, r.text, user, to)
+        if role(user) not in HQ | {Role.COMMANDER}:
+            assert r.status_code == 403
+        elif not visible(user, rep):
+            assert r.status_code == 404
+        if allowed:
+            self.model.tasks[title] = Task(rep.rid, user, to_user, contingent(to_user) if to_user else to_contingent)
+
     @rule(user=st.sampled_from(list(USERS)), owner=st.sampled_from(["patrol_a", "patrol_b"]))
     def revoke(self, user: str, owner: str) -> None:
         r = self.client.post(f"/api/v1/admin/devices/{self.mission.device_id(owner)}/revoke", headers=self.h(user))
@@ -413,8 +473,12 @@ class AccessMachine(RuleBasedStateMachine):
                 others = {shown(o).title for oid, o in m.reports.items()
                           if oid != rid and visible(user, o)} if r_ in HQ else set()
                 assert own <= page and page - own <= others, (user, rid, page - own)
+        my_tasks = {t for t, task in m.tasks.items() if m.sees_task(user, task)}
+        tasks = self.client.get("/api/v1/tasks", headers=h).json()["tasks"]
+        assert {t["title"] for t in tasks} == my_tasks, user
+        assert not set(TOKEN.findall(str(tasks))) - my_tasks, user
         pulled = self.client.get("/api/v1/sync/pull", params={"limit": 1000}, headers=h).json()
-        assert set(TOKEN.findall(str(pulled["changes"]))) == allowed_tokens, user
+        assert set(TOKEN.findall(str(pulled["changes"]))) == allowed_tokens | my_tasks, user
         for digest in map(sha, FILES):
             status = self.client.get(f"/api/v1/attachments/{digest}", headers=h).status_code
             assert (status == 200) == m.downloadable(user, digest), (user, digest, status)

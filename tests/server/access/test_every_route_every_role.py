@@ -73,7 +73,13 @@ def restricted_world(mission):
     with mission.engine.connect() as conn:
         alert_id = conn.execute(select(alert_reports.c.alert_id)
                                 .where(alert_reports.c.report_id == secret["id"])).scalar_one()
-    return {"report": secret["id"], "ordinary": ordinary["id"], "alert": alert_id}
+    # A task about the restricted case, for its author, whose title quotes it: only they and the
+    # protection team may see it (routes with {task_id} use it).
+    task = mission.client.post("/api/v1/tasks", headers=mission.headers("protection"), json={
+        "source": {"kind": "report", "ref": secret["id"]}, "title": SECRET_TITLE, "instructions": SECRET_TEXT,
+        "assignee": {"user": "patrol_a"}})
+    assert task.status_code == 201, task.text
+    return {"report": secret["id"], "ordinary": ordinary["id"], "alert": alert_id, "task": task.json()["id"]}
 
 
 def test_every_route_every_role(client, mission, restricted_world) -> None:
@@ -87,6 +93,7 @@ def test_every_route_every_role(client, mission, restricted_world) -> None:
         "kind": "csv",
         "alert_id": str(restricted_world["alert"]),
         "partner": "ohchr",
+        "task_id": str(restricted_world["task"]),
     }
     table = route_table(client.app)
     assert len(table) > 10
