@@ -207,6 +207,16 @@ def _m005_alerts(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m007_tasks(db: sqlite_utils.Database) -> None:
+    """Tasks pulled from HQ (latest state of each) and the patrol's events on them until sent."""
+    db.execute("CREATE TABLE tasks (task_id INTEGER PRIMARY KEY, status TEXT NOT NULL, data TEXT NOT NULL, "
+               "updated_at TEXT NOT NULL)")
+    db.execute("CREATE TABLE task_events (event_id TEXT PRIMARY KEY, task_id INTEGER NOT NULL, status TEXT, "
+               "note TEXT NOT NULL DEFAULT '', report_id TEXT, device_time TEXT NOT NULL, created_at TEXT NOT NULL, "
+               "sent_at TEXT, refused TEXT)")
+    db.execute("CREATE INDEX task_events_pending ON task_events (sent_at, refused, created_at)")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_core", _m001_core),
     ("002_attachments", _m002_attachments),
@@ -216,6 +226,7 @@ MIGRATIONS: list[Migration] = [
     ("006_feed_vocabulary", _m006_feed_vocabulary),
     ("tiles_001", _tiles_001),
     ("005_alerts", _m005_alerts),
+    ("007_tasks", _m007_tasks),
 ]
 
 

@@ -47,7 +47,7 @@ from typing import Any
 import sqlcipher3
 
 from peacewatch.common.sync_protocol import ChangeKind, PushEntry
-from peacewatch.mobile.core import alerts, dag, reference
+from peacewatch.mobile.core import alerts, dag, reference, tasks
 from peacewatch.mobile.core.attachments import AttachmentRef
 from peacewatch.mobile.core.drafts import validate_report_id
 from peacewatch.mobile.core.errors import InvalidInput, NotFound
@@ -66,6 +66,7 @@ class PullResult:
     comments: int = 0
     places: int = 0
     alerts: int = 0
+    tasks: int = 0
     skipped: list[str] = field(default_factory=list)
     reports_updated: set[str] = field(default_factory=set)
 
@@ -181,6 +182,9 @@ class Outbox:
                 elif kind == "alert":
                     alerts.apply_change(conn, change, where)
                     result.alerts += 1
+                elif kind == "task":
+                    tasks.apply_change(conn, change, where)
+                    result.tasks += 1
                 else:
                     result.skipped.append(str(kind))
             self.store.set_meta(conn, CURSOR_KEY, str(next_cursor))

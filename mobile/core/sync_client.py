@@ -8,6 +8,9 @@ UI-free. One :meth:`SyncClient.run` does, in order:
    tried again later in the run; any other rejection is recorded on the version with its reason,
    for the UI. An unanswered batch (link dropped) is simply sent again: the server stores by
    content hash, so nothing is stored twice.
+   Then what the patrol did about its tasks (``POST /api/v1/tasks/{id}/events``): after the
+   versions, because an event may name a report just pushed; each event carries an id made on
+   the tablet, so an event sent twice over a bad link is stored once.
 2. **Pull** the change feed (``GET /api/v1/sync/pull``) page by page; each page and its cursor are
    applied in one local transaction (``apply_pull_page``), so a cut repeats at most one page.
 3. **Upload attachments** chunk by chunk: ask which chunks the server lacks
@@ -169,6 +172,7 @@ class SyncClient:
             p.state = "pushing"
             self._emit()
             self._push()
+            self._send_task_events()
             p.state = "pulling"
             self._emit()
             self._pull()
@@ -277,6 +281,24 @@ class SyncClient:
         self.progress.rejections.append(
             Rejection(entry.version_id, entry.report_id, refusal.code, refusal.field, refusal.reason))
         self.progress.items_done += 1
+
+    # ----- task events -------------------------------------------------------------------------
+    def _send_task_events(self) -> None:
+        """Send what the patrol did about tasks, after the reports it may name; each once."""
+        for event in self.store.pending_task_events():
+            while True:
+                try:
+                    answer = self._json_call("POST", f"{API}/tasks/{event.task_id}/events", event.body)
+                    break
+                except _Retry as retry:
+                    self._failed(retry)  # raises _Stop when the run is out of attempts
+            if answer.status in (200, 201):
+                task = answer.data.get("task")
+                self.store.task_event_sent(event.event_id, task if isinstance(task, dict) else None)
+            elif answer.status == 422 and answer.data.get("retryable"):
+                continue  # names a report the server does not have yet: the next run sends it
+            else:
+                self.store.task_event_refused(event.event_id, server_said(answer, "the server refused it"))
 
     # ----- pull --------------------------------------------------------------------------------
     def _pull(self, max_pages: int = 100_000) -> None:

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from peacewatch.common.sync_protocol import PushEntry
+from peacewatch.mobile.core import tasks
 from peacewatch.mobile.core.attachments import Attachments
 from peacewatch.mobile.core.outbox import Outbox
 from peacewatch.mobile.core.reports import Reports
 from peacewatch.mobile.core.store import Store
+from peacewatch.mobile.core.tasks import PendingEvent
 
 __all__ = ["AttachmentLike", "ChunkLike", "LocalStore", "SyncStore", "Waiting"]
 
@@ -93,6 +95,18 @@ class SyncStore(Protocol):
         """How many versions and reports are still waiting to be sent."""
         ...
 
+    def pending_task_events(self) -> Sequence[PendingEvent]:
+        """What the patrol did about tasks and the server does not have yet, oldest first."""
+        ...
+
+    def task_event_sent(self, event_id: str, task: dict[str, Any] | None) -> None:
+        """The server stored (or already had) this event; ``task`` is the task as it now stands."""
+        ...
+
+    def task_event_refused(self, event_id: str, reason: str) -> None:
+        """The server refused this event for good: keep it with ``reason`` and stop sending it."""
+        ...
+
 
 class LocalStore:
     """:class:`SyncStore` over the encrypted store (``Outbox`` and ``Attachments`` of one open ``Store``)."""
@@ -129,3 +143,12 @@ class LocalStore:
 
     def waiting(self) -> Waiting:
         return Waiting(versions=self.outbox.pending_count(), reports=self.reports.counts().waiting)
+
+    def pending_task_events(self) -> Sequence[PendingEvent]:
+        return tasks.pending_events(self.store)
+
+    def task_event_sent(self, event_id: str, task: dict[str, Any] | None) -> None:
+        tasks.event_sent(self.store, event_id, task)
+
+    def task_event_refused(self, event_id: str, reason: str) -> None:
+        tasks.event_refused(self.store, event_id, reason)

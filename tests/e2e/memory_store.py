@@ -19,6 +19,7 @@ from peacewatch.common.sync_protocol import ChangeKind, PushEntry
 from peacewatch.mobile.core.attachments import AttachmentRef, Chunk
 from peacewatch.mobile.core.errors import InvalidInput, NotFound
 from peacewatch.mobile.core.sync_store import Waiting
+from peacewatch.mobile.core.tasks import PendingEvent
 
 
 class MemoryStore:
@@ -35,6 +36,9 @@ class MemoryStore:
         self.cursor: str | None = None
         self.pages: list[list[dict[str, Any]]] = []
         self.pulled_versions = 0
+        self.task_events: dict[str, PendingEvent] = {}  # waiting to be sent, in order
+        self.task_events_sent: dict[str, dict[str, Any] | None] = {}
+        self.task_events_refused: dict[str, str] = {}
         for entry in entries:
             self.add(entry)
 
@@ -116,6 +120,21 @@ class MemoryStore:
 
     def waiting(self) -> Waiting:
         return Waiting(versions=len(self._pending), reports=len(self._per_report))
+
+    def add_task_event(self, task_id: int, body: dict[str, Any]) -> None:
+        """Queue an event (``body`` as the server's events route takes it) behind those pending."""
+        self.task_events[body["event_id"]] = PendingEvent(body["event_id"], task_id, body)
+
+    def pending_task_events(self) -> list[PendingEvent]:
+        return list(self.task_events.values())
+
+    def task_event_sent(self, event_id: str, task: dict[str, Any] | None) -> None:
+        self.task_events.pop(event_id, None)
+        self.task_events_sent[event_id] = task
+
+    def task_event_refused(self, event_id: str, reason: str) -> None:
+        self.task_events.pop(event_id, None)
+        self.task_events_refused[event_id] = reason
 
     # ----- inside -------------------------------------------------------------------------------
     def _forget(self, entry: PushEntry) -> None:

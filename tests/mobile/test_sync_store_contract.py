@@ -19,6 +19,7 @@ from e2e.memory_store import MemoryStore
 
 from peacewatch.common.sync_protocol import PushEntry
 from peacewatch.common.versioning import version_id
+from peacewatch.mobile.core import tasks
 from peacewatch.mobile.core.attachments import AttachmentRef, Attachments
 from peacewatch.mobile.core.drafts import Drafts
 from peacewatch.mobile.core.errors import InvalidInput, NotFound
@@ -38,6 +39,7 @@ class Harness(Protocol):
 
     def file(self, title: str, attachments: list[AttachmentRef] | None = None) -> PushEntry: ...
     def attach(self, data: bytes, name: str) -> AttachmentRef: ...
+    def task_event(self, task_id: int, status: str) -> str: ...
 
 
 def _body(title: str, attachments: list[AttachmentRef] | None) -> dict[str, Any]:
@@ -63,6 +65,11 @@ class LocalHarness:
     def attach(self, data: bytes, name: str) -> AttachmentRef:
         return Attachments(self.db).put_bytes(data, media_type="image/jpeg", name=name)
 
+    def task_event(self, task_id: int, status: str) -> str:
+        with self.db.transaction() as conn:
+            tasks.save(conn, {"id": task_id, "status": "open", "title": "t"})
+        return tasks.record(self.db, task_id, status=status)
+
 
 class MemoryHarness:
     def __init__(self) -> None:
@@ -78,6 +85,12 @@ class MemoryHarness:
 
     def attach(self, data: bytes, name: str) -> AttachmentRef:
         return self.memory.add_attachment(data, name=name)
+
+    def task_event(self, task_id: int, status: str) -> str:
+        event_id = str(uuid.uuid4())
+        self.memory.add_task_event(task_id, {"event_id": event_id, "status": status, "note": "",
+                                             "device_time": "2026-12-03T06:00:00Z"})
+        return event_id
 
 
 @pytest.fixture(params=["local", "memory"])
@@ -167,3 +180,16 @@ def test_attachments_of_filed_reports_are_chunked_by_content_and_uploaded_once(h
     assert b"".join(c.data for c in chunks) == data
     store.mark_uploaded(pending.sha256)
     assert list(store.pending_attachments()) == []
+
+
+def test_task_events_wait_in_order_until_sent_or_refused(harness: Harness) -> None:
+    store = harness.store
+    assert list(store.pending_task_events()) == []
+    first, second, third = (harness.task_event(7, "accepted"), harness.task_event(7, "started"),
+                            harness.task_event(8, "done"))
+    pending = list(store.pending_task_events())
+    assert [e.event_id for e in pending] == [first, second, third]
+    assert pending[0].task_id == 7 and pending[0].body["event_id"] == first and pending[0].body["status"] == "accepted"
+    store.task_event_sent(first, {"id": 7, "status": "accepted", "title": "t"})
+    store.task_event_refused(third, "task 8 not found")
+    assert [e.event_id for e in store.pending_task_events()] == [second]
