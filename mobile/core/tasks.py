@@ -26,6 +26,7 @@ from peacewatch.mobile.core.store import Store
 STATUSES = ("accepted", "started", "done", "cannot_do")
 ACTIVE = ("open", "accepted", "started")
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+_DRAFT_KEY = "task_for_report:"  # meta key: a draft begun from a task
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,25 @@ def record(store: Store, task_id: int, *, status: str | None = None, note: str =
         conn.execute("INSERT INTO task_events (event_id, task_id, status, note, report_id, device_time, created_at) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?)",
                      (event_id, task_id, status, note, report_id, _now(), _now()))
+    return event_id
+
+
+def draft_for(store: Store, report_id: str, task_id: int) -> None:
+    """A report begun from a task: once it is finished, it is filed for that task (``report_finished``)."""
+    if get(store, task_id) is None:
+        raise InvalidInput("task_id", "no such task on this tablet")
+    with store.transaction() as conn:
+        store.set_meta(conn, f"{_DRAFT_KEY}{report_id}", str(task_id))
+
+
+def report_finished(store: Store, report_id: str) -> str | None:
+    """The report was finalised: if it was begun from a task, record it for the task (once)."""
+    task_id = store.get_meta(f"{_DRAFT_KEY}{report_id}")
+    if not task_id:
+        return None
+    event_id = record(store, int(task_id), report_id=report_id)
+    with store.transaction() as conn:
+        conn.execute("DELETE FROM meta WHERE key = ?", (f"{_DRAFT_KEY}{report_id}",))
     return event_id
 
 

@@ -32,7 +32,7 @@ from peacewatch.mobile.ui.text import font_path, halign, shape, tr
 if TYPE_CHECKING:
     from peacewatch.mobile.ui.background import BackgroundSync
 
-SCREENS = ("pin", "home", "new", "form", "detail", "sync", "settings", "map")
+SCREENS = ("pin", "home", "new", "form", "detail", "sync", "settings", "map", "tasks")
 SYNC_TICK_S = 5.0
 
 

@@ -38,6 +38,7 @@ STATE_COLOURS = {
 }
 BIN_COLOURS = {3: (0.84, 0.18, 0.15, 0.5), 2: (0.93, 0.46, 0.32, 0.45), 1: (0.98, 0.73, 0.52, 0.4)}
 GAP_COLOUR = (0.42, 0.0, 0.66, 1)
+TASK_COLOUR = (0.0, 0.45, 0.7, 1)
 SITE_COLOUR = (0.42, 0.0, 0.66, 1)
 BACKGROUND = (0.86, 0.85, 0.8, 1)
 
@@ -78,6 +79,8 @@ class MapView(StencilView):
         self.area: list[float] | None = None
         self.places: list[tuple[str, float, float, bool]] = []  # (shaped name, lat, lon, sensitive)
         self.markers: list[tuple[str, str, float, float]] = []  # (report id, state, lat, lon)
+        self.tasks: list[tuple[int, float, float]] = []  # (task id, lat, lon): HQ's tasks for this user
+        self.on_task: Callable[[int], None] | None = None
         self.position: tuple[float, float, float] | None = None  # (lat, lon, accuracy m)
         self.picked: tuple[float, float] | None = None
         self.on_pick: Callable[[float, float], None] | None = None
@@ -171,6 +174,7 @@ class MapView(StencilView):
                 Line(rectangle=(ax0, ay0, ax1 - ax0, ay1 - ay0), width=1.2)
             self._draw_places()
             self._draw_position(z)
+            self._draw_tasks()
             self._draw_markers()  # over the position dot: a report filed where one stands stays visible
             if self.picked:
                 px, py = self.screen_of(*self.picked)
@@ -223,6 +227,16 @@ class MapView(StencilView):
             Ellipse(pos=(x - r - 2, y - r - 2), size=(2 * r + 4, 2 * r + 4))
             Color(*STATE_COLOURS.get(state, STATE_COLOURS["sent"]))
             Ellipse(pos=(x - r, y - r), size=(2 * r, 2 * r))
+
+    def _draw_tasks(self) -> None:
+        """A task is a square (reports are dots): where HQ wants the patrol to go."""
+        r = dp(10)
+        for _tid, lat, lon in self.tasks:
+            x, y = self.screen_of(lat, lon)
+            Color(1, 1, 1, 1)
+            Rectangle(pos=(x - r - 2, y - r - 2), size=(2 * r + 4, 2 * r + 4))
+            Color(*TASK_COLOUR)
+            Rectangle(pos=(x - r, y - r), size=(2 * r, 2 * r))
 
     def _draw_position(self, z: int) -> None:
         if not self.position:
@@ -279,6 +293,11 @@ class MapView(StencilView):
         if best is not None and self.on_marker:
             self.on_marker(best)
             return
+        for tid, lat, lon in self.tasks:
+            mx, my = self.screen_of(lat, lon)
+            if math.hypot(mx - x, my - y) < MARKER_HIT and self.on_task:
+                self.on_task(tid)
+                return
         lon, lat = self.lonlat_at(x, y)
         self.picked = (lat, lon)
         self.redraw()

@@ -68,3 +68,15 @@ def test_bad_events_are_refused_naming_the_field(store: Store) -> None:
         tasks.record(store, 99, status="done")
     assert bad.value.field == "task_id"
     assert tasks.pending_events(store) == []
+
+
+def test_a_report_begun_from_a_task_is_filed_for_it_once_finished(store: Store) -> None:
+    Outbox(store).apply_pull_page([{"seq": 1, "kind": "task", "task": _task(1)}], "1")
+    tasks.draft_for(store, "rep-1", 1)
+    assert tasks.report_finished(store, "rep-2") is None  # another report: nothing to link
+    event_id = tasks.report_finished(store, "rep-1")
+    [pending] = tasks.pending_events(store)
+    assert pending.event_id == event_id and pending.body["report_id"] == "rep-1" and "status" not in pending.body
+    assert tasks.report_finished(store, "rep-1") is None  # finishing an edit later links nothing again
+    with pytest.raises(InvalidInput):
+        tasks.draft_for(store, "rep-3", 42)

@@ -4,7 +4,8 @@ One app, driven in order: a form that guides (contingent from the enrolment and 
 finish lists what is missing and brings the first problem into view with the focus on it), GPS
 that can be trusted (a simulated fix worse than the user's limit is refused, a good one kept
 with its accuracy), and HQ's word first (HQ's request for more information is a to-do with a
-badge that the filed edit clears; the contingent's other reports go to their own paged list). Screenshots of these screens go to ``docs/img/app-<screen>-<lang>.png``.
+badge that the filed edit clears; the contingent's other reports go to their own paged list), and
+HQ's tasks (My tasks: accepted, done with a note, back at HQ after the sync). Screenshots of these screens go to ``docs/img/app-<screen>-<lang>.png``.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import re
 import shutil
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import h3
 import pytest
 from e2e.live_server import live_server
 from fastapi.testclient import TestClient
@@ -247,6 +249,51 @@ def test_a_photo_offers_its_position_and_leaves_the_tablet_without_its_metadata(
     photo = mission.client.get(f"/api/v1/attachments/{sha}", headers=analyst)
     assert photo.status_code == 200 and photo.content[:3] == b"\xff\xd8\xff"
     assert b"Rugged" not in photo.content and b"Exif" not in photo.content
+
+
+def test_my_tasks_come_from_hq_and_go_back_done(patrol: Patrol) -> None:
+    app, mission = patrol.app, patrol.mission
+    analyst = mission.headers("analyst")
+    made = mission.client.post("/api/v1/tasks", headers=analyst, json={
+        "source": {"kind": "coverage_gap", "ref": h3.latlng_to_cell(4.85, 31.6, 8)}, "assignee": {"contingent": "ALPHA"},
+        "title": "Patrol the market road", "instructions": "Nobody has been there for two weeks.",
+        "priority": "urgent", "window_end": (datetime.now(UTC) + timedelta(days=1)).isoformat()})
+    assert made.status_code == 201, made.text
+    task_id = made.json()["id"]
+    app.tap("go_sync")
+    sync(app)
+    app.tap("sync_back")
+    app.wait_for(lambda s: s["texts"]["go_tasks"].startswith("My tasks (") and s["texts"]["go_tasks"] != "My tasks (0)",
+                 what="the task on the home screen")
+    app.tap("go_tasks")
+    rows = {k: v for k, v in app.state()["texts"].items() if re.fullmatch(r"task_\d+", k)}
+    row = next(k for k, v in rows.items() if "Patrol the market road" in v)
+    assert rows[row].startswith("Urgent · ") and "— new · due " in rows[row]
+    app.tap(row)
+    texts = app.state()["texts"]
+    assert texts["task_title"] == "Patrol: Patrol the market road"
+    assert texts["task_instructions"] == "Nobody has been there for two weeks."
+    assert texts["task_place"].startswith("Where: 36N")
+    app.tap("task_cannot")  # no reason given: refused, nothing recorded
+    assert app.text("tasks_message") == "Say why the task cannot be done."
+    app.tap("task_accept")
+    state = app.wait_for(lambda s: s["texts"]["task_status"] == "Status: accepted", what="accepted")
+    assert state["texts"]["tasks_message"] == "Accepted."
+    app.screenshot(IMG / "app-tasks-en.png")
+    app.type("task_note", "Road clear, market open")
+    app.tap("task_done")
+    app.wait_for(lambda s: s["texts"]["tasks_message"] == "Marked done.", what="done")
+    texts = app.state()["texts"]
+    assert not any("Patrol the market road" in v for k, v in texts.items() if re.fullmatch(r"task_\d+", k))
+    assert texts["task_status"] == "Status: done"  # still shown until another is chosen
+    app.tap("tasks_back")
+    app.tap("go_sync")
+    sync(app)
+    app.tap("sync_back")
+    seen = mission.client.get(f"/api/v1/tasks/{task_id}", headers=analyst).json()
+    assert seen["status"] == "done", seen
+    assert [(e["status"], e["by"], e["note"]) for e in seen["events"]] == [
+        ("accepted", "patrol_a", ""), ("done", "patrol_a", "Road clear, market open")]
 
 
 def test_quick_delete_behind_the_pin_screen_leaves_a_tablet_that_looks_new(patrol: Patrol) -> None:

@@ -21,6 +21,7 @@ from kivy.uix.screenmanager import Screen
 from kivy.uix.textinput import TextInput
 
 from peacewatch.common.i18n import N_
+from peacewatch.mobile.core import tasks
 from peacewatch.mobile.core.errors import StorageFull
 from peacewatch.mobile.core.form_model import SECTION_TITLES, FormModel
 from peacewatch.mobile.ui.capture import MediaCapture
@@ -216,6 +217,7 @@ class FormScreen(Screen):
         if not blocking:
             result = app.session.reports.finalise(model.report_id)
             if result.ok:
+                tasks.report_finished(app.session.open_store, model.report_id)
                 app.go("home", tab="waiting")
                 app.start_sync()
                 return

@@ -13,7 +13,7 @@ from kivy.properties import DictProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from peacewatch.common.i18n import N_, gettext
-from peacewatch.mobile.core import alerts
+from peacewatch.mobile.core import alerts, tasks
 from peacewatch.mobile.ui.forms import KIND_TITLES
 from peacewatch.mobile.ui.text import isolate, shape
 from peacewatch.mobile.ui.widgets import Btn
@@ -43,6 +43,7 @@ class HomeScreen(Screen):
     counts = DictProperty({tab: 0 for tab in TABS})
     alert_text = StringProperty("")  # the newest unread alert's headline ("" hides the banner)
     alert_id = NumericProperty(0)
+    task_count = NumericProperty(0)  # tasks still to do (the "My tasks" button)
 
     def on_pre_enter(self, *args: object) -> None:
         self.refresh()
@@ -62,6 +63,7 @@ class HomeScreen(Screen):
         c = app.session.reports.counts()
         self.counts = {"drafts": c.drafts, "waiting": c.waiting, "sent": c.sent, "updated": c.updated_by_hq,
                        "todo": c.todo, "contingent": c.contingent}
+        self.task_count = len(tasks.my_tasks(app.session.store))
         self._show_alert(app)
         self._fill(app)
 

@@ -22,7 +22,7 @@ from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
 from peacewatch.common import coords
-from peacewatch.mobile.core import map_data
+from peacewatch.mobile.core import map_data, tasks
 from peacewatch.mobile.core.location import Location
 from peacewatch.mobile.core.location_provider import default_provider
 from peacewatch.mobile.core.tiles import TilePackages
@@ -87,12 +87,16 @@ class MapScreen(Screen):
         view.places = [(shape(p.name(lang)), p.lat, p.lon, p.sensitive) for p in map_data.places(store)]
         markers = map_data.report_markers(store)
         view.markers = [(m.report_id, m.state, m.lat, m.lon) for m in markers]
+        view.tasks = [(task["id"], task["lat"], task["lon"]) for task in tasks.my_tasks(store)
+                      if task.get("lat") is not None and task.get("lon") is not None]
         view.on_pick = self._picked
         view.on_marker = self._open
+        view.on_task = lambda task_id: app.go("tasks", task_id=task_id)
         view.redraw()
-        self.counts_text = app.t("Tiles: {tiles} · reports: {reports} · hot spots: {hot} · gaps: {gaps} · places: {places}",
-                                 lang, tiles=view.tiles_drawn, reports=len(markers), hot=len(view.hotspots),
-                                 gaps=len(view.gaps), places=len(view.places))
+        self.counts_text = app.t(
+            "Tiles: {tiles} · reports: {reports} · tasks: {tasks} · hot spots: {hot} · gaps: {gaps} · places: {places}",
+            lang, tiles=view.tiles_drawn, reports=len(markers), tasks=len(view.tasks), hot=len(view.hotspots),
+            gaps=len(view.gaps), places=len(view.places))
         if not packages and not self._busy:
             self.status = app.t("No offline map yet: press Update map while connected.", lang)
 
