@@ -25,6 +25,7 @@ from .pages import (
     queues,
     reports,
     sharing,
+    tasks,
     webhooks,
 )
 from .render import TWO_FACTOR_PAGE, page
@@ -62,8 +63,8 @@ async def _problem(request: Request, exc: Exception) -> Response:
 
 def mount_web(app: FastAPI) -> None:
     """Add the dashboard's pages and assets to ``app`` (called by ``create_app``)."""
-    for module in (auth, overview, reports, operations, queues, community, maps, exports, admin, sharing, alert_rules,
-                   webhooks):
+    for module in (auth, overview, reports, operations, tasks, queues, community, maps, exports, admin, sharing,
+                   alert_rules, webhooks):
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(PageForbidden, _forbidden)

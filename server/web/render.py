@@ -35,6 +35,8 @@ NAV: tuple[tuple[str, str, Permission], ...] = (
     ("/overview", "Overview", Permission.REVIEW),
     ("/reports", "Reports", Permission.READ_REPORTS),
     ("/operations", "Operations", Permission.READ_REPORTS),
+    ("/tasks", "Tasks", Permission.READ_REPORTS),
+    ("/cases", "Case follow-up", Permission.CASEWORK),
     ("/duplicates", "Duplicates", Permission.ANALYSE),
     ("/conflicts", "Conflicts", Permission.ANALYSE),
     ("/map", "Map", Permission.REVIEW),

@@ -21,6 +21,7 @@
   // the side opposite the toggles so it never covers them.
   var map = L.map(el, { preferCanvas: true, zoomControl: false, attributionControl: false, minZoom: 4, maxZoom: 18 })
     .setView([1.8, 30.4], 9);
+  el.leafletMap = map;  // the canvas has no element per shape: tests (and the console) reach shapes through it
   L.control.zoom({ position: rtl ? "topright" : "topleft" }).addTo(map);
   el.leafletMap = map;  // for tests that click a drawn cell (the canvas has no element per shape)
   L.control.attribution({ position: rtl ? "bottomleft" : "bottomright" }).addTo(map);
@@ -228,12 +229,19 @@
   // Pop-ups in plain words: what the cell means, not the statistic behind it.
   var CONFIDENCE = { 3: 99, 2: 95, 1: 90 };
   function count(p) { return text(T.count) + ": " + ltr(p.count); }
+  // HQ and commanders turn a hot spot or a gap into a patrol task in one click (the cell names it).
+  function taskLink(kind, p) {
+    if (el.dataset.assign !== "1" || !p.h3) { return ""; }
+    return "<br><a class=\"make-task\" href=\"/tasks/new?source_kind=" + kind + "&source_ref=" +
+      encodeURIComponent(p.h3) + "\">" + text(T.make_task) + "</a>";
+  }
   function hotPopup(p) {
     var conf = CONFIDENCE[Math.abs(p.bin)];
-    return "<strong>" + text(fill(p.bin > 0 ? T.more : T.fewer, { conf: conf })) + "</strong><br>" + count(p);
+    return "<strong>" + text(fill(p.bin > 0 ? T.more : T.fewer, { conf: conf })) + "</strong><br>" + count(p) +
+      (p.bin > 0 ? taskLink("hotspot", p) : "");
   }
   function emergingPopup(p) { return "<strong>" + text(T[p.category] || T.other) + "</strong><br>" + count(p); }
-  function gapPopup(p) { return "<strong>" + text(T.gap_popup) + "</strong><br>" + count(p); }
+  function gapPopup(p) { return "<strong>" + text(T.gap_popup) + "</strong><br>" + count(p) + taskLink("coverage_gap", p); }
 
   function loadPatrols() {
     return fetchJSON("/map/data/patrols.geojson?" + query()).then(function (fc) {

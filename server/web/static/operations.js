@@ -52,6 +52,12 @@
       ul.appendChild(item);
     }
     li.appendChild(ul);
+    if (root.dataset.assign === "1") {
+      const task = el("a", "make-task", t.make_task);
+      task.href = "/tasks/new?source_kind=alert&source_ref=" + encodeURIComponent(a.id);
+      task.addEventListener("click", ev => ev.stopPropagation());
+      li.appendChild(task);
+    }
     if (a.status === "new") {
       const btn = el("button", "ack", t.acknowledge);
       btn.type = "button";
