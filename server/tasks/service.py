@@ -202,7 +202,8 @@ def create_task(conn: Connection, principal: Principal, body: TaskIn) -> dict[st
     filled = fill_from_source(conn, principal, body.source)
     place = body.place if body.place is not None else filled.place
     if place is None:
-        raise invalid("place", "give the task a place (a GeoJSON Point, LineString or Polygon)")
+        why = "its source has no confirmed place yet; " if body.source.kind != "manual" else ""
+        raise invalid("place", f"{why}give the task a place (a GeoJSON Point, LineString or Polygon)")
     lat, lon = representative_point(place, field="place")
     if body.window_start and body.window_end and body.window_end <= body.window_start:
         raise invalid("window_end", "must be after window_start")
