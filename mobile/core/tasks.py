@@ -82,7 +82,7 @@ def my_tasks(store: Store, *, include_finished: bool = False) -> list[dict[str, 
     if not include_finished:
         tasks = [t for t in tasks if t["local_status"] in ACTIVE]
     far = "9999"
-    tasks.sort(key=lambda t: (t["local_status"] not in ACTIVE, PRIORITY_RANK.get(t.get("priority"), 4),
+    tasks.sort(key=lambda t: (t["local_status"] not in ACTIVE, PRIORITY_RANK.get(str(t.get("priority")), 4),
                               t.get("window_end") or far, -t["id"]))
     return tasks
 

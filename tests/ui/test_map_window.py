@@ -77,8 +77,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Mission]]:
 def counts(app: AppProcess) -> dict[str, int]:
     text = app.text("map_counts")
     numbers = [int(n) for n in re.findall(r"\d+", text)]
-    assert len(numbers) == 5, text
-    return dict(zip(("tiles", "reports", "hot", "gaps", "places"), numbers, strict=True))
+    assert len(numbers) == 6, text
+    return dict(zip(("tiles", "reports", "tasks", "hot", "gaps", "places"), numbers, strict=True))
 
 
 def shot(app: AppProcess, lang: str) -> Path:

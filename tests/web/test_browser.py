@@ -20,14 +20,14 @@ from tests.web.helpers import LiveServer, screenshot
 pytestmark = pytest.mark.browser
 
 NAV = {
-    "patrol": ["Reports", "Operations"],
-    "commander": ["Overview", "Reports", "Operations", "Map", "Exports"],
-    "hq_analyst": ["Overview", "Reports", "Operations", "Duplicates", "Conflicts", "Map", "Hotline", "Triage", "Exports",
-                  "Alert rules"],
-    "protection_officer": ["Overview", "Reports", "Operations", "Duplicates", "Conflicts", "Map", "Hotline", "Triage", "Exports",
-                          "Alert rules"],
-    "hr_officer": ["Overview", "Reports", "Operations", "Duplicates", "Conflicts", "Map", "Hotline", "Triage", "Exports",
-                  "Alert rules"],
+    "patrol": ["Reports", "Operations", "Tasks"],
+    "commander": ["Overview", "Reports", "Operations", "Tasks", "Map", "Exports"],
+    "hq_analyst": ["Overview", "Reports", "Operations", "Tasks", "Duplicates", "Conflicts", "Map", "Hotline", "Triage",
+                   "Exports", "Alert rules"],
+    "protection_officer": ["Overview", "Reports", "Operations", "Tasks", "Case follow-up", "Duplicates", "Conflicts",
+                           "Map", "Hotline", "Triage", "Exports", "Alert rules"],
+    "hr_officer": ["Overview", "Reports", "Operations", "Tasks", "Case follow-up", "Duplicates", "Conflicts", "Map",
+                   "Hotline", "Triage", "Exports", "Alert rules"],
     "admin": ["Users", "Contingents", "Devices", "Audit log", "Sharing agreements", "Webhooks", "Alert rules"],
 }
 

@@ -285,8 +285,12 @@ def test_every_page_as_every_role_follows_the_policy(client: TestClient, mission
     call = mission.client.post("/api/v1/community/alerts", json={"text": "armed men near the school"},
                                headers=mission.headers("liaison"))
     assert call.status_code == 201, call.text
+    task = mission.client.post("/api/v1/tasks", headers=mission.headers("analyst"), json={
+        "source": {"kind": "report", "ref": body["id"]}, "assignee": {"contingent": "ALPHA"}})
+    assert task.status_code == 201, task.text
     ids = {"report_id": body["id"], "sha256": "0" * 64, "code": "en", "name": "demo", "z": "0", "x": "0", "y": "0",
-           "job_id": "0" * 32, "alert_id": str(call.json()["id"]), "agreement_id": "1", "rule_id": "1"}
+           "job_id": "0" * 32, "alert_id": str(call.json()["id"]), "agreement_id": "1", "rule_id": "1",
+           "task_id": str(task.json()["id"])}
     pages = [(p, perm) for m, p, perm in route_table(client.app) if m == "GET" and not p.startswith("/api/")]
     client.app.state.settings.alert_stream_max_s = 0.3  # so the walk can read the live stream whole
     failures = []

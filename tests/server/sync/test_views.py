@@ -321,8 +321,8 @@ def test_pull_skips_own_device_versions_but_moves_past_them(mission: Mission) ->
                             headers=mission.headers("commander_a"))
     assert r.status_code == 201
     got, end = pull_all(mission, mission.device_headers("patrol_a"), limit=1)
-    # The only change is the review: the two own versions were examined and skipped.
-    assert [c["kind"] for c in got] == ["review"] and end == 3
+    # The review (and the author's task it made) only: the two own versions were examined and skipped.
+    assert [c["kind"] for c in got] == ["review", "task"] and end == 4
     # Another contingent-mate's device does get the versions.
     mission.enrol_device("commander_a")
     theirs, _ = pull_all(mission, mission.device_headers("commander_a"))
