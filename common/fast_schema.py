@@ -160,6 +160,19 @@ _STRUCTS: dict[str, type[_Incident] | type[_Patrol] | type[_HumanRightsConcern]]
 }
 
 
+def _prepare_decoders() -> None:
+    # msgspec builds a Struct's decoder on first use (a few ms for these types, nested ones
+    # included): do it at import, not inside the first push a server process answers.
+    for struct in _STRUCTS.values():
+        try:
+            msgspec.convert({}, struct)
+        except msgspec.ValidationError:
+            pass
+
+
+_prepare_decoders()
+
+
 class _Unsure(Exception):
     """The fast path cannot vouch for this body; the pydantic path decides."""
 
