@@ -5,7 +5,10 @@ cross-field rules, the error catalogue they raise and the translatable labels of
 choice (about a fifth of the file) sit together, so a change to a field and its wording is one edit.
 
 This is the contract in CONTRIBUTING.md ("The report body"); the app, the server, exports,
-hotspots and duplicate detection all read bodies through :func:`parse_report`.
+hotspots and duplicate detection all read bodies through :func:`parse_report`. The push path reads
+them through ``fast_schema.canonical_body``, a compiled mirror of these models that accepts only
+what they would accept unchanged and hands every other body to :func:`parse_report`: a field or
+limit changed here must be changed there too (``tests/common/test_fast_schema.py`` fails until it is).
 
 Rules beyond field types:
 
