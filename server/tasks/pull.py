@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, String, and_, cast, exists, select
+from sqlalchemy import ColumnElement, Connection, Integer, and_, case, cast, exists, select
 
 from ..access import Principal, task_clause
 from ..db.tables import changes, reports, tasks
@@ -21,8 +21,11 @@ _about = reports.alias("task_report")
 
 def feed_clause(principal: Principal) -> ColumnElement[bool]:
     """SQL on ``changes``: the task changes this principal may pull."""
+    # The ref is cast only on task rows (CASE keeps a version's hash from reaching the cast), so
+    # the lookup is by the tasks' primary key, whatever else the pull examines.
+    task_id = case((changes.c.kind == "task", cast(changes.c.ref, Integer)), else_=None)
     visible = (select(tasks.c.id).select_from(tasks.outerjoin(_about, _about.c.id == tasks.c.report_id))
-               .where(cast(tasks.c.id, String) == changes.c.ref, task_clause(principal, tasks, _about)))
+               .where(tasks.c.id == task_id, task_clause(principal, tasks, _about)))
     return and_(changes.c.kind == "task", exists(visible))
 
 
