@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -63,3 +64,9 @@ class Tablet:
 
     def close(self) -> None:
         self.store.close()
+
+
+def enrolled_tablets(folder: Path, devices: dict[str, tuple[str, str]], names: Iterable[str]) -> dict[str, Tablet]:
+    """A tablet per user name, each with the device id and credential the server enrolled for it."""
+    return {u: Tablet(folder / f"tablet-{u}", username=u, device_id=devices[u][0], credential=devices[u][1])
+            for u in names}

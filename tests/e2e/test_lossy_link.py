@@ -31,7 +31,7 @@ import pytest
 import requests
 from e2e.live_server import live_server
 from e2e.lossy_proxy import LossyProxy
-from e2e.tablets import Tablet
+from e2e.tablets import Tablet, enrolled_tablets
 from fastapi.testclient import TestClient
 from reliability.server_process import ServerProcess
 from sqlalchemy import Engine, func, select
@@ -91,8 +91,7 @@ def mission(settings: Settings, engine: Engine) -> Iterator[Mission]:
 
 @pytest.fixture
 def tablets(tmp_path: Path, mission: Mission) -> Iterator[dict[str, Tablet]]:
-    out = {u: Tablet(tmp_path / f"tablet-{u}", username=u, device_id=mission.devices[u][0],
-                     credential=mission.devices[u][1]) for u in TABLETS}
+    out = enrolled_tablets(tmp_path, mission.devices, TABLETS)
     yield out
     for t in out.values():
         t.close()
