@@ -10,13 +10,16 @@ started is on record even if the client goes away.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel
+from sqlalchemy import Connection
 
+from peacewatch.server.access import Principal
 from peacewatch.server.basemaps.mosaic import background_for
+from peacewatch.server.config import Settings
 from peacewatch.server.deps import Exporter, SettingsDep, WriteConn
 from peacewatch.server.exports import jobs, service
 from peacewatch.server.exports.filters import ExportFilters
@@ -28,6 +31,18 @@ router = APIRouter(prefix="/exports", tags=["exports"])
 FormatParam = Annotated[Literal["pdf", "xlsx", "csv", "geojson", "kml", "gpkg"], Path(description="export format")]
 LangParam = Annotated[Literal["en", "fr", "ar"], Query(description="language of headers, labels and the PDF")]
 BomParam = Annotated[bool, Query(description="CSV only: start with a UTF-8 byte-order mark for spreadsheets")]
+
+
+def _pdf_map_layers(conn: Connection, me: Principal, *, fmt: str, filters: ExportFilters, lang: str, cache: Any,
+                    settings: Settings) -> dict[str, Any]:
+    """What the PDF's map draws (place names, the caller's hot-spot hexagons, the base map); nothing for
+    other formats. Read in the request's transaction, under the caller's access, before streaming."""
+    if fmt != "pdf":
+        return {"places": [], "hexagons": [], "background": None}
+    return {"places": service.place_names(conn, lang=lang),
+            "hexagons": service.hotspot_cells(conn, principal=me, filters=filters, cache=cache),
+            # Over the mission's base map (none imported: a plain background).
+            "background": background_for(conn, settings)}
 
 
 # A file download whatever the format: each format's media type, never JSON.
@@ -44,16 +59,13 @@ def export(
     bom: BomParam = False,
 ) -> StreamingResponse:
     """The reports you may see, filtered, as a PDF summary, XLSX, CSV with HXL hashtags, GeoJSON, KML or GeoPackage."""
-    places = service.place_names(conn, lang=lang) if fmt == "pdf" else []
-    hexagons = service.hotspot_cells(conn, principal=me, filters=filters,
-                                     cache=cache) if fmt == "pdf" else []
-    # The PDF map is drawn over the mission's base map (none imported: a plain background).
-    background = background_for(conn, request.app.state.settings) if fmt == "pdf" else None
+    layers = _pdf_map_layers(conn, me, fmt=fmt, filters=filters, lang=lang, cache=cache,
+                             settings=request.app.state.settings)
     service.audit_export(conn, principal=me, fmt=fmt, filters=filters, lang=lang)
     info = FORMATS[fmt]
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%MZ")
     body = service.stream(request.app.state.engine, principal=me, fmt=fmt, filters=filters, lang=lang, bom=bom,
-                          places=places, hexagons=hexagons, background=background)
+                          **layers)
     return StreamingResponse(
         body,
         media_type=info.media_type,
@@ -93,13 +105,10 @@ def start_job(
     bom: BomParam = False,
 ) -> dict:
     """Prepare the export in the background (for large ones); poll the job, then download its file."""
-    places = service.place_names(conn, lang=lang) if fmt == "pdf" else []
-    hexagons = service.hotspot_cells(conn, principal=me, filters=filters, cache=cache) if fmt == "pdf" else []
-    background = background_for(conn, settings) if fmt == "pdf" else None
+    layers = _pdf_map_layers(conn, me, fmt=fmt, filters=filters, lang=lang, cache=cache, settings=settings)
     service.audit_export(conn, principal=me, fmt=fmt, filters=filters, lang=lang)
     job, launch = jobs.start(request.app.state.engine, data_dir=settings.data_dir, principal=me, fmt=fmt,
-                             filters=filters, lang=lang, places=places, hexagons=hexagons, bom=bom,
-                             background=background)
+                             filters=filters, lang=lang, bom=bom, **layers)
     after.add_task(launch)  # once this request's transaction has committed
     return job.public()
 
