@@ -70,6 +70,9 @@ class Role(StrEnum):
     HR_OFFICER = "hr_officer"
     ADMIN = "admin"
     LIAISON = "liaison"  # community liaison assistant: hotline, SMS triage, replies to callers
+    # A sector's own server replicating to mission HQ (``server/federation``): pushes the versions
+    # its contingents' tablets wrote, pulls what the mission lets down; never a person.
+    SECTOR = "sector"
 
 
 class Permission(StrEnum):
@@ -118,6 +121,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset({Permission.ADMIN}),
     Role.LIAISON: frozenset({Permission.READ_REPORTS, Permission.SUBMIT, Permission.COMMUNITY,
                              Permission.CALLER_IDENTITY}),
+    Role.SECTOR: frozenset({Permission.READ_REPORTS, Permission.SUBMIT}),
 }
 for _role in Role:
     ROLE_PERMISSIONS[_role] |= {Permission.PUBLIC, Permission.AUTHENTICATED, Permission.SIGN_IN}
@@ -149,6 +153,20 @@ class Principal:
     contingent_code: str | None = None
     device_id: str | None = None
     two_factor_pending: bool = False  # signed in by password only; must enrol a second factor first
+    # A federated sector's contingents (``Role.SECTOR``): it reads and writes for each of them.
+    sector_contingents: frozenset[int] = frozenset()
+
+    @property
+    def contingents(self) -> frozenset[int]:
+        """The contingents whose reports this principal reads and writes as its own contingent's."""
+        if self.sector_contingents:
+            return self.sector_contingents
+        return frozenset({self.contingent_id}) if self.contingent_id is not None else frozenset()
+
+    @property
+    def replicates(self) -> bool:
+        """Pushes versions other devices wrote (a sector server): ids and authors are kept as sent."""
+        return self.role == Role.SECTOR
 
     def may(self, permission: Permission) -> bool:
         if self.two_factor_pending:
@@ -170,7 +188,13 @@ def can_read(p: Principal, *, contingent_id: int, confidentiality: str, author_u
         return author_user_id == p.user_id
     if p.role in HQ_ROLES:
         return True
-    return contingent_id == p.contingent_id or confidentiality == "public"
+    return contingent_id in p.contingents or confidentiality == "public"
+
+
+def _own_contingent(p: Principal, contingent_id: Any) -> ColumnElement[bool]:
+    if p.sector_contingents:
+        return contingent_id.in_(sorted(p.sector_contingents))
+    return contingent_id == p.contingent_id
 
 
 def visible_clause(p: Principal, table: Table) -> ColumnElement[bool]:
@@ -192,7 +216,7 @@ def level_clause(p: Principal, level: Any, *, contingent_id: Any, author_user_id
     own_restricted = and_(restricted, author_user_id == p.user_id)
     if p.role in HQ_ROLES:
         return or_(~restricted, own_restricted)
-    shared = or_(contingent_id == p.contingent_id, level == "public")
+    shared = or_(_own_contingent(p, contingent_id), level == "public")
     return or_(and_(~restricted, shared), own_restricted)
 
 
@@ -251,7 +275,7 @@ def can_review(p: Principal, *, contingent_id: int, confidentiality: str, author
         p, contingent_id=contingent_id, confidentiality=confidentiality, author_user_id=author_user_id
     ):
         return False
-    return p.role in HQ_ROLES or contingent_id == p.contingent_id
+    return p.role in HQ_ROLES or contingent_id in p.contingents
 
 
 def most_restrictive(levels: list[str]) -> str:
@@ -311,12 +335,22 @@ def check_write(p: Principal, *, report: Mapping[str, Any] | None, parents: Sequ
     if not p.may(Permission.SUBMIT):
         return Refusal("forbidden", "report_id", f"the {p.role.value} role may not write reports")
     out = dict(body)
+    if p.replicates:
+        # A sector server sends versions its own server already checked, authored by its users:
+        # the author stays as sent (one name, no person of the mission's), nothing is carried over.
+        if not isinstance(out.get("author"), str) or not out["author"].strip():
+            return Refusal("invalid_report", "body.author", "a replicated version names its author")
+        if report is not None and (report["contingent_id"] not in p.contingents or not can_read(
+                p, contingent_id=report["contingent_id"], confidentiality=report["confidentiality"],
+                author_user_id=report["author_user_id"])):
+            return Refusal("forbidden", "report_id", "you may not edit this report")
+        return out
     if report is None:
         out["author"] = p.username
         return out
     if not can_read(p, contingent_id=report["contingent_id"], confidentiality=report["confidentiality"],
                     author_user_id=report["author_user_id"]) or (
-            p.role not in HQ_ROLES and report["contingent_id"] != p.contingent_id):
+            p.role not in HQ_ROLES and report["contingent_id"] not in p.contingents):
         return Refusal("forbidden", "report_id", "you may not edit this report")
     levels = [level_of(b) for b in parents]
     if not all(can_read_version(p, report, lvl) for lvl in levels):

@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "peacewatch.server.exports.cli",
     "peacewatch.server.hotspots.cli",
     "peacewatch.server.community.cli",
+    "peacewatch.server.federation.cli",
     "peacewatch.mobile.ui.cli",
 )
 

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, and_, func, insert, select, update
 from .. import clock
 from ..access import Principal, Role
 from ..audit.service import record
-from ..db.tables import audit_log, contingents, devices, sessions, users
+from ..db.tables import audit_log, contingents, devices, sector_contingents, sessions, users
 from ..problems import Code, Problem
 from . import throttle, two_factor
 from .secrets import digest, hash_password, new_token, verify_password
@@ -66,9 +66,14 @@ def _principal(conn: Connection, user_id: int, device_id: str | None = None,
     ).one_or_none()
     if row is None or not row.active:
         raise Problem(Code.NOT_AUTHENTICATED, "this account is disabled or no longer exists")
+    role = Role(row.role)
+    sector = frozenset(conn.execute(select(sector_contingents.c.contingent_id)
+                                    .where(sector_contingents.c.user_id == row.id)).scalars()
+                       ) if role == Role.SECTOR else frozenset()
     return Principal(
-        user_id=row.id, username=row.username, role=Role(row.role), contingent_id=row.contingent_id,
+        user_id=row.id, username=row.username, role=role, contingent_id=row.contingent_id,
         contingent_code=row.code, device_id=device_id, two_factor_pending=two_factor_pending,
+        sector_contingents=sector,
     )
 
 

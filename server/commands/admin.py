@@ -323,3 +323,7 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     from ..sharing.cli import register as register_sharing
 
     register_sharing(asub, parent)
+    # Sector servers replicating to this one (server/federation).
+    from ..federation.cli import register_admin as register_federation_admin
+
+    register_federation_admin(asub, parent)

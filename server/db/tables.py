@@ -689,3 +689,22 @@ case_followups = Table(
     Column("updated_by", Integer, ForeignKey("users.id"), nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# Federation (server/federation). On the mission server: the contingents a sector server (a user
+# of role ``sector``) reads and writes for. On a sector server: the versions it has sent upstream
+# (stored or already there, or refused for good with the reason), so each goes up exactly once.
+sector_contingents = Table(
+    "sector_contingents",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("contingent_id", Integer, ForeignKey("contingents.id"), primary_key=True),
+)
+
+federation_sent = Table(
+    "federation_sent",
+    metadata,
+    Column("version_id", String(64), primary_key=True),
+    Column("seq", SeqInt, nullable=False, index=True),  # its place in this server's feed
+    Column("refused", Text, nullable=True),
+    Column("sent_at", UTCDateTime, nullable=False),
+)

@@ -133,7 +133,9 @@ def store_versions(conn: Connection, principal: Principal, entries: Sequence[New
         return []
     key = device_key(principal)
     # Validation is the CPU-heavy part and needs no lock: do it before queueing for the write lock.
-    parsed = [_parse(e, key) for e in entries]
+    # A sector server pushes versions its tablets made: each is hashed with the device it names.
+    parsed = [_parse(e, e.device_id or "", replicated=True) if principal.replicates else _parse(e, key)
+              for e in entries]
     feed.take_write_lock(conn)
     # The write checks read the projection: bring it up to every commit before this one (a
     # no-op unless another process committed and has not caught up yet).
@@ -195,9 +197,12 @@ def store_versions(conn: Connection, principal: Principal, entries: Sequence[New
     return outcomes
 
 
-def _parse(e: NewVersion, key: str) -> Outcome | dict[str, Any]:
+def _parse(e: NewVersion, key: str, *, replicated: bool = False) -> Outcome | dict[str, Any]:
     """The version's canonical body, or why it is refused on its own (no database needed)."""
     vid, rid = e.version_id, e.report_id
+    if replicated and not key:
+        return _reject(vid, rid, RejectionCode.DEVICE_MISMATCH, "a replicated version names the device that made it",
+                       "device_id")
     if e.device_id is not None and e.device_id != key:
         return _reject(vid, rid, RejectionCode.DEVICE_MISMATCH,
                        f"this version names device {e.device_id}, but the request is authenticated as {key}",
@@ -234,7 +239,7 @@ def _check(principal: Principal, e: NewVersion, canonical: dict[str, Any], known
     cid = contingent_by_code.get(code)
     if cid is None:
         return _reject(vid, rid, RejectionCode.UNKNOWN_CONTINGENT, f"no contingent {code!r}", "body.contingent")
-    if principal.role not in HQ_ROLES and cid != principal.contingent_id:
+    if principal.role not in HQ_ROLES and cid not in principal.contingents:
         return _reject(vid, rid, RejectionCode.FORBIDDEN, "you may only report for your own contingent",
                        "body.contingent")
     if cur is not None and cid != cur["contingent_id"]:
@@ -266,7 +271,9 @@ def _write(conn: Connection, principal: Principal, accepted: list[_Accepted], he
     insert_many(conn, versions, [
         {"version_id": a.entry.version_id, "report_id": a.entry.report_id, "parents": sorted(a.entry.parents),
          "body": (stored := _stored_body(a.entry.body, a.canonical)), "author_user_id": principal.user_id,
-         "device_id": principal.device_id, "device_time": a.entry.device_time, "received_at": now, "seq": seq,
+         # The device that made it: the caller's own, or for a sector server the tablet it names.
+         "device_id": a.entry.device_id or principal.device_id, "device_time": a.entry.device_time,
+         "received_at": now, "seq": seq,
          # Most bodies arrive canonical already (the tablet normalises them): stored once then.
          "canonical": None if a.canonical == stored else a.canonical}
         for a, seq in zip(accepted, seqs, strict=True)])

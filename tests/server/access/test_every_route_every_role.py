@@ -211,3 +211,33 @@ def test_a_partner_key_opens_its_feed_and_nothing_else(client, mission, restrict
             if other.status_code != 403:
                 failures.append(f"{method} {path} for another partner: {other.status_code}")
     assert failures == [], "\n".join(failures)
+
+
+def test_every_route_as_a_federated_sector_server(client, mission, restricted_world) -> None:
+    """A sector server (role ``sector``, its own device credential, contingent BRAVO) reaches only the
+    routes its permissions allow, and nothing it receives names ALPHA's restricted case."""
+    from peacewatch.server.federation.cli import add_sector
+
+    with mission.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        peer = add_sector(conn, name="sector-bravo", contingent_codes=["BRAVO"])
+    headers = {"Authorization": f"Device {peer['credential']}"}
+    ids = {"report_id": restricted_world["report"], "sha256": hashlib.sha256(b"x").hexdigest(),
+           "device_id": peer["device_id"], "username": "patrol_b", "fmt": "csv", "format": "csv", "kind": "csv",
+           "alert_id": str(restricted_world["alert"]), "partner": "ohchr", "task_id": str(restricted_world["task"])}
+    client.app.state.settings.alert_stream_max_s = 0.3
+    failures: list[str] = []
+    for method, path, perm in route_table(client.app):
+        if path.endswith(("/logout", "/revoke", "/disable", "/lost")):
+            continue
+        kwargs = {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
+        resp = client.request(method, _fill_path(path, ids), headers=headers, follow_redirects=False, **kwargs)
+        refused = resp.status_code in (401, 403) or (
+            not path.startswith("/api/") and resp.status_code in (302, 303, 307)
+            and "login" in resp.headers.get("location", ""))
+        allowed = perm in ROLE_PERMISSIONS[Role.SECTOR]
+        if path.startswith("/api/") and not allowed and not refused:
+            failures.append(f"{method} {path}: expected refusal, got {resp.status_code}")
+        for secret in (SECRET_NAME, SECRET_TEXT, SECRET_TITLE):
+            if secret in resp.content.decode("utf-8", "replace"):
+                failures.append(f"{method} {path}: restricted content reached a sector server")
+    assert failures == [], "\n".join(failures)

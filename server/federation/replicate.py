@@ -1,0 +1,113 @@
+"""A sector server applying what the mission server sends down: versions, reviews, comments, places.
+
+Each pulled change is written into this server's own tables and feed, marked as coming from
+upstream (``changes.device_id == UPSTREAM``), so this server's tablets pull it as they pull
+anything else and the upstream sender never sends it back. A version is stored as it was made
+(its id checked against its body, parents and the device that made it) and keeps its author; the
+mission already decided who may see it. Reviews and comments keep the reviewer's name as the
+mission wrote it. Applying a change twice changes nothing (a cut link repeats at most a page).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from ...common.versioning import version_id as compute_version_id
+from .. import clock, feed
+from ..access import Principal, level_of
+from ..db.fast import insert_many
+from ..db.tables import changes as feed_table  # apart from the pulled ``changes`` below
+from ..db.tables import comments, contingents, report_heads, reports, reviews, versions
+from ..feed_consumers import catch_up_in
+from ..reference.service import upsert as upsert_reference
+from ..reports.projection import PROJECTION
+
+UPSTREAM = "upstream"  # changes.device_id of everything that came down from the mission
+
+
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _version(conn: Connection, service: Principal, change: dict[str, Any], known_contingents: dict[str, int]) -> bool:
+    vid, rid, body = change.get("version_id"), change.get("report_id"), change.get("body")
+    parents = sorted(p for p in change.get("parents") or [] if isinstance(p, str))
+    if not isinstance(vid, str) or not isinstance(rid, str) or not isinstance(body, dict):
+        return False
+    device = change.get("device_id") or f"user:{change.get('author')}"
+    if compute_version_id(body, parents, device) != vid:
+        return False  # not what it claims to be: never stored
+    if conn.execute(select(versions.c.version_id).where(versions.c.version_id == vid)).first() is not None:
+        return False
+    cid = known_contingents.get(str(body.get("contingent")))
+    if cid is None:
+        return False  # a contingent this sector does not know
+    seq = feed.allocate(conn, 1)
+    now = clock.now()
+    insert_many(conn, feed_table, [{
+        "seq": seq, "kind": "version", "report_id": rid, "ref": vid, "contingent_id": cid,
+        "confidentiality": level_of(body), "author_user_id": service.user_id, "device_id": UPSTREAM,
+        "payload": {"parents": parents}, "created_at": now}])
+    insert_many(conn, versions, [{
+        "version_id": vid, "report_id": rid, "parents": parents, "body": body, "author_user_id": service.user_id,
+        "device_id": change.get("device_id"), "device_time": None, "received_at": now, "seq": seq,
+        "canonical": None}])
+    heads = set(conn.execute(select(report_heads.c.version_id).where(report_heads.c.report_id == rid)).scalars())
+    conn.execute(delete(report_heads).where(report_heads.c.report_id == rid))
+    insert_many(conn, report_heads, [{"report_id": rid, "version_id": v} for v in sorted((heads - set(parents)) | {vid})])
+    return True
+
+
+def _decision(conn: Connection, service: Principal, change: dict[str, Any], kind: str) -> bool:
+    rid = change.get("report_id")
+    catch_up_in(conn, PROJECTION)  # a review may follow its report's first version in the same page
+    row = conn.execute(select(reports.c.id, reports.c.contingent_id, reports.c.confidentiality)
+                       .where(reports.c.id == rid)).mappings().one_or_none()
+    if row is None:
+        return False
+    at = _time(change.get("at")) or clock.now()
+    by = str(change.get("by") or "mission")
+    if kind == "review":
+        payload = {"status": change.get("status"), "comment": change.get("comment") or "", "at": at.isoformat(),
+                   "by": by}
+    else:
+        payload = {"text": change.get("text") or "", "at": at.isoformat(), "by": by}
+    seq = feed.append(conn, kind=kind, report_id=rid, contingent_id=row["contingent_id"],
+                      confidentiality=row["confidentiality"], author_user_id=service.user_id, device_id=UPSTREAM,
+                      payload=payload)
+    if kind == "review":
+        conn.execute(insert(reviews).values(report_id=rid, status=payload["status"], comment=payload["comment"],
+                                            user_id=service.user_id, created_at=at, seq=seq))
+        conn.execute(update(reports).where(reports.c.id == rid).values(review_status=payload["status"],
+                                                                      updated_at=clock.now()))
+    else:
+        conn.execute(insert(comments).values(report_id=rid, user_id=service.user_id, text=payload["text"],
+                                             created_at=at, seq=seq))
+    return True
+
+
+def apply_changes(conn: Connection, service: Principal, changes: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Apply one pulled page (in the caller's transaction); how many of each kind were applied."""
+    known = dict(conn.execute(select(contingents.c.code, contingents.c.id)).all())
+    done = {"version": 0, "review": 0, "comment": 0, "reference": 0}
+    for change in changes:
+        kind = change.get("kind")
+        if kind == "version":
+            done["version"] += _version(conn, service, change, known)
+        elif kind in ("review", "comment"):
+            done[kind] += _decision(conn, service, change, kind)
+        elif kind == "reference" and isinstance(change.get("item"), dict):
+            item = change["item"]
+            upsert_reference(conn, service, item_id=item["id"], kind=item["kind"], names=item.get("names") or {},
+                             geometry=item.get("geometry") or {}, properties=item.get("properties") or {})
+            done["reference"] += 1
+    return done
