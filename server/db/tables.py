@@ -692,12 +692,20 @@ case_followups = Table(
 
 # Federation (server/federation). On the mission server: the contingents a sector server (a user
 # of role ``sector``) reads and writes for. On a sector server: the versions it has sent upstream
-# (stored or already there, or refused for good with the reason), so each goes up exactly once.
+# (stored or already there, or refused for good with the reason) and the files it has uploaded,
+# so each goes up exactly once.
 sector_contingents = Table(
     "sector_contingents",
     metadata,
     Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
     Column("contingent_id", Integer, ForeignKey("contingents.id"), primary_key=True),
+)
+
+federation_files = Table(
+    "federation_files",
+    metadata,
+    Column("sha256", String(64), primary_key=True),  # an attachment the mission has committed
+    Column("uploaded_at", UTCDateTime, nullable=False),
 )
 
 federation_sent = Table(

@@ -48,15 +48,16 @@ def cmd_add_sector(args: argparse.Namespace) -> int:
 
 
 def run_federation(engine: Any, *, upstream: str, credential: str, verify: Any = True, rounds: int | None = None,
-                   interval_s: float = 30.0, session: Any = None, **client_args: Any) -> Any:
+                   interval_s: float = 30.0, session: Any = None, attachments_root: Any = None,
+                   **client_args: Any) -> Any:
     """Sync this server with ``upstream`` ``rounds`` times (None: for ever); returns the last progress."""
     import requests
 
     from ...mobile.core.sync_client import SyncClient
     from .upstream import SectorStore
 
-    client = SyncClient(session or requests.Session(), upstream, credential, SectorStore(engine), verify=verify,
-                        **client_args)
+    client = SyncClient(session or requests.Session(), upstream, credential,
+                        SectorStore(engine, attachments_root), verify=verify, **client_args)
     progress = None
     n = 0
     while rounds is None or n < rounds:
@@ -77,9 +78,11 @@ def cmd_federate(args: argparse.Namespace) -> int:
         print("set PEACEWATCH_UPSTREAM_CREDENTIAL to the credential 'peacewatch admin add-sector' printed on the "
               "mission server", file=sys.stderr)
         return 2
-    engine = make_engine(settings_from(args).database_url)
+    settings = settings_from(args)
+    engine = make_engine(settings.database_url)
     upgrade(engine)
     progress = run_federation(engine, upstream=args.upstream, credential=credential,
+                              attachments_root=settings.attachments_dir,
                               verify=args.ca if args.ca else True, rounds=1 if args.once else None,
                               interval_s=args.interval)
     if progress is not None:

@@ -8,6 +8,8 @@ its handling of a link that drops (batches resent, pages repeated, backoff):
   order, with the device that made it (the mission checks each id against it). A version leaves
   the queue once the mission answered stored or already had (``federation_sent``), so each goes
   up exactly once however often the link cuts; one it refuses for good stays with the reason.
+* **files**: every attachment a version it sent references, re-cut into the client's chunks from
+  this server's chunk store (the mission checks the whole file's hash), once each.
 * **down**: the mission's feed as this sector's credential may read it, applied by
   ``replicate.apply_changes`` together with the cursor, in one transaction.
 
@@ -17,8 +19,11 @@ its contingents (``peacewatch admin add-sector``); its read and write policy dec
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, or_, select
@@ -30,9 +35,20 @@ from ...mobile.core.sync_store import Waiting
 from ...mobile.core.tasks import PendingEvent
 from .. import clock
 from ..access import Principal, Role
+from ..attachments.service import chunk_path
 from ..auth.secrets import hash_password
 from ..db.engine import WRITE
-from ..db.tables import changes, contingents, federation_sent, meta, users, versions
+from ..db.tables import (
+    attachments,
+    changes,
+    contingents,
+    federation_files,
+    federation_sent,
+    meta,
+    users,
+    version_attachments,
+    versions,
+)
 from ..feed_consumers import run_after_commit
 from ..subscriptions import CONSUMERS
 from .replicate import UPSTREAM, apply_changes
@@ -57,11 +73,29 @@ def service_principal(engine: Engine) -> Principal:
                      sector_contingents=every)
 
 
+@dataclass(frozen=True)
+class FileRef:
+    """An attachment to upload, as the sync client reads one."""
+
+    sha256: str
+    size: int
+    media_type: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    index: int
+    sha256: str
+    data: bytes
+
+
 class SectorStore:
     """The ``SyncStore`` protocol over a sector server's database (see the module docstring)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, attachments_root: Path | None = None) -> None:
         self.engine = engine
+        self.attachments_root = attachments_root  # this server's chunk store (None: files stay here)
         self.service = service_principal(engine)
 
     # ----- up: versions ---------------------------------------------------------------------
@@ -109,15 +143,38 @@ class SectorStore:
             return dict(conn.execute(select(federation_sent.c.version_id, federation_sent.c.refused)
                                      .where(federation_sent.c.refused.is_not(None))).all())
 
-    # ----- attachments and task events: not federated yet -------------------------------------
-    def pending_attachments(self) -> Sequence[Any]:
-        return []
+    # ----- up: attachments ------------------------------------------------------------------
+    def pending_attachments(self) -> Sequence[FileRef]:
+        """Files this server holds that a version it sent up references, not yet committed upstream."""
+        if self.attachments_root is None:
+            return []
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(attachments.c.sha256, attachments.c.size, attachments.c.media_type).distinct()
+                .select_from(attachments.join(version_attachments, version_attachments.c.sha256 == attachments.c.sha256)
+                             .join(federation_sent, federation_sent.c.version_id == version_attachments.c.version_id)
+                             .outerjoin(federation_files, federation_files.c.sha256 == attachments.c.sha256))
+                .where(federation_sent.c.refused.is_(None), federation_files.c.sha256.is_(None))
+                .order_by(attachments.c.size, attachments.c.sha256)).all()
+        return [FileRef(r.sha256, int(r.size), r.media_type, r.sha256[:12]) for r in rows]
 
-    def iter_chunks(self, sha256: str, chunk_size: int) -> Iterator[Any]:
-        return iter(())
+    def iter_chunks(self, sha256: str, chunk_size: int) -> Iterator[Chunk]:
+        """The file cut as the client asks (the mission checks the whole file's hash on commit)."""
+        assert self.attachments_root is not None
+        with self.engine.connect() as conn:
+            stored = conn.execute(select(attachments.c.chunks).where(attachments.c.sha256 == sha256)).scalar()
+        data = b"".join(chunk_path(self.attachments_root, h).read_bytes() for h in stored or [])
+        for index, start in enumerate(range(0, len(data), chunk_size)):
+            piece = data[start:start + chunk_size]
+            yield Chunk(index, hashlib.sha256(piece).hexdigest(), piece)
 
     def mark_uploaded(self, sha256: str) -> None:
-        return None
+        with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+            conn.execute(dialect_insert(federation_files).values(sha256=sha256, uploaded_at=clock.now())
+                         .on_conflict_do_nothing())
+
+    # ----- task events: tasks are the mission's and the sector's own, not federated -----------
 
     def pending_task_events(self) -> Sequence[PendingEvent]:
         return []

@@ -9,6 +9,7 @@ sector's tablets; nothing that came down goes back up.
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 from collections.abc import Iterator
@@ -28,6 +29,9 @@ from peacewatch.server.db.engine import WRITE, make_engine
 from peacewatch.server.db.tables import changes, versions
 from peacewatch.server.federation.cli import add_sector, run_federation
 from peacewatch.server.federation.upstream import SectorStore
+from tests.server.attachments.test_views import upload
+
+SECTOR_DATA = "sector-data"
 
 
 @pytest.fixture
@@ -35,7 +39,7 @@ def sector(tmp_path: Path, sqlite_template: Path) -> Iterator[Mission]:
     """The sector's own server: SQLite, its own users and tablets (the same names as the mission's)."""
     path = tmp_path / "sector.db"
     shutil.copy(sqlite_template, path)
-    settings = Settings(data_dir=tmp_path / "sector-data", database_url=f"sqlite:///{path}")
+    settings = Settings(data_dir=tmp_path / SECTOR_DATA, database_url=f"sqlite:///{path}")
     engine = make_engine(settings.database_url)
     with TestClient(create_app(settings, engine)) as c:
         yield build_mission(c, engine)
@@ -47,18 +51,24 @@ def _ids(engine: Engine) -> list[str]:
         return list(conn.execute(select(versions.c.version_id)).scalars())
 
 
-def _federate(sector: Mission, url: str, credential: str, rounds: int) -> None:
+def _federate(sector: Mission, url: str, credential: str, rounds: int, files: Path) -> None:
     run_federation(sector.engine, upstream=url, credential=credential, rounds=rounds, interval_s=0,
                    session=requests.Session(), backoff_base=0.02, backoff_cap=0.2, max_failures=40,
-                   rng=random.Random(3))
+                   rng=random.Random(3), attachments_root=files, chunk_size=64 * 1024)
 
 
 def test_a_sector_replicates_to_the_mission_over_a_bad_link(mission: Mission, sector: Mission, settings: Settings,
-                                                            engine: Engine) -> None:
+                                                            engine: Engine, tmp_path: Path) -> None:
+    files = tmp_path / SECTOR_DATA / "attachments"
     with engine.connect().execution_options(**WRITE) as conn, conn.begin():
         peer = add_sector(conn, name="sector-alpha", contingent_codes=["ALPHA"])
-    # The sector's tablets report: ALPHA's (its own), an edit, a restricted case, and one for BRAVO.
+    # The sector's tablets report: ALPHA's (its own, one with a photo), an edit, a restricted case,
+    # and one for BRAVO.
+    photo = os.urandom(300_000)
+    photo_sha = upload(sector, "patrol_a", photo)
     ours = [report_body(title=f"Sector report {i}", lat=1.5 + i / 100) for i in range(30)]
+    ours[3]["attachments"] = [{"sha256": photo_sha, "size": len(photo), "media_type": "image/jpeg",
+                               "name": "burnt-house.jpg"}]
     alpha_ids = [store(sector, "patrol_a", b) for b in ours]
     alpha_ids.append(store(sector, "patrol_a", ours[0] | {"title": "Sector report 0, corrected"}, [alpha_ids[0]]))
     case = report_body(kind="hr_concern", category="conflict_related_sexual_violence", confidentiality="restricted")
@@ -66,7 +76,7 @@ def test_a_sector_replicates_to_the_mission_over_a_bad_link(mission: Mission, se
     bravo = store(sector, "patrol_b", report_body(contingent="BRAVO", author="patrol_b", title="Bravo's own"))
 
     with live_server(settings, engine) as address, LossyProxy(address, seed=5, every_fault_early=True) as proxy:
-        _federate(sector, proxy.url, peer["credential"], rounds=8)
+        _federate(sector, proxy.url, peer["credential"], rounds=8, files=files)
         assert SectorStore(sector.engine).waiting().versions == 0
         stats = proxy.stats
     assert stats.refused > 0 and stats.cut > 0, stats
@@ -88,13 +98,17 @@ def test_a_sector_replicates_to_the_mission_over_a_bad_link(mission: Mission, se
     assert one["current"]["author"] == "patrol_a"
     assert mission.client.get(f"/api/v1/reports/{case['id']}", headers=hq).status_code == 404
     assert mission.client.get(f"/api/v1/reports/{case['id']}", headers=mission.headers("protection")).status_code == 200
+    # The photo went up once, byte for byte, and HQ may open it through the report that names it.
+    got = mission.client.get(f"/api/v1/attachments/{photo_sha}", headers=hq)
+    assert got.status_code == 200 and got.content == photo
+    assert SectorStore(sector.engine, files).pending_attachments() == []
 
     # A review at the mission comes down to the sector, and from there to its tablets.
     r = mission.client.post(f"/api/v1/reports/{ours[5]['id']}/review", headers=hq,
                             json={"status": "verified", "comment": "Confirmed by the JMAC"})
     assert r.status_code == 201, r.text
     with live_server(settings, engine) as address, LossyProxy(address, seed=6, every_fault_early=True) as proxy:
-        _federate(sector, proxy.url, peer["credential"], rounds=3)
+        _federate(sector, proxy.url, peer["credential"], rounds=3, files=files)
     pulled = sector.client.get("/api/v1/sync/pull", params={"since": 0, "limit": 1000},
                                headers=sector.device_headers("patrol_a")).json()["changes"]
     reviews = [c for c in pulled if c["kind"] == "review"]

@@ -37,9 +37,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('version_id', name=op.f('pk_federation_sent')),
     )
     op.create_index(op.f('ix_federation_sent_seq'), 'federation_sent', ['seq'])
+    op.create_table(
+        'federation_files',
+        sa.Column('sha256', sa.String(length=64), nullable=False),
+        sa.Column('uploaded_at', UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('sha256', name=op.f('pk_federation_files')),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('federation_files')
     op.drop_index(op.f('ix_federation_sent_seq'), table_name='federation_sent')
     op.drop_table('federation_sent')
     op.drop_table('sector_contingents')
