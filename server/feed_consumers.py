@@ -237,6 +237,10 @@ def catch_up(engine: Engine, consumer: FeedConsumer, *, max_chunks: int | None =
         if n == 0:
             return done
         done += n
+        if n < consumer.chunk:
+            # A short chunk reached the feed's end as it was: no second transaction just to find
+            # nothing (anything committed since is caught up by the commit that stored it).
+            return done
     return done
 
 
