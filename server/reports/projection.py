@@ -11,11 +11,15 @@ Review status and incident links are not projection columns and are left as they
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, select, update
 
 from ..access import CONFIDENTIALITY_RANK, level_of
 from ..db.fast import in_ids, insert_many
@@ -59,6 +63,52 @@ def shown_head(bodies: list[dict[str, Any]], seqs: list[int]) -> int:
     return min(range(len(bodies)), key=lambda i: (CONFIDENTIALITY_RANK[level_of(bodies[i])], -seqs[i]))
 
 
+@dataclass(frozen=True)
+class Head:
+    version_id: str
+    seq: int
+    body: dict[str, Any]
+
+
+class RecentBodies:
+    """Canonical bodies of the versions this process stored lately, by (version id, seq); bounded.
+
+    The push has each version's canonical body in hand; the projection, caught up right after
+    the commit, would otherwise read and decode every one of them again. Keyed with the feed
+    sequence as well, so an entry of a push whose transaction was rolled back (its sequence
+    numbers reused by another version) can never be taken for a stored version's.
+    """
+
+    def __init__(self, size: int = 5000) -> None:
+        self.size = size
+        self._bodies: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, items: Sequence[tuple[str, int, dict[str, Any]]]) -> None:
+        with self._lock:
+            for vid, seq, body in items:
+                self._bodies[(vid, seq)] = body
+            while len(self._bodies) > self.size:
+                self._bodies.popitem(last=False)
+
+    def get(self, key: tuple[str, int]) -> dict[str, Any] | None:
+        with self._lock:
+            return self._bodies.get(key)
+
+
+_RECENT: weakref.WeakKeyDictionary[Engine, RecentBodies] = weakref.WeakKeyDictionary()
+_RECENT_LOCK = threading.Lock()
+
+
+def recent_bodies(engine: Engine) -> RecentBodies:
+    """The cache of one database (sequence numbers are unique within one feed only)."""
+    with _RECENT_LOCK:
+        cache = _RECENT.get(engine)
+        if cache is None:
+            cache = _RECENT[engine] = RecentBodies()
+        return cache
+
+
 def project(conn: Connection, changes: Sequence[Row[Any]], _computed: Any = None) -> None:
     """Rebuild the ``reports`` row of every report that has a version among ``changes``."""
     first: dict[str, Row[Any]] = {}
@@ -75,17 +125,28 @@ def project(conn: Connection, changes: Sequence[Row[Any]], _computed: Any = None
     for rid, vid in conn.execute(select(report_heads.c.report_id, report_heads.c.version_id)
                                  .where(in_ids(report_heads.c.report_id, ids, db))):
         heads[rid].append(vid)
-    # The stored canonical form where it differs from the body as pushed (see reports.versions).
-    stored = {r.version_id: r for r in conn.execute(
-        select(versions.c.version_id, versions.c.seq, versions.c.body, versions.c.canonical)
-        .where(in_ids(versions.c.version_id, [v for hs in heads.values() for v in hs], db)))}
+    # Each head's canonical body: from this process's push that just stored it when it can, else
+    # read back (the stored canonical form where it differs from the body as pushed).
+    recent = recent_bodies(conn.engine)
+    head_ids = [v for hs in heads.values() for v in hs]
+    stored: dict[str, Head] = {}
+    for vid, seq in conn.execute(select(versions.c.version_id, versions.c.seq)
+                                 .where(in_ids(versions.c.version_id, head_ids, db))):
+        body = recent.get((vid, seq))
+        if body is not None:
+            stored[vid] = Head(vid, seq, body)
+    missing = [v for v in head_ids if v not in stored]
+    if missing:
+        for r in conn.execute(select(versions.c.version_id, versions.c.seq, versions.c.body, versions.c.canonical)
+                              .where(in_ids(versions.c.version_id, missing, db))):
+            stored[r.version_id] = Head(r.version_id, r.seq, (r.canonical if r.canonical is not None else r.body) or {})
     existing = set(conn.execute(select(reports.c.id).where(in_ids(reports.c.id, ids, db))).scalars())
     new_rows, updates = [], []
     for rid in ids:
         rows = [stored[v] for v in heads[rid] if v in stored]
         if not rows:
             continue  # no head: nothing stored for it (cannot happen for a committed version)
-        bodies = [(r.canonical if r.canonical is not None else r.body) or {} for r in rows]
+        bodies = [r.body for r in rows]
         shown = shown_head(bodies, [r.seq for r in rows])
         change = latest[rid]
         cols = columns(bodies[shown], rows[shown].version_id, max(r.seq for r in rows), len(rows),

@@ -41,7 +41,7 @@ from ..attachments.service import link_references
 from ..db.fast import in_ids, insert_many
 from ..db.tables import changes, contingents, report_attachments, report_heads, reports, users, versions
 from ..feed_consumers import catch_up_in
-from .projection import PROJECTION
+from .projection import PROJECTION, recent_bodies
 
 STORED = PushStatus.STORED
 DUPLICATE = PushStatus.DUPLICATE
@@ -277,6 +277,8 @@ def _write(conn: Connection, principal: Principal, accepted: list[_Accepted], he
          # Most bodies arrive canonical already (the tablet normalises them): stored once then.
          "canonical": None if a.canonical == stored else a.canonical}
         for a, seq in zip(accepted, seqs, strict=True)])
+    # The projection, caught up right after the commit, takes these bodies instead of reading them back.
+    recent_bodies(conn.engine).put([(a.entry.version_id, seq, a.canonical) for a, seq in zip(accepted, seqs, strict=True)])
     touched = list(dict.fromkeys(a.entry.report_id for a in accepted))
     conn.execute(delete(report_heads).where(in_ids(report_heads.c.report_id, touched, conn.dialect.name)))
     insert_many(conn, report_heads, [{"report_id": rid, "version_id": vid}
