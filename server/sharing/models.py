@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from peacewatch.server.answers import Answer
 from peacewatch.server.sharing.policy import OPTIONAL_FIELDS
@@ -37,6 +37,8 @@ class Policy(BaseModel):
                                     "cell of this size")
     time_precision: Literal["day", "week"] = Field("day", description="times are truncated to this")
     attachments: bool = Field(False, description="attachments go (images only, metadata stripped)")
+    # After `attachments`: its validator reads it.
+    blur_faces: bool = Field(False, description="faces in shared images are blurred (needs attachments)")
     min_count: int = Field(5, ge=1, le=1000, description="aggregates below this count are suppressed")
     verified_only: bool = Field(True, description="only reports a reviewer has verified")
     delay_hours: int = Field(0, ge=0, le=24 * 90, description="only reports unchanged for this many hours")
@@ -48,6 +50,14 @@ class Policy(BaseModel):
         if unknown:
             raise ValueError(f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(OPTIONAL_FIELDS)}")
         return sorted(set(value))
+
+    @field_validator("blur_faces")
+    @classmethod
+    def _blur_needs_attachments(cls, value: bool, info: ValidationInfo) -> bool:
+        # Refused rather than ignored: an officer who asks for blurring believes photos go.
+        if value and not info.data.get("attachments"):
+            raise ValueError("blurring faces applies to shared photos: set attachments to true as well")
+        return value
 
     @field_validator("categories")
     @classmethod

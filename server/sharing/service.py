@@ -210,13 +210,16 @@ def active_terms(conn: Connection, agreement_id: int) -> Partner:
 
 
 def audit_delivery(conn: Connection, partner: Partner, *, action: str, fmt: str, cursor: int, next_cursor: int,
-                   report_ids: list[str], attachments: list[str], actor: Principal | None = None) -> None:
+                   report_ids: list[str], attachments: list[str], actor: Principal | None = None,
+                   faces_blurred: int | None = None) -> None:
     """What left (or would leave), to whom, under which version of the agreement."""
+    detail: dict[str, Any] = {"agreement_id": partner.agreement_id, "version": partner.version, "format": fmt,
+                              "cursor": cursor, "next_cursor": next_cursor, "reports": report_ids,
+                              "attachments": attachments}
+    if faces_blurred is not None:  # a photo sent under blur_faces: how many faces were blurred in it
+        detail["faces_blurred"] = faces_blurred
     record(conn, action=action, actor=actor.username if actor else f"partner:{partner.partner}",
-           actor_user_id=actor.user_id if actor else None, target=partner.partner,
-           detail={"agreement_id": partner.agreement_id, "version": partner.version, "format": fmt,
-                   "cursor": cursor, "next_cursor": next_cursor, "reports": report_ids,
-                   "attachments": attachments})
+           actor_user_id=actor.user_id if actor else None, target=partner.partner, detail=detail)
 
 
 def _audit(conn: Connection, actor: Principal | str, action: str, target: str, detail: dict[str, Any]) -> None:

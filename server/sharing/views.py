@@ -21,6 +21,7 @@ from peacewatch.server.deps import Admin, SettingsDep, WriteConn, get_engine, re
 from peacewatch.server.exports.pseudonyms import ensure_key
 from peacewatch.server.problems import not_found
 from peacewatch.server.sharing import feed, service
+from peacewatch.server.sharing.faces import FaceBlurError, blur_faces
 from peacewatch.server.sharing.models import (
     AgreementIn,
     AgreementList,
@@ -148,7 +149,8 @@ def partner_summary(partner: PartnerSlug, request: Request, conn: WriteConn, ter
     "image/png": {"schema": {"type": "string", "format": "binary"}}}}})
 def partner_attachment(partner: PartnerSlug, sha256: str, conn: WriteConn, settings: SettingsDep,
                        terms: PartnerDep) -> Response:
-    """An image of a shared report, its metadata (EXIF GPS, device, time) stripped."""
+    """An image of a shared report, its metadata (EXIF GPS, device, time) stripped, and its faces
+    blurred if the agreement says so."""
     check_sha(sha256)
     media_type = feed.shareable_attachment(conn, terms.policy, sha256)
     row = conn.execute(select(attachments.c.chunks).where(attachments.c.sha256 == sha256)).scalar_one_or_none()
@@ -160,6 +162,12 @@ def partner_attachment(partner: PartnerSlug, sha256: str, conn: WriteConn, setti
     data, stripped = strip_metadata(b"".join(p.read_bytes() for p in paths))
     if not stripped:  # an image whose metadata cannot be removed does not leave
         raise not_found(f"attachment {sha256}")
+    faces = None
+    if terms.policy.get("blur_faces"):
+        try:
+            data, faces = blur_faces(data, media_type)
+        except FaceBlurError:  # an image that cannot be blurred does not leave either
+            raise not_found(f"attachment {sha256}") from None
     service.audit_delivery(conn, terms, action="share_delivery", fmt="attachment", cursor=0, next_cursor=0,
-                           report_ids=[], attachments=[sha256])
+                           report_ids=[], attachments=[sha256], faces_blurred=faces)
     return Response(data, media_type=media_type)
