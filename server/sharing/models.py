@@ -35,6 +35,9 @@ class Policy(BaseModel):
                               "category, coarse time and coarse location")
     location_grid_km: float = Field(10.0, ge=0.5, le=200.0, description="locations snap to the centre of a grid "
                                     "cell of this size")
+    location_precision: Literal["grid", "admin_area"] = Field(
+        "grid", description="grid: the centre of a location_grid_km cell; admin_area: the point and name of the "
+        "admin area (reference data) the location is in")
     time_precision: Literal["day", "week"] = Field("day", description="times are truncated to this")
     attachments: bool = Field(False, description="attachments go (images only, metadata stripped)")
     # After `attachments`: its validator reads it.
