@@ -120,6 +120,11 @@ def page(conn: Connection, policy: Mapping[str, Any], *, key: bytes, cursor: int
     return Page(records, attachments, cursor, int(rows[-1]["seq"]) if rows else cursor, more)
 
 
+def has_next(conn: Connection, policy: Mapping[str, Any], *, cursor: int) -> bool:
+    """Is there a page after `cursor`? (A read: the push loop asks every tick.)"""
+    return bool(_rows(conn, policy, cursor=cursor, limit=1))
+
+
 def summary(conn: Connection, policy: Mapping[str, Any], *, key: bytes) -> list[dict[str, Any]]:
     """Counts of shared reports per category, grid cell and period; a count below the policy's
     ``min_count`` is suppressed (left out), so a small group cannot point at a person."""

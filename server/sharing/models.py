@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from peacewatch.server.answers import Answer
 from peacewatch.server.sharing.policy import OPTIONAL_FIELDS
@@ -114,6 +114,21 @@ class Approval(BaseModel):
     version: int = Field(ge=1, le=2**53)
 
 
+class PushIn(BaseModel):
+    """Where the partner's pages are pushed; null stops pushing (the partner can still pull)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: AnyHttpUrl | None = Field(description="the partner's HTTPS (or HTTP) endpoint receiving signed POSTs")
+
+    @field_validator("url")
+    @classmethod
+    def _short(cls, value: AnyHttpUrl | None) -> AnyHttpUrl | None:
+        if value is not None and len(str(value)) > 2000:
+            raise ValueError("at most 2000 characters")
+        return value
+
+
 # -- answers --------------------------------------------------------------------------------------
 AgreementState = Literal["active", "awaiting_approval", "revoked"]
 
@@ -129,6 +144,36 @@ class AgreementVersionOut(Answer):
     approved_at: str | None
 
 
+class PushDelivery(Answer):
+    """The latest page pushed to the partner's endpoint."""
+
+    id: int
+    status: Literal["pending", "delivered", "cancelled"]
+    attempts: int
+    last_status: int | None
+    last_error: str | None
+    cursor: int
+    next_cursor: int
+    next_attempt_at: str | None
+    delivered_at: str | None
+
+
+class PushState(Answer):
+    """Push delivery: the endpoint (without credentials), how far it has received, the latest page."""
+
+    url: str
+    cursor: int
+    latest: PushDelivery | None
+
+
+class PushOut(Answer):
+    """The endpoint set, and the secret signing its deliveries: shown this once."""
+
+    partner: str
+    url: str | None
+    secret: str | None = Field(description="HMAC-SHA256 key of X-Peacewatch-Signature; null when push is off")
+
+
 class AgreementOut(Answer):
     """An agreement, its current policy and state; with ``versions`` when read alone."""
 
@@ -141,6 +186,7 @@ class AgreementOut(Answer):
     approved_by: str | None
     approved_at: str | None
     has_key: bool
+    push: PushState | None = Field(None, description="Push delivery, when the agreement has an endpoint")
     policy: dict[str, Any] = Field(description="The current policy (see Policy)")
     created_at: str | None
     updated_at: str | None

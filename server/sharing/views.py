@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import Connection, select
 
 from peacewatch.common.media_metadata import strip_metadata
 from peacewatch.server.access import Permission, Principal
 from peacewatch.server.attachments.service import check_sha, chunk_path
+from peacewatch.server.community.protection import mission_key
 from peacewatch.server.db.tables import attachments
 from peacewatch.server.deps import Admin, SettingsDep, WriteConn, get_engine, require
 from peacewatch.server.exports.pseudonyms import ensure_key
@@ -30,6 +31,8 @@ from peacewatch.server.sharing.models import (
     Approval,
     PartnerKey,
     PartnerSummary,
+    PushIn,
+    PushOut,
 )
 
 router = APIRouter(tags=["sharing"])
@@ -95,6 +98,19 @@ def revoke_agreement(agreement_id: AgreementId, conn: WriteConn, me: Admin) -> d
 def issue_key(agreement_id: AgreementId, conn: WriteConn, me: Admin) -> dict:
     """A new API key for the partner, shown once (the previous key stops working)."""
     return service.issue_key(conn, me, agreement_id)
+
+
+@router.put("/sharing/agreements/{agreement_id}/push", response_model=PushOut)
+def set_push(agreement_id: AgreementId, data: PushIn, request: Request, conn: WriteConn, settings: SettingsDep,
+             me: Admin, after: BackgroundTasks) -> dict:
+    """Push each new page of the partner's feed to `url`, signed with a new secret shown once; null stops it."""
+    out = service.set_push(conn, me, agreement_id, str(data.url) if data.url else None,
+                           mission_key=mission_key(settings))
+    worker = getattr(request.app.state, "push_worker", None)
+    if worker is not None and data.url:
+        # After the response, so after the commit: the worker reads the endpoint in its own transaction.
+        after.add_task(worker.poke)
+    return out
 
 
 def _render(conn: Connection, request: Request, terms: service.Partner, *, fmt: str, cursor: int,
@@ -169,5 +185,6 @@ def partner_attachment(partner: PartnerSlug, sha256: str, conn: WriteConn, setti
         except FaceBlurError:  # an image that cannot be blurred does not leave either
             raise not_found(f"attachment {sha256}") from None
     service.audit_delivery(conn, terms, action="share_delivery", fmt="attachment", cursor=0, next_cursor=0,
-                           report_ids=[], attachments=[sha256], faces_blurred=faces)
+                           report_ids=[], attachments=[sha256],
+                           extra=None if faces is None else {"faces_blurred": faces})
     return Response(data, media_type=media_type)
