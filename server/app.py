@@ -25,6 +25,7 @@ from .hotspots.service import HotspotCache
 from .input_checks import refuse_unstorable_text
 from .middleware import BodyLimitMiddleware, InFlightLimitMiddleware, SecurityHeadersMiddleware
 from .problems import Problem, handle_http, handle_problem, handle_validation
+from .sharing.push import push_worker
 from .subscriptions import AFTER_PAUSE, SOON
 
 log = logging.getLogger("peacewatch.server")
@@ -54,6 +55,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                                        quiet_s=settings.proposals_quiet_s, max_delay_s=settings.proposals_max_delay_s),
         "alert_worker": alert_worker(engine),
         "reply_worker": reply_worker(engine, mission_key(settings)),
+        "push_worker": push_worker(engine, mission_key(settings)),  # partners' sharing endpoints
     }
     for name, worker in workers.items():
         worker.start()
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.proposal_worker = None
     app.state.alert_worker = None
     app.state.reply_worker = None  # replies to community callers; started by the lifespan
+    app.state.push_worker = None  # pages pushed to partners' endpoints (sharing/push.py)
     app.state.hotspot_cache = HotspotCache()  # one per app: the API, the dashboard map and PDF exports share it
     app.state.engine = engine or make_engine(settings.database_url)
     settings.data_dir.mkdir(parents=True, exist_ok=True)

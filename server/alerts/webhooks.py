@@ -49,6 +49,37 @@ def backoff_s(attempts: int, *, base: float = BASE_DELAY_S, rng: random.Random |
     return delay / 2 + (rng or random).uniform(0, delay / 2)
 
 
+def post_signed(client: httpx.Client, url: str, secret: str, body: bytes, *, delivery_id: str,
+                headers: dict[str, str] | None = None) -> tuple[int | None, str | None]:
+    """POST `body` as signed JSON; (HTTP status, None), or (None, the error) if no answer came.
+
+    Shared by every signed delivery to a partner system (alert webhooks, partner sharing's push),
+    so a receiver checks one signature scheme."""
+    ts = int(clock.now().timestamp())
+    sent = {"Content-Type": "application/json", "X-Peacewatch-Delivery": delivery_id,
+            "X-Peacewatch-Signature": signature(secret, ts, body)} | (headers or {})
+    try:
+        return client.post(url, content=body, headers=sent).status_code, None
+    except httpx.HTTPError as exc:
+        return None, f"{type(exc).__name__}: {exc}"[:500]
+
+
+def after_attempt(attempts: int, status: int | None, error: str | None, *, base_delay_s: float = BASE_DELAY_S,
+                  max_attempts: int | None = MAX_ATTEMPTS) -> tuple[dict[str, Any], bool]:
+    """The delivery row's new values after one more attempt, and whether it was delivered.
+
+    A 2xx is delivered; anything else is retried after `backoff_s`, until `max_attempts` (then
+    ``failed``; never, with None: a delivery that must arrive in order is retried indefinitely,
+    at most ``MAX_DELAY_S`` apart)."""
+    attempts += 1
+    values: dict[str, Any] = {"attempts": attempts, "last_status": status, "last_error": error}
+    if status is not None and 200 <= status < 300:
+        return values | {"status": "delivered", "delivered_at": clock.now()}, True
+    if max_attempts is not None and attempts >= max_attempts:
+        return values | {"status": "failed"}, False
+    return values | {"next_attempt_at": clock.now() + timedelta(seconds=backoff_s(attempts, base=base_delay_s))}, False
+
+
 def endpoint_out(row: Any) -> dict[str, Any]:
     return {"id": row["id"], "url": row["url"], "active": bool(row["active"]), "created_at": iso(row["created_at"])}
 
@@ -135,26 +166,10 @@ def deliver_due(engine: Engine, *, http: httpx.Client | None = None, base_delay_
     delivered = 0
     try:
         for row in rows:
-            body = orjson.dumps(row["payload"])
-            ts = int(clock.now().timestamp())
-            headers = {"Content-Type": "application/json", "X-Peacewatch-Delivery": str(row["id"]),
-                       "X-Peacewatch-Signature": signature(row["secret"], ts, body)}
-            status: int | None = None
-            error: str | None = None
-            try:
-                status = client.post(row["url"], content=body, headers=headers).status_code
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"[:500]
-            ok = status is not None and 200 <= status < 300
-            attempts = row["attempts"] + 1
-            values: dict[str, Any] = {"attempts": attempts, "last_status": status, "last_error": error}
-            if ok:
-                values |= {"status": "delivered", "delivered_at": clock.now()}
-                delivered += 1
-            elif attempts >= MAX_ATTEMPTS:
-                values["status"] = "failed"
-            else:
-                values["next_attempt_at"] = clock.now() + timedelta(seconds=backoff_s(attempts, base=base_delay_s))
+            status, error = post_signed(client, row["url"], row["secret"], orjson.dumps(row["payload"]),
+                                        delivery_id=str(row["id"]))
+            values, ok = after_attempt(row["attempts"], status, error, base_delay_s=base_delay_s)
+            delivered += ok
             with engine.connect().execution_options(**WRITE) as conn, conn.begin():
                 conn.execute(update(webhook_deliveries).where(webhook_deliveries.c.id == row["id"]).values(**values))
     finally:
@@ -163,7 +178,7 @@ def deliver_due(engine: Engine, *, http: httpx.Client | None = None, base_delay_
     return delivered
 
 
-def _shown_url(url: str) -> str:
+def shown_url(url: str) -> str:
     """An endpoint's address as the log shows it: no user, password or query (they may hold a token)."""
     parts = httpx.URL(url)
     return str(parts.copy_with(username=None, password=None, query=None, fragment=None)) + (
@@ -188,7 +203,7 @@ def delivery_log(conn: Connection, *, per_endpoint: int = 20) -> list[dict[str, 
                 text = text.replace(secret, "•••") if text else text
             return text
 
-        out.append({"id": ep["id"], "url": _shown_url(ep["url"]), "active": bool(ep["active"]),
+        out.append({"id": ep["id"], "url": shown_url(ep["url"]), "active": bool(ep["active"]),
                     "created_at": iso(ep["created_at"]),
                     "deliveries": [{"id": r["id"], "alert_id": r["payload"].get("alert_id"), "status": r["status"],
                                     "attempts": r["attempts"], "last_status": r["last_status"],

@@ -603,6 +603,32 @@ sharing_agreements = Table(
     Column("key_hash", String(64), nullable=True, unique=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Push delivery (server/sharing/push.py): the partner's endpoint, its signing secret (encrypted
+    # with the mission key: it must be read back to sign, so it cannot be hashed) and the feed
+    # position delivered up to. No URL: the partner only pulls.
+    Column("push_url", String(2000), nullable=True),
+    Column("push_secret_enc", String(400), nullable=True),
+    Column("push_cursor", BigInteger, nullable=False, server_default="0"),
+)
+
+# Pages pushed to partners' endpoints: one row per page, sent and retried by the push worker.
+# status: pending, delivered, or cancelled (the agreement was revoked or changed, or its endpoint).
+sharing_deliveries = Table(
+    "sharing_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("agreement_id", Integer, ForeignKey("sharing_agreements.id"), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("cursor", BigInteger, nullable=False),
+    Column("next_cursor", BigInteger, nullable=False),
+    Column("payload", JSONType, nullable=False),
+    Column("status", String(16), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime, nullable=False, index=True),
+    Column("last_status", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 # Every version of every agreement's policy, never updated except to record its approval.

@@ -27,11 +27,11 @@ def _policy(raw: str) -> Any:
     return json.loads(text)
 
 
-def _run(args: argparse.Namespace, fn: Any) -> int:
+def _run(args: argparse.Namespace, fn: Any, *, with_settings: bool = False) -> int:
     from peacewatch.server.commands.admin import _in_transaction
 
     try:
-        out = _in_transaction(args, lambda conn, _settings: fn(conn))
+        out = _in_transaction(args, fn if with_settings else (lambda conn, _settings: fn(conn)))
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
@@ -87,6 +87,19 @@ def cmd_key(args: argparse.Namespace) -> int:
     return _run(args, lambda conn: service.issue_key(conn, ACTOR, service.by_partner(conn, args.partner)))
 
 
+def cmd_push(args: argparse.Namespace) -> int:
+    from peacewatch.server.community.protection import mission_key
+    from peacewatch.server.sharing import service
+    from peacewatch.server.sharing.models import PushIn
+
+    def set_push(conn: Any, settings: Any) -> Any:
+        url = PushIn.model_validate({"url": None if args.off else args.url}).url
+        return service.set_push(conn, ACTOR, service.by_partner(conn, args.partner), str(url) if url else None,
+                                mission_key=mission_key(settings))
+
+    return _run(args, set_push, with_settings=True)
+
+
 def register(asub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
     policy_help = 'the policy as JSON, or @file.json (see docs/sharing.md), e.g. \'{"kinds": ["incident"]}\''
     p = asub.add_parser("sharing-create", parents=[parent], help="make a sharing agreement with a partner",
@@ -107,6 +120,15 @@ def register(asub: argparse._SubParsersAction, parent: argparse.ArgumentParser) 
     p = asub.add_parser("sharing-list", parents=[parent], help="list sharing agreements",
                         description="Every sharing agreement with its current version and state, as JSON.")
     p.set_defaults(func=cmd_list)
+
+    p = asub.add_parser("sharing-push", parents=[parent], help="push a partner's feed to its endpoint",
+                        description="Push each new page of the partner's feed, signed, to its endpoint; prints "
+                                    "the new signing secret once. --off stops pushing (the partner can still pull).")
+    p.add_argument("partner")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--url", help="the partner's endpoint, e.g. https://partner.example/peacewatch")
+    target.add_argument("--off", action="store_true", help="stop pushing")
+    p.set_defaults(func=cmd_push)
 
     p = asub.add_parser("sharing-revoke", parents=[parent], help="stop sharing with a partner at once",
                         description="Revoke a partner's agreement: its next request is refused.")

@@ -6,9 +6,9 @@ at its current state, once per page, so a report verified after its first delive
 with its new status, and a report not yet eligible (unverified, too recent) is picked up by the
 change that makes it eligible. The cursor is the highest sequence number of the page.
 
-Each record is made by `shared_record`: coarsened (`coarsening`), the author replaced by the
+Each record is made by `shared_record`: coarsened (`coarsening`, `admin_areas`), the author replaced by the
 mission's pseudonymous reporter id, flattened to the exports' columns and cut to the agreement's
-allow-list (`policy.shared_columns`). Nothing else is ever read into it.
+allow-list (`policy.policy_columns`). Nothing else is ever read into it.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ from peacewatch.server import clock
 from peacewatch.server.db.tables import changes, contingents, report_attachments, reports
 from peacewatch.server.exports.pseudonyms import reporter_id
 from peacewatch.server.exports.records import COLUMNS, Labels, flatten, iso_z
+from peacewatch.server.sharing import admin_areas
 from peacewatch.server.sharing.coarsening import coarsen_body
-from peacewatch.server.sharing.policy import shared_columns
+from peacewatch.server.sharing.policy import policy_columns
 
 MAX_PAGE = 500
 _COLUMN = {c.key: c for c in COLUMNS}
@@ -78,17 +79,22 @@ def _rows(conn: Connection, policy: Mapping[str, Any], *, cursor: int, limit: in
     return list(conn.execute(stmt).mappings())
 
 
-def shared_record(row: Mapping[str, Any], policy: Mapping[str, Any], *, key: bytes,
-                  labels: Labels) -> dict[str, Any]:
-    """One report as the partner receives it: typed values by column key, allow-listed."""
+def shared_record(row: Mapping[str, Any], policy: Mapping[str, Any], *, key: bytes, labels: Labels,
+                  areas: admin_areas.AdminAreas | None = None) -> dict[str, Any]:
+    """One report as the partner receives it: typed values by column key, allow-listed.
+
+    `areas` are the admin areas under admin-area precision (loaded once per page by `page`)."""
     body = dict(row["body"])
     author = body.pop("author", None)
     record = body | {"contingent": row["contingent"], "review_status": row["review_status"],
                      "received_at": row["received_at"].isoformat().replace("+00:00", "Z")}
     record["reporter"] = reporter_id(key, author) if author else None
-    record = coarsen_body(record, grid_km=float(policy["location_grid_km"]), precision=policy["time_precision"])
+    if policy.get("location_precision") == "admin_area" and areas is None:
+        raise ValueError("admin-area precision needs the admin areas")  # never fall back to finer
+    record = coarsen_body(record, grid_km=float(policy["location_grid_km"]), precision=policy["time_precision"],
+                          areas=areas, lang=labels.lang)
     flat = flatten(record, labels)
-    out = {k: flat[k] for k in shared_columns(policy.get("fields") or ())}
+    out = {k: flat[k] for k in policy_columns(policy)}
     if "place" in out and not out["place"]:
         out["place"] = None
     return out
@@ -102,7 +108,8 @@ def page(conn: Connection, policy: Mapping[str, Any], *, key: bytes, cursor: int
     more = len(rows) > limit
     rows = rows[:limit]
     labels = Labels(lang)
-    records = [shared_record(r, policy, key=key, labels=labels) for r in rows]
+    areas = admin_areas.load(conn) if policy.get("location_precision") == "admin_area" else None
+    records = [shared_record(r, policy, key=key, labels=labels, areas=areas) for r in rows]
     attachments: dict[str, list[str]] = {}
     if policy.get("attachments"):
         for r in rows:
@@ -111,6 +118,11 @@ def page(conn: Connection, policy: Mapping[str, Any], *, key: bytes, cursor: int
             if hashes:
                 attachments[r["id"]] = hashes
     return Page(records, attachments, cursor, int(rows[-1]["seq"]) if rows else cursor, more)
+
+
+def has_next(conn: Connection, policy: Mapping[str, Any], *, cursor: int) -> bool:
+    """Is there a page after `cursor`? (A read: the push loop asks every tick.)"""
+    return bool(_rows(conn, policy, cursor=cursor, limit=1))
 
 
 def summary(conn: Connection, policy: Mapping[str, Any], *, key: bytes) -> list[dict[str, Any]]:
@@ -146,7 +158,7 @@ def _cell(value: Any, column_type: str) -> Any:
 
 def render_csv(p: Page, policy: Mapping[str, Any], *, lang: str = "en") -> str:
     """HXL CSV: headers, hashtags, one row per record, only the agreement's columns."""
-    keys = shared_columns(policy.get("fields") or ())
+    keys = policy_columns(policy)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([_COLUMN[k].header(lang) for k in keys])

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from peacewatch.server.answers import Answer
 from peacewatch.server.sharing.policy import OPTIONAL_FIELDS
@@ -35,8 +35,13 @@ class Policy(BaseModel):
                               "category, coarse time and coarse location")
     location_grid_km: float = Field(10.0, ge=0.5, le=200.0, description="locations snap to the centre of a grid "
                                     "cell of this size")
+    location_precision: Literal["grid", "admin_area"] = Field(
+        "grid", description="grid: the centre of a location_grid_km cell; admin_area: the point and name of the "
+        "admin area (reference data) the location is in")
     time_precision: Literal["day", "week"] = Field("day", description="times are truncated to this")
     attachments: bool = Field(False, description="attachments go (images only, metadata stripped)")
+    # After `attachments`: its validator reads it.
+    blur_faces: bool = Field(False, description="faces in shared images are blurred (needs attachments)")
     min_count: int = Field(5, ge=1, le=1000, description="aggregates below this count are suppressed")
     verified_only: bool = Field(True, description="only reports a reviewer has verified")
     delay_hours: int = Field(0, ge=0, le=24 * 90, description="only reports unchanged for this many hours")
@@ -48,6 +53,14 @@ class Policy(BaseModel):
         if unknown:
             raise ValueError(f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(OPTIONAL_FIELDS)}")
         return sorted(set(value))
+
+    @field_validator("blur_faces")
+    @classmethod
+    def _blur_needs_attachments(cls, value: bool, info: ValidationInfo) -> bool:
+        # Refused rather than ignored: an officer who asks for blurring believes photos go.
+        if value and not info.data.get("attachments"):
+            raise ValueError("blurring faces applies to shared photos: set attachments to true as well")
+        return value
 
     @field_validator("categories")
     @classmethod
@@ -101,6 +114,21 @@ class Approval(BaseModel):
     version: int = Field(ge=1, le=2**53)
 
 
+class PushIn(BaseModel):
+    """Where the partner's pages are pushed; null stops pushing (the partner can still pull)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: AnyHttpUrl | None = Field(description="the partner's HTTPS (or HTTP) endpoint receiving signed POSTs")
+
+    @field_validator("url")
+    @classmethod
+    def _short(cls, value: AnyHttpUrl | None) -> AnyHttpUrl | None:
+        if value is not None and len(str(value)) > 2000:
+            raise ValueError("at most 2000 characters")
+        return value
+
+
 # -- answers --------------------------------------------------------------------------------------
 AgreementState = Literal["active", "awaiting_approval", "revoked"]
 
@@ -116,6 +144,36 @@ class AgreementVersionOut(Answer):
     approved_at: str | None
 
 
+class PushDelivery(Answer):
+    """The latest page pushed to the partner's endpoint."""
+
+    id: int
+    status: Literal["pending", "delivered", "cancelled"]
+    attempts: int
+    last_status: int | None
+    last_error: str | None
+    cursor: int
+    next_cursor: int
+    next_attempt_at: str | None
+    delivered_at: str | None
+
+
+class PushState(Answer):
+    """Push delivery: the endpoint (without credentials), how far it has received, the latest page."""
+
+    url: str
+    cursor: int
+    latest: PushDelivery | None
+
+
+class PushOut(Answer):
+    """The endpoint set, and the secret signing its deliveries: shown this once."""
+
+    partner: str
+    url: str | None
+    secret: str | None = Field(description="HMAC-SHA256 key of X-Peacewatch-Signature; null when push is off")
+
+
 class AgreementOut(Answer):
     """An agreement, its current policy and state; with ``versions`` when read alone."""
 
@@ -128,6 +186,7 @@ class AgreementOut(Answer):
     approved_by: str | None
     approved_at: str | None
     has_key: bool
+    push: PushState | None = Field(None, description="Push delivery, when the agreement has an endpoint")
     policy: dict[str, Any] = Field(description="The current policy (see Policy)")
     created_at: str | None
     updated_at: str | None

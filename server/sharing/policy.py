@@ -9,7 +9,7 @@ only as the mission's pseudonymous reporter id. No username or person name is in
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ...common.taxonomy import load_taxonomy
@@ -31,6 +31,15 @@ def shared_columns(fields: Iterable[str]) -> tuple[str, ...]:
     """The column keys a partner receives, in the exports' column order."""
     allowed = set(ALWAYS) | set(fields)
     return tuple(k for k in KEYS if k in allowed)
+
+
+def policy_columns(policy: Mapping[str, Any]) -> tuple[str, ...]:
+    """The column keys a partner receives under `policy`: with admin-area precision the area's
+    name (``place``) goes too, since it is what the shared location means."""
+    fields = set(policy.get("fields") or ())
+    if policy.get("location_precision") == "admin_area":
+        fields.add("place")
+    return shared_columns(fields)
 
 
 def touches_human_rights(policy: dict[str, Any]) -> bool:

@@ -1,4 +1,4 @@
-"""Sharing agreements: create, change (always a new version), approve, revoke, key, deliver.
+"""Sharing agreements: create, change (always a new version), approve, revoke, key, push endpoint, deliver.
 
 An agreement is *active* when it is not revoked and its current version either does not touch
 human-rights concerns or restricted cases, or has been approved by a protection officer. Only an
@@ -12,19 +12,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from peacewatch.server import clock
 from peacewatch.server.access import Permission, Principal
+from peacewatch.server.alerts.webhooks import shown_url
 from peacewatch.server.audit.service import record
 from peacewatch.server.auth.secrets import digest, new_token
+from peacewatch.server.community.protection import encrypt
 from peacewatch.server.db.tables import sharing_agreement_versions as versions_t
 from peacewatch.server.db.tables import sharing_agreements as agreements_t
+from peacewatch.server.db.tables import sharing_deliveries as deliveries_t
 from peacewatch.server.problems import Code, Problem, forbidden, invalid, not_found
 from peacewatch.server.sharing.models import AgreementIn, AgreementUpdate, Policy
 from peacewatch.server.sharing.policy import touches_human_rights
 
+PUSH_SECRET_COLUMN = "sharing_agreements.push_secret_enc"  # bound into its encryption (protection.encrypt)
 KEY_PREFIX = "pwp_"  # recognisable in logs and secret scanners as a peacewatch partner key
 
 
@@ -66,7 +71,7 @@ def describe(conn: Connection, agreement_id: int, *, with_history: bool = False)
         "state": _state(current["policy"], current, row["revoked"]),
         "needs_approval": touches_human_rights(current["policy"]),
         "approved_by": current["approved_by"], "approved_at": _iso(current["approved_at"]),
-        "has_key": row["key_hash"] is not None, "policy": current["policy"],
+        "has_key": row["key_hash"] is not None, "push": _push_state(conn, row), "policy": current["policy"],
         "created_at": _iso(row["created_at"]), "updated_at": _iso(row["updated_at"]),
     }
     if with_history:
@@ -76,6 +81,28 @@ def describe(conn: Connection, agreement_id: int, *, with_history: bool = False)
                             "created_at": _iso(v["created_at"]), "approved_by": v["approved_by"],
                             "approved_at": _iso(v["approved_at"])} for v in rows]
     return out
+
+
+def _push_state(conn: Connection, row: Any) -> dict[str, Any] | None:
+    if not row["push_url"]:
+        return None
+    latest = conn.execute(select(deliveries_t).where(deliveries_t.c.agreement_id == row["id"])
+                          .order_by(deliveries_t.c.id.desc()).limit(1)).mappings().one_or_none()
+    address = httpx.URL(row["push_url"])
+    # An error message may repeat the address, with a password or a token in its query.
+    hidden = [s for s in (address.password, address.query.decode()) if s]
+    return {"url": shown_url(row["push_url"]), "cursor": row["push_cursor"],
+            "latest": None if latest is None else {
+                "id": latest["id"], "status": latest["status"], "attempts": latest["attempts"],
+                "last_status": latest["last_status"], "last_error": _masked(latest["last_error"], hidden),
+                "cursor": latest["cursor"], "next_cursor": latest["next_cursor"],
+                "next_attempt_at": _iso(latest["next_attempt_at"]), "delivered_at": _iso(latest["delivered_at"])}}
+
+
+def _masked(text: str | None, hidden: list[str]) -> str | None:
+    for secret in hidden:
+        text = text.replace(secret, "•••") if text else text
+    return text
 
 
 def list_agreements(conn: Connection) -> list[dict[str, Any]]:
@@ -121,6 +148,7 @@ def change(conn: Connection, actor: Principal | str, agreement_id: int, data: Ag
     if data.name:
         values["name"] = data.name
     conn.execute(update(agreements_t).where(agreements_t.c.id == agreement_id).values(**values))
+    cancel_pending(conn, agreement_id)  # built under the old policy; rebuilt under the new one
     _audit(conn, actor, "sharing_agreement_changed", row["partner"], {"agreement_id": agreement_id,
                                                                      "version": version, "policy": policy})
     return describe(conn, agreement_id)
@@ -145,10 +173,12 @@ def approve(conn: Connection, officer: Principal, agreement_id: int, version: in
 
 
 def revoke(conn: Connection, actor: Principal | str, agreement_id: int) -> dict[str, Any]:
-    """Stop the agreement: the partner's next request is refused (403)."""
+    """Stop the agreement: the partner's next request is refused (403), and no page waiting to be
+    pushed is sent (the push worker also checks the agreement before every send)."""
     row = _agreement(conn, agreement_id)
     conn.execute(update(agreements_t).where(agreements_t.c.id == agreement_id)
                  .values(revoked=True, updated_at=clock.now()))
+    cancel_pending(conn, agreement_id)
     _audit(conn, actor, "sharing_agreement_revoked", row["partner"], {"agreement_id": agreement_id,
                                                                      "version": row["version"]})
     return describe(conn, agreement_id)
@@ -164,6 +194,32 @@ def issue_key(conn: Connection, actor: Principal | str, agreement_id: int) -> di
                  .values(key_hash=digest(key), updated_at=clock.now()))
     _audit(conn, actor, "sharing_key_issued", row["partner"], {"agreement_id": agreement_id})
     return {"partner": row["partner"], "key": key}
+
+
+def set_push(conn: Connection, actor: Principal | str, agreement_id: int, url: str | None,
+             *, mission_key: bytes) -> dict[str, Any]:
+    """Push pages to `url` (a new signing secret, shown once), or stop pushing (None).
+
+    Pages waiting for the old endpoint are dropped: they were signed for, and addressed to, it. The
+    new endpoint receives from where the previous one stopped (from the start the first time)."""
+    row = _agreement(conn, agreement_id)
+    if row["revoked"]:
+        raise Problem(Code.CONFLICT, "the agreement is revoked")
+    secret = new_token() if url else None
+    cancel_pending(conn, agreement_id)
+    conn.execute(update(agreements_t).where(agreements_t.c.id == agreement_id).values(
+        push_url=url, push_secret_enc=encrypt(mission_key, secret, column=PUSH_SECRET_COLUMN),
+        updated_at=clock.now()))
+    _audit(conn, actor, "sharing_push_set", row["partner"],
+           {"agreement_id": agreement_id, "url": shown_url(url) if url else None})
+    return {"partner": row["partner"], "url": url, "secret": secret}
+
+
+def cancel_pending(conn: Connection, agreement_id: int) -> int:
+    """Cancel the agreement's pages not yet delivered (revoked, changed, or a new endpoint)."""
+    return conn.execute(update(deliveries_t).where(deliveries_t.c.agreement_id == agreement_id,
+                                                   deliveries_t.c.status == "pending")
+                        .values(status="cancelled")).rowcount
 
 
 def _agreement(conn: Connection, agreement_id: int) -> dict[str, Any]:
@@ -210,13 +266,15 @@ def active_terms(conn: Connection, agreement_id: int) -> Partner:
 
 
 def audit_delivery(conn: Connection, partner: Partner, *, action: str, fmt: str, cursor: int, next_cursor: int,
-                   report_ids: list[str], attachments: list[str], actor: Principal | None = None) -> None:
-    """What left (or would leave), to whom, under which version of the agreement."""
+                   report_ids: list[str], attachments: list[str], actor: Principal | None = None,
+                   extra: dict[str, Any] | None = None) -> None:
+    """What left (or would leave), to whom, under which version of the agreement; `extra` says
+    more about how (faces blurred in a photo, a push attempt's outcome)."""
+    detail: dict[str, Any] = {"agreement_id": partner.agreement_id, "version": partner.version, "format": fmt,
+                              "cursor": cursor, "next_cursor": next_cursor, "reports": report_ids,
+                              "attachments": attachments} | (extra or {})
     record(conn, action=action, actor=actor.username if actor else f"partner:{partner.partner}",
-           actor_user_id=actor.user_id if actor else None, target=partner.partner,
-           detail={"agreement_id": partner.agreement_id, "version": partner.version, "format": fmt,
-                   "cursor": cursor, "next_cursor": next_cursor, "reports": report_ids,
-                   "attachments": attachments})
+           actor_user_id=actor.user_id if actor else None, target=partner.partner, detail=detail)
 
 
 def _audit(conn: Connection, actor: Principal | str, action: str, target: str, detail: dict[str, Any]) -> None:

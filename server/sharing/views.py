@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import Connection, select
 
 from peacewatch.common.media_metadata import strip_metadata
 from peacewatch.server.access import Permission, Principal
 from peacewatch.server.attachments.service import check_sha, chunk_path
+from peacewatch.server.community.protection import mission_key
 from peacewatch.server.db.tables import attachments
 from peacewatch.server.deps import Admin, SettingsDep, WriteConn, get_engine, require
 from peacewatch.server.exports.pseudonyms import ensure_key
 from peacewatch.server.problems import not_found
 from peacewatch.server.sharing import feed, service
+from peacewatch.server.sharing.faces import FaceBlurError, blur_faces
 from peacewatch.server.sharing.models import (
     AgreementIn,
     AgreementList,
@@ -29,6 +31,8 @@ from peacewatch.server.sharing.models import (
     Approval,
     PartnerKey,
     PartnerSummary,
+    PushIn,
+    PushOut,
 )
 
 router = APIRouter(tags=["sharing"])
@@ -96,6 +100,19 @@ def issue_key(agreement_id: AgreementId, conn: WriteConn, me: Admin) -> dict:
     return service.issue_key(conn, me, agreement_id)
 
 
+@router.put("/sharing/agreements/{agreement_id}/push", response_model=PushOut)
+def set_push(agreement_id: AgreementId, data: PushIn, request: Request, conn: WriteConn, settings: SettingsDep,
+             me: Admin, after: BackgroundTasks) -> dict:
+    """Push each new page of the partner's feed to `url`, signed with a new secret shown once; null stops it."""
+    out = service.set_push(conn, me, agreement_id, str(data.url) if data.url else None,
+                           mission_key=mission_key(settings))
+    worker = getattr(request.app.state, "push_worker", None)
+    if worker is not None and data.url:
+        # After the response, so after the commit: the worker reads the endpoint in its own transaction.
+        after.add_task(worker.poke)
+    return out
+
+
 def _render(conn: Connection, request: Request, terms: service.Partner, *, fmt: str, cursor: int,
             limit: int) -> tuple[feed.Page, Response]:
     p = feed.page(conn, terms.policy, key=ensure_key(conn), cursor=cursor, limit=limit)
@@ -148,7 +165,8 @@ def partner_summary(partner: PartnerSlug, request: Request, conn: WriteConn, ter
     "image/png": {"schema": {"type": "string", "format": "binary"}}}}})
 def partner_attachment(partner: PartnerSlug, sha256: str, conn: WriteConn, settings: SettingsDep,
                        terms: PartnerDep) -> Response:
-    """An image of a shared report, its metadata (EXIF GPS, device, time) stripped."""
+    """An image of a shared report, its metadata (EXIF GPS, device, time) stripped, and its faces
+    blurred if the agreement says so."""
     check_sha(sha256)
     media_type = feed.shareable_attachment(conn, terms.policy, sha256)
     row = conn.execute(select(attachments.c.chunks).where(attachments.c.sha256 == sha256)).scalar_one_or_none()
@@ -160,6 +178,13 @@ def partner_attachment(partner: PartnerSlug, sha256: str, conn: WriteConn, setti
     data, stripped = strip_metadata(b"".join(p.read_bytes() for p in paths))
     if not stripped:  # an image whose metadata cannot be removed does not leave
         raise not_found(f"attachment {sha256}")
+    faces = None
+    if terms.policy.get("blur_faces"):
+        try:
+            data, faces = blur_faces(data, media_type)
+        except FaceBlurError:  # an image that cannot be blurred does not leave either
+            raise not_found(f"attachment {sha256}") from None
     service.audit_delivery(conn, terms, action="share_delivery", fmt="attachment", cursor=0, next_cursor=0,
-                           report_ids=[], attachments=[sha256])
+                           report_ids=[], attachments=[sha256],
+                           extra=None if faces is None else {"faces_blurred": faces})
     return Response(data, media_type=media_type)

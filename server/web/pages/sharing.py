@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from ...exports.pseudonyms import ensure_key
 from ...problems import Problem
 from ...sharing import feed, service
-from ...sharing.policy import shared_columns
+from ...sharing.policy import policy_columns
 from ..render import page
 from ..services import WriteTx
 from ..session import AdminPage
@@ -38,5 +38,5 @@ def preview_page(request: Request, conn: WriteTx, me: AdminPage, agreement_id: A
                            report_ids=[r["id"] for r in p.records],
                            attachments=sorted({h for hs in p.attachments.values() for h in hs}), actor=me)
     return page(request, "admin_sharing_preview.html", me, agreement=agreement, refused="",
-                columns=shared_columns(terms.policy.get("fields") or ()), records=p.records,
+                columns=policy_columns(terms.policy), records=p.records,
                 next_cursor=p.next_cursor, more=p.more)

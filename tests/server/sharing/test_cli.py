@@ -27,6 +27,13 @@ def test_cli_manages_agreements_the_api_serves(db_url, tmp_path, client, mission
     assert "policy.min_count" in capsys.readouterr().err
     assert main(["admin", "sharing-list", *data]) == 0
     assert [a["version"] for a in json.loads(capsys.readouterr().out)] == [2]
+    assert main(["admin", "sharing-push", "ocha", "--url", "https://partner.example/in", *data]) == 0
+    pushed = json.loads(capsys.readouterr().out)
+    assert pushed["url"] == "https://partner.example/in" and len(pushed["secret"]) >= 32
+    assert main(["admin", "sharing-push", "ocha", "--url", "ftp://partner.example/in", *data]) == 2
+    assert "url" in capsys.readouterr().err
+    assert main(["admin", "sharing-push", "ocha", "--off", *data]) == 0
+    assert json.loads(capsys.readouterr().out) == {"partner": "ocha", "url": None, "secret": None}
     assert main(["admin", "sharing-revoke", "ocha", *data]) == 0
     capsys.readouterr()
     assert client.get("/api/v1/share/ocha/feed", headers={"X-Partner-Key": key}).status_code == 403
