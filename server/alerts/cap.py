@@ -9,6 +9,7 @@ position. Only alerts of shareable rules that the caller may read are listed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -77,18 +78,11 @@ def cap_alert(view: dict[str, Any]) -> etree._Element:
     return a
 
 
-def feed(conn: Connection, principal: Principal, *, limit: int = 100) -> bytes:
-    """The Atom feed of the shareable alerts the caller may read, newest first."""
-    rows = list(conn.execute(
-        select(alerts, alert_rules.c.name.label("rule_name"))
-        .join(alert_rules, alert_rules.c.id == alerts.c.rule_id)
-        .where(shareable_clause(), readable_clause(principal))
-        .order_by(alerts.c.raised_at.desc(), alerts.c.id.desc()).limit(limit)).mappings())
-    views = shared_views(conn, rows)
+def _atom(views: list[dict[str, Any]], feed_id: str) -> bytes:
     root = etree.Element(f"{{{ATOM_NS}}}feed", nsmap={None: ATOM_NS})
-    _sub(root, ATOM_NS, "id", "urn:peacewatch:alerts:cap")
+    _sub(root, ATOM_NS, "id", feed_id)
     _sub(root, ATOM_NS, "title", "peacewatch shareable alerts (CAP 1.2)")
-    _sub(root, ATOM_NS, "updated", cap_time(views[0]["raised_at"] if views else None))
+    _sub(root, ATOM_NS, "updated", cap_time(max((v["raised_at"] for v in views), default=None)))
     author = _sub(root, ATOM_NS, "author")
     _sub(author, ATOM_NS, "name", SENDER)
     for view in views:
@@ -100,3 +94,34 @@ def feed(conn: Connection, principal: Principal, *, limit: int = 100) -> bytes:
         content.set("type", "application/cap+xml")
         content.append(cap_alert(view))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _shareable() -> Any:
+    return (select(alerts, alert_rules.c.name.label("rule_name"))
+            .join(alert_rules, alert_rules.c.id == alerts.c.rule_id).where(shareable_clause()))
+
+
+def feed(conn: Connection, principal: Principal, *, limit: int = 100) -> bytes:
+    """The Atom feed of the shareable alerts the caller may read, newest first."""
+    rows = list(conn.execute(_shareable().where(readable_clause(principal))
+                             .order_by(alerts.c.raised_at.desc(), alerts.c.id.desc()).limit(limit)).mappings())
+    return _atom(shared_views(conn, rows), "urn:peacewatch:alerts:cap")
+
+
+def partner_page(conn: Connection, *, partner: str, categories: Sequence[str], cursor: int,
+                 limit: int) -> tuple[bytes, int, bool, list[int]]:
+    """A partner's page of shareable alerts after ``cursor`` (an alert id), oldest first.
+
+    ``(atom, next_cursor, more, alert ids)``. With ``categories``, only alerts all of whose
+    categories the agreement shares. The shared view names no report, whoever receives it.
+    """
+    rows = list(conn.execute(_shareable().where(alerts.c.id > cursor).order_by(alerts.c.id)
+                             .limit(limit + 1)).mappings())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    views = shared_views(conn, rows)
+    if categories:
+        allowed = set(categories)
+        views = [v for v in views if set(v["categories"]) <= allowed]
+    next_cursor = int(rows[-1]["id"]) if rows else cursor
+    return _atom(views, f"urn:peacewatch:share:{partner}:cap"), next_cursor, more, [v["alert_id"] for v in views]

@@ -43,6 +43,8 @@ class Policy(BaseModel):
     # After `attachments`: its validator reads it.
     blur_faces: bool = Field(False, description="faces in shared images are blurred (needs attachments)")
     min_count: int = Field(5, ge=1, le=1000, description="aggregates below this count are suppressed")
+    alerts: bool = Field(False, description="the mission's shareable alerts go too, as CAP 1.2 (format=cap); "
+                                            "with categories, only alerts all of whose categories are shared")
     verified_only: bool = Field(True, description="only reports a reviewer has verified")
     delay_hours: int = Field(0, ge=0, le=24 * 90, description="only reports unchanged for this many hours")
 

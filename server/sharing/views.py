@@ -15,12 +15,13 @@ from sqlalchemy import Connection, select
 
 from peacewatch.common.media_metadata import strip_metadata
 from peacewatch.server.access import Permission, Principal
+from peacewatch.server.alerts import cap
 from peacewatch.server.attachments.service import check_sha, chunk_path
 from peacewatch.server.community.protection import mission_key
 from peacewatch.server.db.tables import attachments
 from peacewatch.server.deps import Admin, SettingsDep, WriteConn, get_engine, require
 from peacewatch.server.exports.pseudonyms import ensure_key
-from peacewatch.server.problems import not_found
+from peacewatch.server.problems import Code, Problem, not_found
 from peacewatch.server.sharing import feed, service
 from peacewatch.server.sharing.faces import FaceBlurError, blur_faces
 from peacewatch.server.sharing.models import (
@@ -39,7 +40,9 @@ router = APIRouter(tags=["sharing"])
 
 AgreementId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the agreement's id")]
 PartnerSlug = Annotated[str, Path(max_length=64, description="the partner's short id, e.g. ohchr")]
-FormatQ = Annotated[Literal["csv", "geojson"], Query(description="HXL CSV or GeoJSON")]
+FormatQ = Annotated[Literal["csv", "geojson", "cap"], Query(
+    description="HXL CSV or GeoJSON of reports; cap: the shareable alerts as CAP 1.2 in Atom, if the agreement "
+                "shares alerts (its own cursor: an alert id)")]
 CursorQ = Annotated[str | None, Query(max_length=20, description="next_cursor of the previous page; none = start")]
 LimitQ = Annotated[int, Query(ge=1, le=feed.MAX_PAGE, description="reports per page")]
 ProtectionOfficer = Annotated[Principal, Depends(require(Permission.APPROVE_SHARING))]
@@ -115,6 +118,8 @@ def set_push(agreement_id: AgreementId, data: PushIn, request: Request, conn: Wr
 
 def _render(conn: Connection, request: Request, terms: service.Partner, *, fmt: str, cursor: int,
             limit: int) -> tuple[feed.Page, Response]:
+    if fmt == "cap":
+        return _render_cap(conn, terms, cursor=cursor, limit=limit)
     p = feed.page(conn, terms.policy, key=ensure_key(conn), cursor=cursor, limit=limit)
     headers = {"X-Next-Cursor": str(p.next_cursor), "X-More": "true" if p.more else "false",
                "X-Agreement-Version": str(terms.version)}
@@ -123,6 +128,19 @@ def _render(conn: Connection, request: Request, terms: service.Partner, *, fmt: 
     url = f"/api/v1/share/{terms.partner}/attachments/{{sha256}}"
     return p, Response(feed.render_geojson(p, attachment_url=url), media_type="application/geo+json",
                        headers=headers)
+
+
+def _render_cap(conn: Connection, terms: service.Partner, *, cursor: int, limit: int) -> tuple[feed.Page, Response]:
+    """The shareable alerts as CAP 1.2, for an agreement that shares alerts (else 403)."""
+    if not terms.policy.get("alerts"):
+        raise Problem(Code.FORBIDDEN, "this agreement does not share alerts", field="format")
+    body, next_cursor, more, _ids = cap.partner_page(conn, partner=terms.partner,
+                                                     categories=terms.policy.get("categories") or [],
+                                                     cursor=cursor, limit=limit)
+    headers = {"X-Next-Cursor": str(next_cursor), "X-More": "true" if more else "false",
+               "X-Agreement-Version": str(terms.version)}
+    return feed.Page(records=[], attachments={}, cursor=cursor, next_cursor=next_cursor, more=more), Response(
+        body, media_type="application/atom+xml", headers=headers)
 
 
 @router.get("/sharing/agreements/{agreement_id}/preview", response_class=Response, responses=FEED_FILE)

@@ -1,7 +1,7 @@
 """Tasks and their events (server/tasks); follow-up of human-rights concerns.
 
 Revision ID: 0016_tasks
-Revises: 0014_saved_filters
+Revises: 0015_sharing_delivery
 Create Date: 2026-12-03
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from peacewatch.server.db.types import JSONType, UTCDateTime
 
 revision = '0016_tasks'
-down_revision = '0014_saved_filters'
+down_revision = '0015_sharing_delivery'
 branch_labels = None
 depends_on = None
 
