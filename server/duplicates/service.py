@@ -41,7 +41,14 @@ from peacewatch.common.taxonomy import UnknownCategory, load_taxonomy
 from .. import clock, feed
 from ..access import CONFIDENTIALITY_RANK, Principal, can_read, redact, visible_clause
 from ..audit.service import record
-from ..db.tables import changes, contingents, duplicate_proposals, incident_sources, incidents, reports
+from ..db.tables import (
+    contingents,
+    duplicate_proposals,
+    incident_sources,
+    incidents,
+    reports,
+    versions,
+)
 from ..problems import Code, Problem, forbidden, invalid, not_found
 from .consolidate import InvalidOverride, Source, consolidate
 from .engine import CASUALTY_FIELDS, EARTH_RADIUS_M, DuplicateIndex, Proposal, Rules, english
@@ -76,9 +83,10 @@ def _iso(v: Any) -> Any:
 
 def _engine_inputs(conn: Connection, where: Any) -> list[dict[str, Any]]:
     """Engine input for the reports matching ``where``: source = contingent + first version's device."""
-    # The first version's feed entry (its seq is the report's first_seq) names its device: a
-    # primary-key join, where "the report's versions ordered by seq" made PostgreSQL scan.
-    first = changes.alias("first_change")
+    # The first version (its seq is the report's first_seq) names the device that made it (for a
+    # version a sector server relayed, the sector's tablet, not the sector): an indexed join on
+    # seq, where "the report's versions ordered by seq" made PostgreSQL scan.
+    first = versions.alias("first_version")
     rows = conn.execute(
         select(reports.c.id, reports.c.kind, reports.c.category, reports.c.event_time, reports.c.lat, reports.c.lon,
                reports.c.body, reports.c.author_user_id, contingents.c.code.label("contingent"),

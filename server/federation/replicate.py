@@ -1,4 +1,4 @@
-"""A sector server applying what the mission server sends down: versions, reviews, comments, places.
+"""A sector server applying what the mission server sends down: versions, reviews, comments, places, merges.
 
 Each pulled change is written into this server's own tables and feed, marked as coming from
 upstream (``changes.device_id == UPSTREAM``), so this server's tablets pull it as they pull
@@ -18,10 +18,19 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from ...common.versioning import version_id as compute_version_id
 from .. import clock, feed
-from ..access import Principal, level_of
+from ..access import CONFIDENTIALITY_RANK, Principal, level_of
 from ..db.fast import insert_many
 from ..db.tables import changes as feed_table  # apart from the pulled ``changes`` below
-from ..db.tables import comments, contingents, report_heads, reports, reviews, versions
+from ..db.tables import (
+    comments,
+    contingents,
+    incident_sources,
+    incidents,
+    report_heads,
+    reports,
+    reviews,
+    versions,
+)
 from ..feed_consumers import catch_up_in
 from ..reference.service import upsert as upsert_reference
 from ..reports.projection import PROJECTION
@@ -95,16 +104,53 @@ def _decision(conn: Connection, service: Principal, change: dict[str, Any], kind
     return True
 
 
+def _incident(conn: Connection, service: Principal, change: dict[str, Any]) -> bool:
+    """A merge decided at the mission: this server's copies of its sources point at the incident."""
+    iid, action = change.get("incident_id"), change.get("action")
+    report_ids = [r for r in change.get("report_ids") or [] if isinstance(r, str)]
+    if not isinstance(iid, str) or not report_ids:
+        return False
+    catch_up_in(conn, PROJECTION)  # the sources may have arrived earlier in this page
+    local = list(conn.execute(select(reports.c.id, reports.c.confidentiality)
+                              .where(reports.c.id.in_(report_ids))).all())
+    if not local:
+        return False
+    ids = [r.id for r in local]
+    now = clock.now()
+    level = min((r.confidentiality for r in local), key=lambda lvl: CONFIDENTIALITY_RANK.get(lvl, 2))
+    seq = feed.append(conn, kind="incident", ref=iid, confidentiality=level, author_user_id=service.user_id,
+                      device_id=UPSTREAM, payload={"action": action, "incident_id": iid, "proposal_id": None})
+    if action == "unmerged":
+        conn.execute(update(reports).where(reports.c.id.in_(ids), reports.c.incident_id == iid)
+                     .values(incident_id=None))
+        conn.execute(update(incidents).where(incidents.c.id == iid).values(status="unmerged", updated_at=now,
+                                                                          seq=seq))
+        return True
+    if conn.execute(select(incidents.c.id).where(incidents.c.id == iid)).first() is None:
+        conn.execute(insert(incidents).values(id=iid, status="active", values={}, created_by=service.user_id,
+                                              created_at=now, updated_at=now, seq=seq))
+    else:
+        conn.execute(update(incidents).where(incidents.c.id == iid).values(status="active", updated_at=now, seq=seq))
+    have = set(conn.execute(select(incident_sources.c.report_id).where(incident_sources.c.incident_id == iid)).scalars())
+    new = [{"incident_id": iid, "report_id": r} for r in ids if r not in have]
+    if new:
+        conn.execute(insert(incident_sources), new)
+    conn.execute(update(reports).where(reports.c.id.in_(ids)).values(incident_id=iid))
+    return True
+
+
 def apply_changes(conn: Connection, service: Principal, changes: Sequence[dict[str, Any]]) -> dict[str, int]:
     """Apply one pulled page (in the caller's transaction); how many of each kind were applied."""
     known = dict(conn.execute(select(contingents.c.code, contingents.c.id)).all())
-    done = {"version": 0, "review": 0, "comment": 0, "reference": 0}
+    done = {"version": 0, "review": 0, "comment": 0, "reference": 0, "incident": 0}
     for change in changes:
         kind = change.get("kind")
         if kind == "version":
             done["version"] += _version(conn, service, change, known)
         elif kind in ("review", "comment"):
             done[kind] += _decision(conn, service, change, kind)
+        elif kind == "incident":
+            done["incident"] += _incident(conn, service, change)
         elif kind == "reference" and isinstance(change.get("item"), dict):
             item = change["item"]
             upsert_reference(conn, service, item_id=item["id"], kind=item["kind"], names=item.get("names") or {},

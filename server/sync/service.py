@@ -41,7 +41,7 @@ from .. import feed
 from ..access import Permission, Principal, level_clause, redact, redaction_class, visible_clause
 from ..alerts import pull as alert_pull
 from ..db.fast import in_ids
-from ..db.tables import changes, reports, users, versions
+from ..db.tables import changes, incident_sources, reports, users, versions
 from ..devices.service import touch
 from ..reports.versions import REJECTED, STORED, NewVersion, store_versions
 from ..tasks import pull as task_pull
@@ -127,6 +127,10 @@ def _feed_filter(principal: Principal) -> Any:
     if principal.may(Permission.ANALYSE):
         incidents = and_(changes.c.kind == "incident",
                          or_(changes.c.confidentiality.is_(None), visible_clause(principal, changes)))
+    elif principal.replicates:
+        # A sector server keeps its reports' merges: each incident change comes with the sources it
+        # may read (``_sector_incidents``), or not at all.
+        incidents = and_(changes.c.kind == "incident", changes.c.ref.not_like("proposal:%"))
     else:
         incidents = false()
     return or_(about_report, changes.c.kind == "reference", incidents, alert_pull.feed_clause(principal),
@@ -225,6 +229,23 @@ def _version_entries(conn: Connection, principal: Principal, rows: Sequence[Any]
     return out
 
 
+def _sector_incidents(conn: Connection, principal: Principal, rows: Sequence[Any]) -> dict[int, dict[str, Any]]:
+    """For a sector server, each incident change with the merged reports it may read (none: left out)."""
+    wanted = {r["ref"] for r in rows if r["kind"] == "incident"}
+    if not wanted:
+        return {}
+    sources: dict[str, list[str]] = {}
+    for iid, rid in conn.execute(
+            select(incident_sources.c.incident_id, incident_sources.c.report_id)
+            .join(reports, reports.c.id == incident_sources.c.report_id)
+            .where(incident_sources.c.incident_id.in_(sorted(wanted)), visible_clause(principal, reports))
+            .order_by(incident_sources.c.report_id)):
+        sources.setdefault(iid, []).append(rid)
+    return {r["seq"]: {"seq": r["seq"], "kind": "incident", "action": (r["payload"] or {}).get("action"),
+                       "incident_id": r["ref"], "report_ids": sources[r["ref"]]}
+            for r in rows if r["kind"] == "incident" and sources.get(r["ref"])}
+
+
 def pull(conn: Connection, principal: Principal, *, since: int, limit: int) -> dict[str, Any]:
     """One page of the changes after ``since`` that the principal may see, in sequence order."""
     # Read the upper bound first: every change at or below it is committed (feed lock), so
@@ -250,5 +271,8 @@ def pull(conn: Connection, principal: Principal, *, since: int, limit: int) -> d
     entries = _version_entries(conn, principal, rows)
     views = {"alert": alert_pull.rendered(conn, principal, [r["ref"] for r in rows if r["kind"] == "alert"]),
              "task": task_pull.rendered(conn, principal, [r["ref"] for r in rows if r["kind"] == "task"])}
-    out = [entries[r["seq"]] if r["kind"] == "version" else _change_out(r, views) for r in rows]
+    sector_incidents = _sector_incidents(conn, principal, rows) if principal.replicates else None
+    out = [entries[r["seq"]] if r["kind"] == "version"
+           else sector_incidents.get(r["seq"]) if sector_incidents is not None and r["kind"] == "incident"
+           else _change_out(r, views) for r in rows]
     return {"changes": [c for c in out if c is not None], "next": int(nxt), "more": more}

@@ -13,6 +13,7 @@ import os
 import random
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,8 +28,10 @@ from peacewatch.server.app import create_app
 from peacewatch.server.config import Settings
 from peacewatch.server.db.engine import WRITE, make_engine
 from peacewatch.server.db.tables import changes, versions
+from peacewatch.server.duplicates.backlog import PROPOSALS
 from peacewatch.server.federation.cli import add_sector, run_federation
 from peacewatch.server.federation.upstream import SectorStore
+from peacewatch.server.feed_consumers import ensure_current
 from tests.server.attachments.test_views import upload
 
 SECTOR_DATA = "sector-data"
@@ -74,6 +77,12 @@ def test_a_sector_replicates_to_the_mission_over_a_bad_link(mission: Mission, se
     case = report_body(kind="hr_concern", category="conflict_related_sexual_violence", confidentiality="restricted")
     alpha_ids.append(store(sector, "patrol_a", case))
     bravo = store(sector, "patrol_b", report_body(contingent="BRAVO", author="patrol_b", title="Bravo's own"))
+    # Two tablets saw the same attack: the mission will merge them, and the sector must learn it.
+    when = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    seen = [report_body(title="Shots at Kaya market", lat=1.62, lon=30.31, event_time=when),
+            report_body(title="Shots at Kaya market", lat=1.6235, lon=30.31, event_time=when + timedelta(minutes=25),
+                        author="commander_a")]
+    alpha_ids += [store(sector, "patrol_a", seen[0]), store(sector, "commander_a", seen[1])]
 
     with live_server(settings, engine) as address, LossyProxy(address, seed=5, every_fault_early=True) as proxy:
         _federate(sector, proxy.url, peer["credential"], rounds=8, files=files)
@@ -103,10 +112,17 @@ def test_a_sector_replicates_to_the_mission_over_a_bad_link(mission: Mission, se
     assert got.status_code == 200 and got.content == photo
     assert SectorStore(sector.engine, files).pending_attachments() == []
 
-    # A review at the mission comes down to the sector, and from there to its tablets.
+    # A review at the mission comes down to the sector, and from there to its tablets; so does a merge.
     r = mission.client.post(f"/api/v1/reports/{ours[5]['id']}/review", headers=hq,
                             json={"status": "verified", "comment": "Confirmed by the JMAC"})
     assert r.status_code == 201, r.text
+    ensure_current(engine, PROPOSALS)
+    pair = {seen[0]["id"], seen[1]["id"]}
+    proposal = next(p for p in mission.client.get("/api/v1/duplicates", headers=hq).json()["items"]
+                    if {x["id"] for x in p["reports"]} == pair)
+    merged = mission.client.post(f"/api/v1/duplicates/{proposal['id']}/confirm", headers=hq)
+    assert merged.status_code == 201, merged.text
+    incident_id = merged.json()["id"]
     with live_server(settings, engine) as address, LossyProxy(address, seed=6, every_fault_early=True) as proxy:
         _federate(sector, proxy.url, peer["credential"], rounds=3, files=files)
     pulled = sector.client.get("/api/v1/sync/pull", params={"since": 0, "limit": 1000},
@@ -116,6 +132,9 @@ def test_a_sector_replicates_to_the_mission_over_a_bad_link(mission: Mission, se
         (ours[5]["id"], "verified", "Confirmed by the JMAC", "analyst")]
     detail = sector.client.get(f"/api/v1/reports/{ours[5]['id']}", headers=sector.headers("commander_a")).json()
     assert detail["review_status"] == "verified"
+    incident = sector.client.get(f"/api/v1/incidents/{incident_id}", headers=sector.headers("analyst"))
+    assert incident.status_code == 200, incident.text
+    assert {x["id"] for x in incident.json()["sources"]} == pair
     # Nothing came back up twice, and nothing that came down went up.
     assert sorted(_ids(engine)) == sorted(alpha_ids)
     assert SectorStore(sector.engine).waiting().versions == 0
