@@ -362,6 +362,9 @@ def check_write(p: Principal, *, report: Mapping[str, Any] | None, parents: Sequ
                        "only the report's author, its reviewers or the protection team may make it readable "
                        "by more people")
     out["author"] = report["author_username"]
+    if report.get("author_role") == Role.SECTOR.value and parents and isinstance(parents[0].get("author"), str):
+        # A report a sector server relayed: its author is the sector's patrol, not the sector.
+        out["author"] = parents[0]["author"]
     if p.reads_restricted:
         return out
     carried = carry_hidden(out, parents)

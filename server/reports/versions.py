@@ -155,7 +155,7 @@ def store_versions(conn: Connection, principal: Principal, entries: Sequence[New
     current: dict[str, dict[str, Any]] = {
         r["id"]: dict(r) for r in conn.execute(
             select(reports.c.id, reports.c.contingent_id, reports.c.confidentiality, reports.c.author_user_id,
-                   users.c.username.label("author_username"))
+                   users.c.username.label("author_username"), users.c.role.label("author_role"))
             .join(users, users.c.id == reports.c.author_user_id)
             .where(in_ids(reports.c.id, report_ids, db))).mappings()}
     heads: dict[str, set[str]] = {rid: set() for rid in report_ids}

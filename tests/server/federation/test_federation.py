@@ -23,7 +23,7 @@ from e2e.lossy_proxy import LossyProxy
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from factories import Mission, build_mission, report_body, store
+from factories import Mission, build_mission, report_body, store, version_entry
 from peacewatch.server.app import create_app
 from peacewatch.server.config import Settings
 from peacewatch.server.db.engine import WRITE, make_engine
@@ -116,6 +116,13 @@ def test_a_sector_replicates_to_the_mission_over_a_bad_link(mission: Mission, se
     r = mission.client.post(f"/api/v1/reports/{ours[5]['id']}/review", headers=hq,
                             json={"status": "verified", "comment": "Confirmed by the JMAC"})
     assert r.status_code == 201, r.text
+    # HQ and the sector's patrol edit one report, each unaware of the other: a conflict on both servers.
+    hq_edit = ours[7] | {"title": "Sector report 7, HQ's reading"}
+    pushed = mission.client.post("/api/v1/sync/push", headers=hq, json={"versions": [
+        version_entry(hq_edit, "user:analyst", [alpha_ids[7]])]})
+    assert pushed.json()["results"][0]["status"] == "stored", pushed.text
+    alpha_ids.append(store(sector, "patrol_a", ours[7] | {"title": "Sector report 7, patrol's reading"},
+                           [alpha_ids[7]]))
     ensure_current(engine, PROPOSALS)
     pair = {seen[0]["id"], seen[1]["id"]}
     proposal = next(p for p in mission.client.get("/api/v1/duplicates", headers=hq).json()["items"]
@@ -132,18 +139,23 @@ def test_a_sector_replicates_to_the_mission_over_a_bad_link(mission: Mission, se
         (ours[5]["id"], "verified", "Confirmed by the JMAC", "analyst")]
     detail = sector.client.get(f"/api/v1/reports/{ours[5]['id']}", headers=sector.headers("commander_a")).json()
     assert detail["review_status"] == "verified"
+    for server in (mission, sector):
+        conflicts = server.client.get("/api/v1/conflicts", headers=server.headers("analyst")).json()["items"]
+        heads = {c["report_id"]: {h["body"]["title"] for h in c["heads"]} for c in conflicts}
+        assert heads[ours[7]["id"]] == {"Sector report 7, HQ's reading", "Sector report 7, patrol's reading"}
+    hq_head = next(h for h in next(c for c in mission.client.get("/api/v1/conflicts", headers=hq).json()["items"]
+                                   if c["report_id"] == ours[7]["id"])["heads"] if "HQ" in h["body"]["title"])
+    assert hq_head["body"]["author"] == "patrol_a"  # HQ's edit keeps the sector patrol as the author
     incident = sector.client.get(f"/api/v1/incidents/{incident_id}", headers=sector.headers("analyst"))
     assert incident.status_code == 200, incident.text
     assert {x["id"] for x in incident.json()["sources"]} == pair
     # Nothing came back up twice, and nothing that came down went up.
-    assert sorted(_ids(engine)) == sorted(alpha_ids)
+    assert sorted(_ids(engine)) == sorted([*alpha_ids, pushed.json()["results"][0]["version_id"]])
     assert SectorStore(sector.engine).waiting().versions == 0
 
 
 def test_a_sector_may_not_push_for_a_contingent_it_does_not_serve_or_name_no_device(
         mission: Mission, engine: Engine) -> None:
-    from factories import version_entry
-
     with engine.connect().execution_options(**WRITE) as conn, conn.begin():
         peer = add_sector(conn, name="sector-bravo", contingent_codes=["BRAVO"])
     headers = {"Authorization": f"Device {peer['credential']}"}
