@@ -11,18 +11,16 @@ Review status and incident links are not projection columns and are left as they
 
 from __future__ import annotations
 
-import threading
-import weakref
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, bindparam, select, update
+from sqlalchemy import Connection, Row, bindparam, select, update
 
 from ..access import CONFIDENTIALITY_RANK, level_of
 from ..db.fast import in_ids, insert_many
+from ..db.process_cache import BoundedLRU, per_engine
 from ..db.tables import report_heads, reports, versions
 from ..feed_consumers import FeedConsumer
 from ..geo import report_cell
@@ -70,43 +68,12 @@ class Head:
     body: dict[str, Any]
 
 
-class RecentBodies:
-    """Canonical bodies of the versions this process stored lately, by (version id, seq); bounded.
-
-    The push has each version's canonical body in hand; the projection, caught up right after
-    the commit, would otherwise read and decode every one of them again. Keyed with the feed
-    sequence as well, so an entry of a push whose transaction was rolled back (its sequence
-    numbers reused by another version) can never be taken for a stored version's.
-    """
-
-    def __init__(self, size: int = 5000) -> None:
-        self.size = size
-        self._bodies: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def put(self, items: Sequence[tuple[str, int, dict[str, Any]]]) -> None:
-        with self._lock:
-            for vid, seq, body in items:
-                self._bodies[(vid, seq)] = body
-            while len(self._bodies) > self.size:
-                self._bodies.popitem(last=False)
-
-    def get(self, key: tuple[str, int]) -> dict[str, Any] | None:
-        with self._lock:
-            return self._bodies.get(key)
-
-
-_RECENT: weakref.WeakKeyDictionary[Engine, RecentBodies] = weakref.WeakKeyDictionary()
-_RECENT_LOCK = threading.Lock()
-
-
-def recent_bodies(engine: Engine) -> RecentBodies:
-    """The cache of one database (sequence numbers are unique within one feed only)."""
-    with _RECENT_LOCK:
-        cache = _RECENT.get(engine)
-        if cache is None:
-            cache = _RECENT[engine] = RecentBodies()
-        return cache
+# Canonical bodies of the versions this process stored lately, by (version id, feed seq). The push
+# has each version's canonical body in hand; the projection, caught up right after the commit,
+# would otherwise read and decode every one of them again. Keyed with the feed sequence as well,
+# so an entry of a push whose transaction was rolled back (its sequence numbers reused by another
+# version) can never be taken for a stored version's.
+recent_bodies = per_engine(lambda: BoundedLRU[tuple[str, int], dict[str, Any]](5000))
 
 
 def project(conn: Connection, changes: Sequence[Row[Any]], _computed: Any = None) -> None:

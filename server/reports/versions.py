@@ -278,7 +278,8 @@ def _write(conn: Connection, principal: Principal, accepted: list[_Accepted], he
          "canonical": None if a.canonical == stored else a.canonical}
         for a, seq in zip(accepted, seqs, strict=True)])
     # The projection, caught up right after the commit, takes these bodies instead of reading them back.
-    recent_bodies(conn.engine).put([(a.entry.version_id, seq, a.canonical) for a, seq in zip(accepted, seqs, strict=True)])
+    recent_bodies(conn.engine).put_many(((a.entry.version_id, seq), a.canonical)
+                                        for a, seq in zip(accepted, seqs, strict=True))
     touched = list(dict.fromkeys(a.entry.report_id for a in accepted))
     conn.execute(delete(report_heads).where(in_ids(report_heads.c.report_id, touched, conn.dialect.name)))
     insert_many(conn, report_heads, [{"report_id": rid, "version_id": vid}

@@ -17,7 +17,7 @@ see as changes of kind ``task`` (``tasks.pull``). ``next`` is the last sequence 
 examined, so the client never re-reads changes it was not allowed to see; the upper bound is read
 first, which (with the feed's write lock making commits arrive in sequence order) guarantees that
 no change at or below ``next`` can still appear later. A version's entry is the same for every
-caller of one redaction class, so it is serialized once per process and class (``VersionEntries``)
+caller of one redaction class, so it is serialized once per process and class (``version_entries``)
 and reused by every device that pulls it: fifty tablets pulling the same versions cost one
 decode, redaction and encoding each, not fifty. Which entries a caller receives is still decided
 per caller, in SQL, as above.
@@ -26,21 +26,19 @@ per caller, in SQL, as above.
 from __future__ import annotations
 
 import heapq
-import threading
-import weakref
-from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, and_, false, or_, select
+from sqlalchemy import Connection, and_, false, or_, select
 
 from ...common.sync_protocol import MAX_PUSH_BATCH, is_retryable
 from .. import feed
 from ..access import Permission, Principal, level_clause, redact, redaction_class, visible_clause
 from ..alerts import pull as alert_pull
 from ..db.fast import in_ids
+from ..db.process_cache import BoundedLRU, per_engine
 from ..db.tables import changes, incident_sources, reports, users, versions
 from ..devices.service import touch
 from ..reports.versions import REJECTED, STORED, NewVersion, store_versions
@@ -137,44 +135,12 @@ def _feed_filter(principal: Principal) -> Any:
                task_pull.feed_clause(principal))
 
 
-class VersionEntries:
-    """Serialized pull entries of versions, per redaction class, shared by every caller (bounded LRU).
-
-    An entry (seq, ids, parents, redacted body, author, device, time) never changes once stored:
-    versions are immutable and have one feed entry each. What may change is who may receive it,
-    which ``_feed_filter`` decides per caller before an entry is looked up here.
-    """
-
-    def __init__(self, size: int = 20_000) -> None:
-        self.size = size
-        self._entries: OrderedDict[tuple[int, str, object], orjson.Fragment] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[int, str, object]) -> orjson.Fragment | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-            return entry
-
-    def put(self, key: tuple[int, str, object], entry: orjson.Fragment) -> None:
-        with self._lock:
-            self._entries[key] = entry
-            if len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-
-
-# One cache per database (engine): sequence numbers are only unique within one feed.
-_ENTRIES: weakref.WeakKeyDictionary[Engine, VersionEntries] = weakref.WeakKeyDictionary()
-_ENTRIES_LOCK = threading.Lock()
-
-
-def version_entries(engine: Engine) -> VersionEntries:
-    with _ENTRIES_LOCK:
-        cache = _ENTRIES.get(engine)
-        if cache is None:
-            cache = _ENTRIES[engine] = VersionEntries()
-        return cache
+# Serialized pull entries of versions, per redaction class, shared by every caller. An entry (seq,
+# ids, parents, redacted body, author, device, time) never changes once stored: versions are
+# immutable and have one feed entry each. What may change is who may receive it, which
+# ``_feed_filter`` decides per caller before an entry is looked up here. One cache per database
+# (sequence numbers are only unique within one feed).
+version_entries = per_engine(lambda: BoundedLRU[tuple[int, str, object], orjson.Fragment](20_000))
 
 
 def _version_out(principal: Principal, row: Any, v: Any) -> dict[str, Any]:
