@@ -13,6 +13,7 @@ hotspots filter in the database exactly as single reads do.
 | protection_officer, hr_officer | everything, restricted included | review, analyse, export |
 | admin | no report content | users, contingents, devices, reference data, audit, alert rules, SMS gateways, sharing agreements |
 | liaison | as patrol (own base's contingent) | log and triage community alerts, reply to callers, read caller identity |
+| sector (a sector server) | its contingents' public+mission reports, every ``public`` one, the restricted it relayed | push its tablets' versions as they made them (``replicates``) |
 
 A protection officer alone approves sharing agreements that touch human-rights concerns or restricted
 cases. A sharing partner is a principal of its own (``Permission.PARTNER``, its API key): it reads only
