@@ -2,9 +2,9 @@
 
 ``request_information`` is called by the review itself (in its transaction), so the request and
 its task are one commit. The task is closed by the author's edit: ``REVIEW_TASKS`` follows the
-feed's ``version`` changes and, for a report with an open request, records a ``done`` event (made
-by the author, naming the edit) once a version of it arrives from one of the author's devices
-after the request. It appends to the feed, so it writes durably.
+feed's ``version`` changes once pushes pause and, for a report with an open request, records a
+``done`` event (made by the author, naming the edit) once a version of it arrives from one of the
+author's devices after the request. It appends to the feed, so it writes durably.
 """
 
 from __future__ import annotations
@@ -74,7 +74,9 @@ REVIEW_TASKS = feed_consumers.FeedConsumer(
     kinds=frozenset({"version"}),
     write=_close_answered,
     lock_key=7_000_104,
-    timing="soon",  # the author's edit is what counts; HQ sees the task done seconds later
+    # Once pushes pause (at most 30 s later), like duplicate proposals: closing the task is not
+    # urgent, and a durable write per chunk during a burst of pushes would queue them for SQLite's lock.
+    timing="after_pause",
     needs=(PROJECTION,),
     transaction=feed_consumers.durable_transaction,
 )
