@@ -50,7 +50,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The feed's consumers that follow it in the background, woken by every commit that appended:
     # at once (alerts), and once pushes pause (duplicate proposals).
     workers = {
-        "feed_worker": feed_worker(engine, SOON, name="feed-consumers-soon"),
+        "feed_worker": feed_worker(engine, SOON, name="feed-consumers-soon", quiet_s=settings.alerts_quiet_s,
+                                   max_delay_s=settings.alerts_max_delay_s),
         "proposal_worker": feed_worker(engine, AFTER_PAUSE, name="feed-consumers-after-pause",
                                        quiet_s=settings.proposals_quiet_s, max_delay_s=settings.proposals_max_delay_s),
         "alert_worker": alert_worker(engine),

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     # proposals always catch up first anyway, so the delay never shows.
     proposals_quiet_s: float = 0.5
     proposals_max_delay_s: float = 30.0
+    # Alerts are raised once commits pause this long, and at the latest this long after the first:
+    # a stream of pushes then raises its alerts in a few chunks (a durable commit each) instead of
+    # one per push, at the cost of at most the max delay in an alert's latency (target < 1 s).
+    alerts_quiet_s: float = 0.05
+    alerts_max_delay_s: float = 0.25
     # Base map import: larger files are refused before anything is copied (server/basemaps).
     max_basemap_bytes: int = 16 * 1024**3
     # A live alert stream ends after this long; the browser's EventSource reconnects by itself with

@@ -13,6 +13,7 @@ can let the feed's consumers catch up right after the commit (``server/feed_cons
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, text
@@ -76,6 +77,18 @@ def append(
         )
     )
     return seq
+
+
+def append_many(conn: Connection, entries: Sequence[dict[str, Any]]) -> list[int]:
+    """Append several changes with one statement (each a dict of ``append``'s keyword arguments)."""
+    if not entries:
+        return []
+    first = allocate(conn, len(entries))
+    now = clock.now()
+    columns = ("report_id", "ref", "contingent_id", "confidentiality", "author_user_id", "device_id")
+    conn.execute(insert(changes), [{"seq": first + i, "kind": e["kind"], "payload": e["payload"], "created_at": now,
+                                    **{c: e.get(c) for c in columns}} for i, e in enumerate(entries)])
+    return [first + i for i in range(len(entries))]
 
 
 def last_seq(conn: Connection) -> int:

@@ -19,7 +19,9 @@ When a consumer catches up (``timing``):
   answers (``run_after_commit``); and first thing in any transaction that must not read it
   behind (``catch_up_in``), e.g. the push's write checks.
 * ``"soon"``: by a ``feed_worker`` loop started with the app, woken by every commit that
-  appended: seconds matter (alerts), but the request does not wait for it.
+  appended, once commits pause for ``alerts_quiet_s`` (at most ``alerts_max_delay_s``): seconds
+  matter (alerts), but the request does not wait for it, and a stream of pushes is caught up in
+  a few chunks rather than one per push.
 * ``"after_pause"``: by another ``feed_worker`` loop, once pushes pause.
 
 Readers: a consumer with ``readers_wait`` is caught up before every API request opens its

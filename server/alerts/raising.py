@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, insert, select, update
@@ -29,9 +30,9 @@ from ..access import most_restrictive
 from ..db.tables import alert_recipients, alert_reports, alerts
 from ..reports.projection import PROJECTION
 from . import webhooks
-from .matching import cluster_members, load_report, matches
+from .matching import cluster_members, load_reports, matches
 from .rules import active_rules
-from .service import record_event
+from .service import record_event, record_raised
 from .visibility import ANY_CONTINGENT
 
 log = logging.getLogger(__name__)
@@ -44,38 +45,66 @@ def _insert(conn: Connection) -> Any:
     return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
 
 
+def _audience_rows(alert_id: int, audience: dict[str, Any], level: int) -> list[dict[str, Any]]:
+    return [{"alert_id": alert_id, "role": role, "contingent": contingent, "level": level}
+            for role in audience["roles"] for contingent in audience.get("contingents") or [ANY_CONTINGENT]]
+
+
 def add_recipients(conn: Connection, *, alert_id: int, audience: dict[str, Any], level: int) -> None:
     """Address the alert to an audience (insert-if-absent: an escalation may repeat a role)."""
-    for role in audience["roles"]:
-        for contingent in audience.get("contingents") or [ANY_CONTINGENT]:
-            conn.execute(_insert(conn)(alert_recipients).values(alert_id=alert_id, role=role, contingent=contingent,
-                                                                level=level).on_conflict_do_nothing())
+    _address(conn, _audience_rows(alert_id, audience, level))
 
 
-def _raise(conn: Connection, rule: dict[str, Any], trigger_key: str, members: list[dict[str, Any]],
-           *, seq: int, version_confidentiality: str | None) -> int | None:
-    """Insert the alert unless this (rule, trigger) exists; returns its id if raised now."""
-    levels = [m["confidentiality"] for m in members] + ([version_confidentiality] if version_confidentiality else [])
-    located = [m for m in members if m["lat"] is not None]
-    lat = sum(m["lat"] for m in located) / len(located) if located else None
-    lon = sum(m["lon"] for m in located) / len(located) if located else None
-    confidentiality = most_restrictive(levels)
-    alert_id = conn.execute(
-        _insert(conn)(alerts).values(
-            rule_id=rule["id"], trigger_key=trigger_key, confidentiality=confidentiality, status="new", level=0,
-            lat=lat, lon=lon, event_time=max(m["event_time"] for m in members), raised_seq=seq,
-            raised_at=clock.now())
+def _address(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(_insert(conn)(alert_recipients).on_conflict_do_nothing(), rows)
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """One alert a rule calls for: the rule, its trigger key, the reports it names."""
+
+    rule: dict[str, Any]
+    key: str
+    members: list[dict[str, Any]]
+    seq: int
+    version_confidentiality: str | None
+
+    def values(self) -> dict[str, Any]:
+        levels = [m["confidentiality"] for m in self.members] + (
+            [self.version_confidentiality] if self.version_confidentiality else [])
+        located = [m for m in self.members if m["lat"] is not None]
+        return {"rule_id": self.rule["id"], "trigger_key": self.key, "confidentiality": most_restrictive(levels),
+                "status": "new", "level": 0,
+                "lat": sum(m["lat"] for m in located) / len(located) if located else None,
+                "lon": sum(m["lon"] for m in located) / len(located) if located else None,
+                "event_time": max(m["event_time"] for m in self.members), "raised_seq": self.seq,
+                "raised_at": clock.now()}
+
+
+def _raise(conn: Connection, triggers: list[Trigger]) -> int:
+    """Insert the alerts of these triggers unless their (rule, trigger) exists, with their reports,
+    recipients, "raised" events and webhook deliveries: a few statements however many alerts (a
+    push of a hundred severe reports raises a hundred). Returns how many were raised now."""
+    if not triggers:
+        return 0
+    values = [t.values() for t in triggers]
+    inserted = conn.execute(
+        _insert(conn)(alerts).values(values)
         .on_conflict_do_nothing(index_elements=[alerts.c.rule_id, alerts.c.trigger_key])
-        .returning(alerts.c.id)
-    ).scalar_one_or_none()
-    if alert_id is None:
-        return None
-    conn.execute(insert(alert_reports), [{"alert_id": alert_id, "report_id": m["id"]} for m in members])
-    add_recipients(conn, alert_id=alert_id, audience=rule["audience"], level=0)
-    event_id = record_event(conn, alert_id=alert_id, type_="raised", confidentiality=confidentiality)
-    if rule["shareable"] and confidentiality != "restricted":
-        webhooks.enqueue(conn, alert_id=alert_id, event_id=event_id)
-    return int(alert_id)
+        .returning(alerts.c.id, alerts.c.rule_id, alerts.c.trigger_key)).all()
+    ids = {(r.rule_id, r.trigger_key): int(r.id) for r in inserted}
+    raised = sorted(((ids[(t.rule["id"], t.key)], t, v["confidentiality"]) for t, v in zip(triggers, values, strict=True)
+                     if (t.rule["id"], t.key) in ids), key=lambda x: x[0])
+    if not raised:
+        return 0
+    conn.execute(insert(alert_reports), [{"alert_id": aid, "report_id": m["id"]} for aid, t, _ in raised
+                                         for m in t.members])
+    _address(conn, [row for aid, t, _ in raised for row in _audience_rows(aid, t.rule["audience"], 0)])
+    events = record_raised(conn, {aid: level for aid, _, level in raised})
+    webhooks.enqueue(conn, {aid: events[aid] for aid, t, level in raised
+                            if t.rule["shareable"] and level != "restricted"})
+    return len(raised)
 
 
 def _grow_open_cluster(conn: Connection, rule: dict[str, Any], members: list[dict[str, Any]]) -> bool:
@@ -99,26 +128,24 @@ def _grow_open_cluster(conn: Connection, rule: dict[str, Any], members: list[dic
     return True
 
 
-def _match_report(conn: Connection, rules: list[dict[str, Any]], report_id: str, *, seq: int,
-                  version_confidentiality: str | None) -> int:
-    report = load_report(conn, report_id)
-    if report is None:
-        return 0
-    raised = 0
+def _triggers_for(conn: Connection, rules: list[dict[str, Any]], report: dict[str, Any], *, seq: int,
+                  version_confidentiality: str | None, pending: list[Trigger]) -> None:
+    """Add to ``pending`` the alerts this report's current state calls for. A cluster rule reads
+    the alerts raised so far, so what is pending is raised first."""
     for rule in rules:
         cond = rule["conditions"]
         if not matches(conn, cond, report):
             continue
         if cond.get("cluster"):
+            _raise(conn, pending)
+            pending.clear()
             members = cluster_members(conn, cond, report)
             if not members or _grow_open_cluster(conn, rule, members):
                 continue
             key = f"cluster:{members[0]['id']}"
         else:
-            members, key = [report], f"report:{report_id}"
-        if _raise(conn, rule, key, members, seq=seq, version_confidentiality=version_confidentiality):
-            raised += 1
-    return raised
+            members, key = [report], f"report:{report['id']}"
+        pending.append(Trigger(rule, key, members, seq, version_confidentiality))
 
 
 def _raise_for(conn: Connection, changes: Sequence[Row[Any]], _computed: None) -> None:
@@ -133,8 +160,14 @@ def _raise_for(conn: Connection, changes: Sequence[Row[Any]], _computed: None) -
         level = row.confidentiality if prev is None or prev[1] is None else most_restrictive(
             [prev[1], row.confidentiality or "public"])
         per_report[row.report_id] = (row.seq, level)
+    if not rules:
+        return
+    reports = load_reports(conn, list(per_report))
+    pending: list[Trigger] = []
     for report_id, (seq, level) in per_report.items():
-        _match_report(conn, rules, report_id, seq=seq, version_confidentiality=level)
+        if report_id in reports:
+            _triggers_for(conn, rules, reports[report_id], seq=seq, version_confidentiality=level, pending=pending)
+    _raise(conn, pending)
 
 
 ALERTS = feed_consumers.FeedConsumer(

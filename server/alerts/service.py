@@ -8,6 +8,7 @@ under the reader's own visibility, never a stored copy.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +44,21 @@ def record_event(conn: Connection, *, alert_id: int, type_: str, confidentiality
     feed.append(conn, kind="alert", payload={"event": type_, "event_id": int(event_id)}, ref=str(alert_id),
                 confidentiality=confidentiality)
     return int(event_id)
+
+
+def record_raised(conn: Connection, raised: Mapping[int, str]) -> dict[int, int]:
+    """``record_event(type_="raised")`` for many new alerts (alert id -> confidentiality) in two
+    statements; returns alert id -> event id. Events and feed entries follow alert id order."""
+    if not raised:
+        return {}
+    now = clock.now()
+    rows = conn.execute(insert(alert_events).values([{"alert_id": a, "type": "raised", "created_at": now}
+                                                     for a in sorted(raised)])
+                        .returning(alert_events.c.id, alert_events.c.alert_id)).all()
+    event_ids = {int(r.alert_id): int(r.id) for r in rows}
+    feed.append_many(conn, [{"kind": "alert", "payload": {"event": "raised", "event_id": event_ids[a]}, "ref": str(a),
+                             "confidentiality": raised[a]} for a in sorted(raised, key=event_ids.__getitem__)])
+    return event_ids
 
 
 def _usernames(conn: Connection, ids: set[int]) -> dict[int, str]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -118,19 +119,21 @@ def deliveries(conn: Connection, *, endpoint_id: int | None = None, limit: int =
                       for r in conn.execute(stmt).mappings()]}
 
 
-def enqueue(conn: Connection, *, alert_id: int, event_id: int) -> int:
-    """Queue the shared view of a shareable alert for every active endpoint (in the raising transaction)."""
-    rows = shared_rows(conn, alert_ids=[alert_id])
+def enqueue(conn: Connection, raised: Mapping[int, int]) -> int:
+    """Queue the shared view of shareable alerts (alert id -> its "raised" event id) for every
+    active endpoint, in the raising transaction; returns how many deliveries were queued."""
+    endpoints = conn.execute(select(webhook_endpoints.c.id).where(webhook_endpoints.c.active)).scalars().all()
+    rows = shared_rows(conn, alert_ids=list(raised), limit=len(raised)) if endpoints and raised else []
     if not rows:
         return 0
-    payload = {"type": "alert.raised", "event_id": event_id} | shared_views(conn, rows)[0]
     now = clock.now()
-    endpoints = conn.execute(select(webhook_endpoints.c.id).where(webhook_endpoints.c.active)).scalars().all()
-    for eid in endpoints:
-        conn.execute(insert(webhook_deliveries).values(endpoint_id=eid, event_id=event_id, payload=payload,
-                                                       status="pending", attempts=0, next_attempt_at=now,
-                                                       created_at=now))
-    return len(endpoints)
+    queued = [{"endpoint_id": eid, "event_id": raised[view["alert_id"]],
+               "payload": {"type": "alert.raised", "event_id": raised[view["alert_id"]]} | view,
+               "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
+              for view in sorted(shared_views(conn, rows), key=lambda v: v["alert_id"])  # in raising order
+              for eid in endpoints]
+    conn.execute(insert(webhook_deliveries), queued)
+    return len(queued)
 
 
 def _claim(engine: Engine) -> list[dict[str, Any]]:

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
-from factories import version_entry
+from factories import report_body, version_entry
 from peacewatch.server import feed_consumers
 from peacewatch.server.alerts import raising
 from peacewatch.server.db.engine import WRITE
-from peacewatch.server.db.tables import alerts, meta
+from peacewatch.server.db.tables import alert_events, alerts, changes, meta, webhook_deliveries
 from peacewatch.server.subscriptions import CONSUMERS
 
 from .helpers import alerts_of, push
@@ -153,3 +153,35 @@ def test_an_alert_change_at_the_feed_head_leaves_every_consumer_current(client, 
     feed_consumers.ensure_current(engine, *CONSUMERS)
     with engine.connect() as conn:
         assert [c.name for c in CONSUMERS if feed_consumers.behind(conn, c)] == []
+
+
+def test_one_push_of_many_severe_reports_raises_each_alert_whole(client, mission, engine) -> None:
+    """Raising is set-based: a push of 40 severe reports (a massacre reported by one patrol, or a
+    tablet back from days offline) raises 40 alerts, each with its report, its HQ recipients, one
+    "raised" event and feed entry in alert order, and a webhook delivery; a replay raises none."""
+    r = client.post("/api/v1/alert-webhooks", json={"url": "https://partner.example/hook", "secret": "s" * 32},
+                    headers=mission.headers("admin"))
+    assert r.status_code == 201, r.text
+    client.app.state.alert_worker.stop()  # the deliveries stay queued for this test to count
+    bodies = [report_body(author="patrol_a", severity=4 + i % 2, category="killing") for i in range(40)]
+    bodies.append(report_body(author="patrol_a", severity=2))  # below the threshold: nothing
+    entries = [version_entry(b, mission.device_id("patrol_a")) for b in bodies]
+    r = client.post("/api/v1/sync/push", json={"versions": entries}, headers=mission.device_headers("patrol_a"))
+    assert {x["status"] for x in r.json()["results"]} == {"stored"}
+    raising.ensure_current(engine)
+    items = alerts_of(mission, "analyst", limit=100)
+    assert len(items) == 40 and {a["reports"][0]["id"] for a in items} == {b["id"] for b in bodies[:40]}
+    assert all(a["rule"]["name"] == SEVERE and len(a["reports"]) == 1 for a in items)
+    assert {a["id"] for a in alerts_of(mission, "protection", limit=100)} == {a["id"] for a in items}
+    with engine.connect() as conn:
+        events = conn.execute(select(alert_events.c.id, alert_events.c.alert_id).order_by(alert_events.c.id)).all()
+        assert [e.alert_id for e in events] == sorted(a["id"] for a in items)  # one each, in alert order
+        fed = conn.execute(select(changes.c.ref, changes.c.payload).where(changes.c.kind == "alert")
+                           .order_by(changes.c.seq)).all()
+        assert [(int(f.ref), f.payload["event_id"]) for f in fed] == [(e.alert_id, e.id) for e in events]
+        queued = conn.execute(select(webhook_deliveries.c.event_id).order_by(webhook_deliveries.c.id)).scalars().all()
+        assert queued == [e.id for e in events]
+    with engine.begin() as conn:
+        conn.execute(delete(meta).where(meta.c.key == raising.CURSOR_KEY))
+    raising.ensure_current(engine)
+    assert _count(engine) == 40
