@@ -89,10 +89,10 @@ def _raise(conn: Connection, triggers: list[Trigger]) -> int:
     if not triggers:
         return 0
     values = [t.values() for t in triggers]
+    # executemany ("insertmanyvalues"): one cached statement whatever the count, sent in batches.
     inserted = conn.execute(
-        _insert(conn)(alerts).values(values)
-        .on_conflict_do_nothing(index_elements=[alerts.c.rule_id, alerts.c.trigger_key])
-        .returning(alerts.c.id, alerts.c.rule_id, alerts.c.trigger_key)).all()
+        _insert(conn)(alerts).on_conflict_do_nothing(index_elements=[alerts.c.rule_id, alerts.c.trigger_key])
+        .returning(alerts.c.id, alerts.c.rule_id, alerts.c.trigger_key), values).all()
     ids = {(r.rule_id, r.trigger_key): int(r.id) for r in inserted}
     raised = sorted(((ids[(t.rule["id"], t.key)], t, v["confidentiality"]) for t, v in zip(triggers, values, strict=True)
                      if (t.rule["id"], t.key) in ids), key=lambda x: x[0])

@@ -52,9 +52,8 @@ def record_raised(conn: Connection, raised: Mapping[int, str]) -> dict[int, int]
     if not raised:
         return {}
     now = clock.now()
-    rows = conn.execute(insert(alert_events).values([{"alert_id": a, "type": "raised", "created_at": now}
-                                                     for a in sorted(raised)])
-                        .returning(alert_events.c.id, alert_events.c.alert_id)).all()
+    rows = conn.execute(insert(alert_events).returning(alert_events.c.id, alert_events.c.alert_id),
+                        [{"alert_id": a, "type": "raised", "created_at": now} for a in sorted(raised)]).all()
     event_ids = {int(r.alert_id): int(r.id) for r in rows}
     feed.append_many(conn, [{"kind": "alert", "payload": {"event": "raised", "event_id": event_ids[a]}, "ref": str(a),
                              "confidentiality": raised[a]} for a in sorted(raised, key=event_ids.__getitem__)])
