@@ -43,10 +43,10 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, Row, select, text
+from sqlalchemy import BigInteger, Connection, Engine, Row, Select, cast, exists, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -266,13 +266,22 @@ def ensure_current(engine: Engine, *consumers: FeedConsumer) -> None:
     """
     if not consumers:
         return
-    with engine.connect() as conn, conn.begin():
-        upto = feed.last_seq(conn)
-        at = {key: int(value["seq"]) for key, value in conn.execute(
-            select(meta.c.key, meta.c.value).where(meta.c.key.in_([c.name for c in consumers])))}
-        waiting = [c for c in consumers if behind(conn, c, at=at.get(c.name, 0), upto=upto)]
-    for consumer in waiting:
-        catch_up(engine, consumer)
+    with engine.connect() as conn:
+        flags = conn.execute(_waiting_query(consumers)).one()
+    for consumer, waiting in zip(consumers, flags, strict=True):
+        if waiting:
+            catch_up(engine, consumer)
+
+
+@lru_cache(maxsize=64)
+def _waiting_query(consumers: tuple[FeedConsumer, ...]) -> Select[Any]:
+    """One statement (one round trip, compiled once): for each consumer, whether a change of its
+    kinds lies after its cursor. Every request asks it before opening its transaction."""
+    def waiting(c: FeedConsumer) -> Any:
+        at = select(cast(meta.c.value["seq"].as_string(), BigInteger)).where(meta.c.key == c.name).scalar_subquery()
+        return exists(select(changes.c.seq).where(changes.c.seq > func.coalesce(at, 0),
+                                                  changes.c.kind.in_(sorted(c.kinds))))
+    return select(*(waiting(c).label(f"waiting_{i}") for i, c in enumerate(consumers)))
 
 
 def feed_worker(engine: Engine, consumers: Sequence[FeedConsumer], *, name: str, quiet_s: float = 0.0,

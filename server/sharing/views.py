@@ -19,7 +19,7 @@ from peacewatch.server.alerts import cap
 from peacewatch.server.attachments.service import check_sha, chunk_path
 from peacewatch.server.community.protection import mission_key
 from peacewatch.server.db.tables import attachments
-from peacewatch.server.deps import Admin, SettingsDep, WriteConn, get_engine, require
+from peacewatch.server.deps import Admin, SettingsDep, WriteConn, engine_of, require
 from peacewatch.server.exports.pseudonyms import ensure_key
 from peacewatch.server.problems import Code, Problem, not_found
 from peacewatch.server.sharing import feed, service
@@ -53,7 +53,7 @@ FEED_FILE: dict[int | str, dict] = {200: {"content": {"text/csv": {"schema": {"t
 
 def _partner_guard(request: Request, partner: PartnerSlug,
                    x_partner_key: Annotated[str | None, Header(include_in_schema=False)] = None) -> service.Partner:
-    with get_engine(request).connect() as conn, conn.begin():
+    with engine_of(request).connect() as conn, conn.begin():
         return service.authenticate_partner(conn, key=x_partner_key, partner=partner)
 
 

@@ -28,10 +28,11 @@ from __future__ import annotations
 import heapq
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, false, or_, select
+from sqlalchemy import Connection, Integer, Select, and_, bindparam, false, or_, select
 
 from ...common.sync_protocol import MAX_PUSH_BATCH, is_retryable
 from .. import feed
@@ -212,6 +213,19 @@ def _sector_incidents(conn: Connection, principal: Principal, rows: Sequence[Any
             for r in rows if r["kind"] == "incident" and sources.get(r["ref"])}
 
 
+@lru_cache(maxsize=4096)
+def _page_statement(principal: Principal) -> Select[Any]:
+    """The page query of one caller, its bounds bound at execution. Kept per principal (a frozen
+    value: the same user, role, contingents and device get the same filter): building the filter
+    and its cache key cost more than running the query on a short page, at every pull."""
+    return (select(changes)
+            .select_from(changes.outerjoin(reports, reports.c.id == changes.c.report_id))
+            .where(changes.c.seq > bindparam("since"), changes.c.seq <= bindparam("window_end"),
+                   _feed_filter(principal))
+            .order_by(changes.c.seq)
+            .limit(bindparam("page", type_=Integer)))
+
+
 def pull(conn: Connection, principal: Principal, *, since: int, limit: int) -> dict[str, Any]:
     """One page of the changes after ``since`` that the principal may see, in sequence order."""
     # Read the upper bound first: every change at or below it is committed (feed lock), so
@@ -221,14 +235,8 @@ def pull(conn: Connection, principal: Principal, *, since: int, limit: int) -> d
     # bounded however far behind the caller is and however much of the feed it may not see
     # (PostgreSQL otherwise sorted everything up to ``upto`` for every page of a long catch-up).
     window_end = min(upto, since + limit * SCAN_PAGES)
-    stmt = (
-        select(changes)
-        .select_from(changes.outerjoin(reports, reports.c.id == changes.c.report_id))
-        .where(changes.c.seq > since, changes.c.seq <= window_end, _feed_filter(principal))
-        .order_by(changes.c.seq)
-        .limit(limit + 1)
-    )
-    rows = conn.execute(stmt).mappings().all()
+    rows = conn.execute(_page_statement(principal),
+                        {"since": since, "window_end": window_end, "page": limit + 1}).mappings().all()
     if len(rows) > limit:
         rows, nxt, more = rows[:limit], rows[limit - 1]["seq"], True
     else:

@@ -25,7 +25,7 @@ from fastapi import Depends, Form, Request
 
 from ..access import Permission, Principal
 from ..auth.service import authenticate
-from ..deps import get_engine, get_settings
+from ..deps import engine_of, settings_of
 from ..problems import Code, Problem
 
 SESSION_COOKIE = "pw_session"
@@ -56,7 +56,7 @@ class PageForbidden(Exception):
 
 
 def _mac(request: Request, purpose: str, value: str) -> str:
-    key = get_settings(request).session_secret.encode()
+    key = settings_of(request).session_secret.encode()
     return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
@@ -100,7 +100,7 @@ def current_principal(request: Request) -> Principal | None:
     if not token:
         return None
     try:
-        with get_engine(request).connect() as conn, conn.begin():
+        with engine_of(request).connect() as conn, conn.begin():
             return authenticate(conn, authorization=f"Bearer {token}", device_credential=None)
     except Problem as exc:
         reason = "expired" if exc.code is Code.TOKEN_EXPIRED else "signed_out"
