@@ -91,5 +91,10 @@ def append_many(conn: Connection, entries: Sequence[dict[str, Any]]) -> list[int
     return [first + i for i in range(len(entries))]
 
 
+# Built once: every request and every catch-up asks, and building a statement costs more than
+# running this one.
+_LAST_SEQ = select(func.coalesce(func.max(changes.c.seq), 0))
+
+
 def last_seq(conn: Connection) -> int:
-    return int(conn.execute(select(func.coalesce(func.max(changes.c.seq), 0))).scalar_one())
+    return int(conn.execute(_LAST_SEQ).scalar_one())

@@ -46,7 +46,19 @@ from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any, Literal
 
-from sqlalchemy import BigInteger, Connection, Engine, Row, Select, cast, exists, func, select, text
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    Row,
+    Select,
+    bindparam,
+    cast,
+    exists,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -83,18 +95,36 @@ class FeedConsumer:
     transaction: Transaction | None = None
 
 
+# The statements every catch-up runs, built once with their values bound at execution: a
+# catch-up after a one-version push spent most of its time building them.
+_CURSOR = select(meta.c.value).where(meta.c.key == bindparam("key"))
+
+
+def _upsert_cursor(insert: Any) -> Any:
+    stmt = insert(meta).values(key=bindparam("key"), value=bindparam("value", type_=meta.c.value.type))
+    return stmt.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": stmt.excluded.value})
+
+
+_SET_CURSOR = {"postgresql": _upsert_cursor(pg_insert), "sqlite": _upsert_cursor(sqlite_insert)}
+
+
+@lru_cache(maxsize=64)
+def _pending_query(kinds: frozenset[str], chunk: int) -> Select[Any]:
+    return (select(changes).where(changes.c.seq > bindparam("since"), changes.c.seq <= bindparam("upto"),
+                                  changes.c.kind.in_(sorted(kinds)))
+            .order_by(changes.c.seq).limit(chunk))
+
+
 def cursor(conn: Connection, consumer: FeedConsumer) -> int:
     """The feed sequence up to which ``consumer`` has caught up."""
-    value = conn.execute(select(meta.c.value).where(meta.c.key == consumer.name)).scalar_one_or_none()
+    value = conn.execute(_CURSOR, {"key": consumer.name}).scalar_one_or_none()
     return int(value["seq"]) if value else 0
 
 
 def _set_cursor(conn: Connection, consumer: FeedConsumer, seq: int) -> None:
     # An object, not a bare number: SQLite's JSON column has numeric affinity and would store a
     # bare number as an integer, which is then no JSON text to read back.
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(meta).values(key=consumer.name, value={"seq": seq})
-    conn.execute(stmt.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": stmt.excluded.value}))
+    conn.execute(_SET_CURSOR[conn.dialect.name], {"key": consumer.name, "value": {"seq": seq}})
 
 
 def behind(conn: Connection, consumer: FeedConsumer, *, at: int | None = None, upto: int | None = None) -> bool:
@@ -120,9 +150,7 @@ def _pending(conn: Connection, consumer: FeedConsumer, since: int) -> tuple[list
     # Everything at or below the feed's last sequence is committed (the feed lock makes commits
     # arrive in sequence order), so moving the cursor there can never skip a later commit.
     upto = min([feed.last_seq(conn), *(cursor(conn, n) for n in consumer.needs)])
-    rows = list(conn.execute(
-        select(changes).where(changes.c.seq > since, changes.c.seq <= upto, changes.c.kind.in_(sorted(consumer.kinds)))
-        .order_by(changes.c.seq).limit(consumer.chunk)).all())
+    rows = list(conn.execute(_pending_query(consumer.kinds, consumer.chunk), {"since": since, "upto": upto}).all())
     return rows, (rows[-1].seq if len(rows) == consumer.chunk else upto)
 
 

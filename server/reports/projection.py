@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, select, update
 
 from ..access import CONFIDENTIALITY_RANK, level_of
-from ..db.fast import in_ids, insert_many
+from ..db.fast import ids_value, in_bound_ids, insert_many
 from ..db.process_cache import BoundedLRU, per_engine
 from ..db.tables import report_heads, reports, versions
 from ..feed_consumers import FeedConsumer
@@ -76,6 +77,27 @@ class Head:
 recent_bodies = per_engine(lambda: BoundedLRU[tuple[str, int], dict[str, Any]](5000))
 
 
+@dataclass(frozen=True)
+class _Queries:
+    heads: Any
+    head_seqs: Any
+    head_bodies: Any
+    existing: Any
+
+
+@lru_cache(maxsize=2)
+def _queries(db: str) -> _Queries:
+    """The projection's reads, built once per dialect (ids bound at execution)."""
+    return _Queries(
+        heads=select(report_heads.c.report_id, report_heads.c.version_id)
+        .where(in_bound_ids(report_heads.c.report_id, db)),
+        head_seqs=select(versions.c.version_id, versions.c.seq).where(in_bound_ids(versions.c.version_id, db)),
+        head_bodies=select(versions.c.version_id, versions.c.seq, versions.c.body, versions.c.canonical)
+        .where(in_bound_ids(versions.c.version_id, db)),
+        existing=select(reports.c.id).where(in_bound_ids(reports.c.id, db)),
+    )
+
+
 def project(conn: Connection, changes: Sequence[Row[Any]], _computed: Any = None) -> None:
     """Rebuild the ``reports`` row of every report that has a version among ``changes``."""
     first: dict[str, Row[Any]] = {}
@@ -87,27 +109,25 @@ def project(conn: Connection, changes: Sequence[Row[Any]], _computed: Any = None
     if not first:
         return
     ids = list(first)
-    db = conn.dialect.name
+    q = _queries(conn.dialect.name)
+    by_ids = {"ids": ids_value(ids, conn.dialect.name)}
     heads: dict[str, list[str]] = {rid: [] for rid in ids}
-    for rid, vid in conn.execute(select(report_heads.c.report_id, report_heads.c.version_id)
-                                 .where(in_ids(report_heads.c.report_id, ids, db))):
+    for rid, vid in conn.execute(q.heads, by_ids):
         heads[rid].append(vid)
     # Each head's canonical body: from this process's push that just stored it when it can, else
     # read back (the stored canonical form where it differs from the body as pushed).
     recent = recent_bodies(conn.engine)
     head_ids = [v for hs in heads.values() for v in hs]
     stored: dict[str, Head] = {}
-    for vid, seq in conn.execute(select(versions.c.version_id, versions.c.seq)
-                                 .where(in_ids(versions.c.version_id, head_ids, db))):
+    for vid, seq in conn.execute(q.head_seqs, {"ids": ids_value(head_ids, conn.dialect.name)}):
         body = recent.get((vid, seq))
         if body is not None:
             stored[vid] = Head(vid, seq, body)
     missing = [v for v in head_ids if v not in stored]
     if missing:
-        for r in conn.execute(select(versions.c.version_id, versions.c.seq, versions.c.body, versions.c.canonical)
-                              .where(in_ids(versions.c.version_id, missing, db))):
+        for r in conn.execute(q.head_bodies, {"ids": ids_value(missing, conn.dialect.name)}):
             stored[r.version_id] = Head(r.version_id, r.seq, (r.canonical if r.canonical is not None else r.body) or {})
-    existing = set(conn.execute(select(reports.c.id).where(in_ids(reports.c.id, ids, db))).scalars())
+    existing = set(conn.execute(q.existing, by_ids).scalars())
     new_rows, updates = [], []
     for rid in ids:
         rows = [stored[v] for v in heads[rid] if v in stored]

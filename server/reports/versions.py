@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
@@ -38,7 +39,7 @@ from ..access import (
     redact_fields_differ,
 )
 from ..attachments.service import link_references
-from ..db.fast import in_ids, insert_many
+from ..db.fast import ids_value, in_bound_ids, insert_many
 from ..db.tables import changes, contingents, report_attachments, report_heads, reports, users, versions
 from ..feed_consumers import catch_up_in
 from .projection import PROJECTION, recent_bodies
@@ -123,6 +124,32 @@ def store_version(
     return outcome
 
 
+@dataclass(frozen=True)
+class _Queries:
+    stored: Any
+    parents: Any
+    current: Any
+    heads: Any
+    drop_heads: Any
+
+
+@lru_cache(maxsize=2)
+def _queries(db: str) -> _Queries:
+    """The push's set queries, built once per dialect (ids bound at execution): building them
+    cost about as much as running them on a small batch."""
+    return _Queries(
+        stored=select(versions.c.version_id).where(in_bound_ids(versions.c.version_id, db)),
+        parents=select(versions.c.version_id, versions.c.report_id, versions.c.body)
+        .where(in_bound_ids(versions.c.version_id, db)),
+        current=select(reports.c.id, reports.c.contingent_id, reports.c.confidentiality, reports.c.author_user_id,
+                       users.c.username.label("author_username"), users.c.role.label("author_role"))
+        .join(users, users.c.id == reports.c.author_user_id).where(in_bound_ids(reports.c.id, db)),
+        heads=select(report_heads.c.report_id, report_heads.c.version_id)
+        .where(in_bound_ids(report_heads.c.report_id, db)),
+        drop_heads=delete(report_heads).where(in_bound_ids(report_heads.c.report_id, db)),
+    )
+
+
 def store_versions(conn: Connection, principal: Principal, entries: Sequence[NewVersion]) -> list[Outcome]:
     """Validate and store a batch (parents before children), one outcome per entry in order.
 
@@ -144,23 +171,16 @@ def store_versions(conn: Connection, principal: Principal, entries: Sequence[New
     batch_ids = [e.version_id for e in entries]
     parent_ids = list({p for e in entries for p in e.parents})
     db = conn.dialect.name
-    already = set(conn.execute(select(versions.c.version_id).where(
-        in_ids(versions.c.version_id, batch_ids, db))).scalars())
+    q = _queries(db)
+    already = set(conn.execute(q.stored, {"ids": ids_value(batch_ids, db)}).scalars())
     known: dict[str, str] = {}
     bodies: dict[str, dict[str, Any]] = {}  # parents' stored bodies: the write policy reads them
-    for vid, rid, body in (conn.execute(select(versions.c.version_id, versions.c.report_id, versions.c.body)
-                                        .where(in_ids(versions.c.version_id, parent_ids, db)))
-                           if parent_ids else []):
+    for vid, rid, body in (conn.execute(q.parents, {"ids": ids_value(parent_ids, db)}) if parent_ids else []):
         known[vid], bodies[vid] = rid, body or {}
-    current: dict[str, dict[str, Any]] = {
-        r["id"]: dict(r) for r in conn.execute(
-            select(reports.c.id, reports.c.contingent_id, reports.c.confidentiality, reports.c.author_user_id,
-                   users.c.username.label("author_username"), users.c.role.label("author_role"))
-            .join(users, users.c.id == reports.c.author_user_id)
-            .where(in_ids(reports.c.id, report_ids, db))).mappings()}
+    by_report = {"ids": ids_value(report_ids, db)}
+    current: dict[str, dict[str, Any]] = {r["id"]: dict(r) for r in conn.execute(q.current, by_report).mappings()}
     heads: dict[str, set[str]] = {rid: set() for rid in report_ids}
-    for rid, vid in conn.execute(select(report_heads.c.report_id, report_heads.c.version_id)
-                                 .where(in_ids(report_heads.c.report_id, report_ids, db))):
+    for rid, vid in conn.execute(q.heads, by_report):
         heads[rid].add(vid)
     contingent_by_code = dict(conn.execute(select(contingents.c.code, contingents.c.id)).all())
 
@@ -281,7 +301,7 @@ def _write(conn: Connection, principal: Principal, accepted: list[_Accepted], he
     recent_bodies(conn.engine).put_many(((a.entry.version_id, seq), a.canonical)
                                         for a, seq in zip(accepted, seqs, strict=True))
     touched = list(dict.fromkeys(a.entry.report_id for a in accepted))
-    conn.execute(delete(report_heads).where(in_ids(report_heads.c.report_id, touched, conn.dialect.name)))
+    conn.execute(_queries(conn.dialect.name).drop_heads, {"ids": ids_value(touched, conn.dialect.name)})
     insert_many(conn, report_heads, [{"report_id": rid, "version_id": vid}
                                         for rid in touched for vid in sorted(heads[rid])])
     _link_attachments(conn, principal, accepted, touched, seqs)
