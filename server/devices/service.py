@@ -9,7 +9,7 @@ fail with ``device_revoked``; its local data stays encrypted on the tablet.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -109,13 +109,27 @@ def note_seen(engine: Engine, device_id: str, *, every: timedelta = timedelta(mi
     A pull only reads; writing its last-seen time inside the pull's transaction would queue every
     pull behind every push for the write lock.
     """
-    stale = clock.now() - every
+    now = clock.now()
+    stale = now - every
+    # This process's own memory first: a tablet pulls page after page, and asking the database
+    # each time cost a connection and a query per pull.
+    noted = _noted.get(device_id)
+    if noted is not None and stale < noted <= now:
+        return
     with engine.connect() as conn:
         seen = conn.execute(select(devices.c.last_seen_at).where(devices.c.id == device_id)).scalar()
-    if seen is not None and seen > stale:
-        return
-    with engine.connect().execution_options(**WRITE) as conn, conn.begin():
-        touch(conn, device_id)
+    if seen is None or seen <= stale:
+        with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            touch(conn, device_id)
+        seen = now
+    if len(_noted) > 100_000:  # bounded whatever happens: forgetting only costs a query
+        _noted.clear()
+    _noted[device_id] = seen
+
+
+# Device id (a random UUID, unique across databases) -> the last-seen time this process last
+# read or wrote for it.
+_noted: dict[str, datetime] = {}
 
 
 def list_devices(conn: Connection) -> list[dict[str, Any]]:
