@@ -282,12 +282,12 @@ def bench_backend(backend: str, devices: int, seconds: float, baseline_seconds: 
         with ServerProcess(Path(tmp) / "data", url, workers=workers) as server:
             base = server.url
             warm = drive(base, lone, 1.0, seed_ + 1000)  # warm-up: imports, first connections, caches
-            cpu0 = server.cpu_seconds()
+            cpu0, own0 = server.cpu_seconds(), time.process_time()
             baseline = drive(base, lone, baseline_seconds, seed_)
-            cpu1 = server.cpu_seconds()
+            cpu1, own1 = server.cpu_seconds(), time.process_time()
             with RssSampler(server) as rss:
                 load = drive(base, crowd, seconds, seed_ + 1)
-            cpu2 = server.cpu_seconds()
+            cpu2, own2 = server.cpu_seconds(), time.process_time()
             ready = derived_ready_after(url)
         engine = make_engine(url)
         with engine.connect() as conn:
@@ -297,6 +297,9 @@ def bench_backend(backend: str, devices: int, seconds: float, baseline_seconds: 
         engine.dispose()
     cpu_base = (cpu1 - cpu0) / max(1, baseline.versions) * 1e6
     cpu_load = (cpu2 - cpu1) / max(1, load.versions) * 1e6
+    # The simulated tablets run on the same cores: their share says how much machine the server had.
+    cores_server = (cpu2 - cpu1) / load.seconds
+    cores_tablets = (own2 - own1) / load.seconds
     acked = load.acked | baseline.acked | warm.acked
     lost = len(acked - stored)
     duplicated = load.resent_stored + baseline.resent_stored + warm.resent_stored + (feed_versions - len(stored))
@@ -310,6 +313,8 @@ def bench_backend(backend: str, devices: int, seconds: float, baseline_seconds: 
           f"target >= 1.5x: {'ok' if ratio >= 1.5 else 'MISS'})")
     print(f"  server CPU        {cpu_load:8.0f} us per stored version, pulls included "
           f"(baseline {cpu_base:.0f} us)")
+    print(f"  cores used        server {cores_server:.2f}, the simulated tablets {cores_tablets:.2f} "
+          f"(baseline: server {(cpu1 - cpu0) / baseline.seconds:.2f}, tablet {(own1 - own0) / baseline.seconds:.2f})")
     print(f"  push p50 / p99    {load.push_p50:7.1f} / {load.push_p99:7.1f} ms   (baseline {baseline.push_p50:.1f} / "
           f"{baseline.push_p99:.1f} ms, p99 ratio {load.push_p99 / baseline.push_p99:5.1f}x; "
           f"target p99 < 1 s: {'ok' if load.push_p99 < 1000 else 'MISS'})")

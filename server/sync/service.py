@@ -32,7 +32,7 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Integer, Select, and_, bindparam, false, or_, select
+from sqlalchemy import Connection, Integer, Select, and_, bindparam, case, false, null, or_, select
 
 from ...common.sync_protocol import MAX_PUSH_BATCH, is_retryable
 from .. import feed
@@ -218,7 +218,10 @@ def _page_statement(principal: Principal) -> Select[Any]:
     """The page query of one caller, its bounds bound at execution. Kept per principal (a frozen
     value: the same user, role, contingents and device get the same filter): building the filter
     and its cache key cost more than running the query on a short page, at every pull."""
-    return (select(changes)
+    # Only what a page is made of; a version's payload is not needed (its entry is cached), so it
+    # is not decoded for every version of every page.
+    payload = case((changes.c.kind == "version", null()), else_=changes.c.payload).label("payload")
+    return (select(changes.c.seq, changes.c.kind, changes.c.report_id, changes.c.ref, payload)
             .select_from(changes.outerjoin(reports, reports.c.id == changes.c.report_id))
             .where(changes.c.seq > bindparam("since"), changes.c.seq <= bindparam("window_end"),
                    _feed_filter(principal))
