@@ -200,7 +200,9 @@ def free_port() -> int:
 def background_server(name: str, cmd: list[str], probe_url: str, *, cwd: Path | None = None
                       ) -> Iterator[subprocess.Popen[bytes]]:
     """Run ``cmd`` until the block ends, once ``probe_url`` answers (bounded: 60 s)."""
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # BENCH_SERVER_LOG=file keeps the servers' own output (stderr), to see why one stopped answering.
+    with open(os.environ.get("BENCH_SERVER_LOG") or os.devnull, "ab") as log:
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=log)
     try:
         deadline = time.monotonic() + 60
         while True:
