@@ -163,7 +163,9 @@ def catch_up_in(conn: Connection, consumer: FeedConsumer) -> int:
     for needed in consumer.needs:
         catch_up_in(conn, needed)
     done = 0
-    while cursor(conn, consumer) < feed.last_seq(conn):
+    # Only changes of its kinds count (an alert appended after the last version is nothing to
+    # do), asked in one statement: inside a push this runs under the feed's write lock.
+    while conn.execute(_waiting_query((consumer,))).scalar():
         n = catch_up_chunk(conn, consumer)
         if n == 0:
             break

@@ -163,6 +163,7 @@ def store_versions(conn: Connection, principal: Principal, entries: Sequence[New
     # A sector server pushes versions its tablets made: each is hashed with the device it names.
     parsed = [_parse(e, e.device_id or "", replicated=True) if principal.replicates else _parse(e, key)
               for e in entries]
+    contingent_by_code = dict(conn.execute(select(contingents.c.code, contingents.c.id)).all())
     feed.take_write_lock(conn)
     # The write checks read the projection: bring it up to every commit before this one (a
     # no-op unless another process committed and has not caught up yet).
@@ -182,7 +183,6 @@ def store_versions(conn: Connection, principal: Principal, entries: Sequence[New
     heads: dict[str, set[str]] = {rid: set() for rid in report_ids}
     for rid, vid in conn.execute(q.heads, by_report):
         heads[rid].add(vid)
-    contingent_by_code = dict(conn.execute(select(contingents.c.code, contingents.c.id)).all())
 
     outcomes: list[Outcome] = []
     accepted: list[_Accepted] = []

@@ -93,9 +93,10 @@ def push(conn: Connection, principal: Principal, entries: Sequence[PushEntry]) -
     # store_versions validates first, then takes the feed's write lock before reading what is
     # stored: two devices pushing the same version at once answer stored + duplicate, never clash.
     order = topological_order(entries)
-    outcomes = store_versions(conn, principal, [entries[i] for i in order])
     if principal.device_id:
+        # Before the feed's write lock: every statement inside it delays every other push.
         touch(conn, principal.device_id)
+    outcomes = store_versions(conn, principal, [entries[i] for i in order])
     results: list[dict[str, Any] | None] = [None] * len(entries)
     for i, outcome in zip(order, outcomes, strict=True):
         result = outcome.as_dict()
@@ -103,7 +104,9 @@ def push(conn: Connection, principal: Principal, entries: Sequence[PushEntry]) -
         if outcome.status == STORED:
             result["in_conflict"] = outcome.in_conflict
         results[i] = result
-    return {"results": results, "last_seq": feed.last_seq(conn)}
+    # Under the feed's write lock nothing can commit a later sequence than this push's own last.
+    stored = [o.seq for o in outcomes if o.status == STORED and o.seq is not None]
+    return {"results": results, "last_seq": max(stored) if stored else feed.last_seq(conn)}
 
 
 def _iso(value: datetime | None) -> str | None:
