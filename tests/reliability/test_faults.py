@@ -73,6 +73,7 @@ def test_sigkill_mid_push_keeps_whole_batches_and_the_client_resumes(
         assert session.kill_point.wait(60), "the client never reached its third push"
         time.sleep(0.02)  # the batch is on the wire or being stored
         server.kill()
+        session.killed.set()
         runner.join(60)
         first = outcome["first"]
         assert first.state == "offline", first

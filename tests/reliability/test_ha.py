@@ -101,6 +101,7 @@ def test_failover_mid_push_loses_no_acknowledged_version(cluster: tuple[str, dic
         assert session.kill_point.wait(60), "the client never reached the push to fail over in"
         time.sleep(0.02)
         _ha("stop-primary", env=env)
+        session.killed.set()
         runner.join(90)
         assert outcome["first"].state in ("offline", "failed"), outcome["first"]
         _ha("promote", env=env)
