@@ -27,9 +27,6 @@ from .problems import Problem, forbidden
 from .subscriptions import CONSUMERS, FEED_WORKERS, READERS_WAIT
 
 
-# Dependencies that only look something up are ``async def``: FastAPI runs a plain ``def``
-# dependency in its thread pool, and each such hop costs more than the lookup (measured: a push
-# request paid for five of them).
 def engine_of(request: Request) -> Engine:
     return request.app.state.engine
 
@@ -38,6 +35,9 @@ def settings_of(request: Request) -> Settings:
     return request.app.state.settings
 
 
+# Dependencies that only look something up are ``async def``: FastAPI runs a plain ``def``
+# dependency in its thread pool, and each such hop costs more than the lookup (measured: a push
+# request paid for five of them).
 async def get_engine(request: Request) -> Engine:
     return engine_of(request)
 
