@@ -16,6 +16,7 @@ from alembic import command
 
 from factories import Mission, report_body, store
 from peacewatch.server.auth.service import principal_for
+from peacewatch.server.background_loop import BackgroundLoop
 from peacewatch.server.db.engine import WRITE
 from peacewatch.server.db.migrate import alembic_config, current_revision, head_revision
 from peacewatch.server.db.tables import reports
@@ -48,6 +49,11 @@ def test_migration_0002_fills_the_cell_of_existing_reports(mission: Mission) -> 
     engine = mission.engine
     body = report_body(lat=1.2, lon=29.9)
     store(mission, "patrol_a", body)
+    # Migrations run with no server up: stop the app's background loops, or a catch-up they
+    # start (the alert worker waits for commits to pause) races the migration for SQLite's lock.
+    for worker in list(mission.client.app.state._state.values()):
+        if isinstance(worker, BackgroundLoop):
+            worker.stop()
     with engine.connect() as conn:
         row = conn.execute(sa.select(reports).where(reports.c.id == body["id"])).mappings().one()
     command.downgrade(alembic_config(engine), "0001")
