@@ -16,7 +16,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -48,6 +49,16 @@ def backoff_s(attempts: int, *, base: float = BASE_DELAY_S, rng: random.Random |
     """Delay before attempt ``attempts + 1``: base * 2^(attempts-1), capped, half of it random."""
     delay = min(MAX_DELAY_S, base * (2 ** max(0, attempts - 1)))
     return delay / 2 + (rng or random).uniform(0, delay / 2)
+
+
+@contextmanager
+def http_client(http: httpx.Client | None) -> Iterator[httpx.Client]:
+    """The caller's client (tests pass one), or one made for this round and closed after it."""
+    if http is not None:
+        yield http
+        return
+    with httpx.Client(timeout=TIMEOUT_S) as client:
+        yield client
 
 
 def post_signed(client: httpx.Client, url: str, secret: str, body: bytes, *, delivery_id: str,
@@ -164,10 +175,8 @@ def deliver_due(engine: Engine, *, http: httpx.Client | None = None, base_delay_
     rows = _claim(engine)
     if not rows:
         return 0
-    own = http is None
-    client = http or httpx.Client(timeout=TIMEOUT_S)
     delivered = 0
-    try:
+    with http_client(http) as client:
         for row in rows:
             status, error = post_signed(client, row["url"], row["secret"], orjson.dumps(row["payload"]),
                                         delivery_id=str(row["id"]))
@@ -175,9 +184,6 @@ def deliver_due(engine: Engine, *, http: httpx.Client | None = None, base_delay_
             delivered += ok
             with engine.connect().execution_options(**WRITE) as conn, conn.begin():
                 conn.execute(update(webhook_deliveries).where(webhook_deliveries.c.id == row["id"]).values(**values))
-    finally:
-        if own:
-            client.close()
     return delivered
 
 

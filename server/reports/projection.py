@@ -86,8 +86,9 @@ class _Queries:
 
 
 @lru_cache(maxsize=2)
-def _queries(db: str) -> _Queries:
-    """The projection's reads, built once per dialect (ids bound at execution)."""
+def queries(db: str) -> _Queries:
+    """The projection's reads, built once per dialect (ids bound at execution); the push's write
+    checks read the heads the same way."""
     return _Queries(
         heads=select(report_heads.c.report_id, report_heads.c.version_id)
         .where(in_bound_ids(report_heads.c.report_id, db)),
@@ -109,7 +110,7 @@ def project(conn: Connection, changes: Sequence[Row[Any]], _computed: Any = None
     if not first:
         return
     ids = list(first)
-    q = _queries(conn.dialect.name)
+    q = queries(conn.dialect.name)
     by_ids = {"ids": ids_value(ids, conn.dialect.name)}
     heads: dict[str, list[str]] = {rid: [] for rid in ids}
     for rid, vid in conn.execute(q.heads, by_ids):

@@ -43,6 +43,7 @@ from ..db.fast import ids_value, in_bound_ids, insert_many
 from ..db.tables import changes, contingents, report_attachments, report_heads, reports, users, versions
 from ..feed_consumers import catch_up_in
 from .projection import PROJECTION, recent_bodies
+from .projection import queries as projection_queries
 
 STORED = PushStatus.STORED
 DUPLICATE = PushStatus.DUPLICATE
@@ -129,7 +130,6 @@ class _Queries:
     stored: Any
     parents: Any
     current: Any
-    heads: Any
     drop_heads: Any
 
 
@@ -144,8 +144,6 @@ def _queries(db: str) -> _Queries:
         current=select(reports.c.id, reports.c.contingent_id, reports.c.confidentiality, reports.c.author_user_id,
                        users.c.username.label("author_username"), users.c.role.label("author_role"))
         .join(users, users.c.id == reports.c.author_user_id).where(in_bound_ids(reports.c.id, db)),
-        heads=select(report_heads.c.report_id, report_heads.c.version_id)
-        .where(in_bound_ids(report_heads.c.report_id, db)),
         drop_heads=delete(report_heads).where(in_bound_ids(report_heads.c.report_id, db)),
     )
 
@@ -181,7 +179,7 @@ def store_versions(conn: Connection, principal: Principal, entries: Sequence[New
     by_report = {"ids": ids_value(report_ids, db)}
     current: dict[str, dict[str, Any]] = {r["id"]: dict(r) for r in conn.execute(q.current, by_report).mappings()}
     heads: dict[str, set[str]] = {rid: set() for rid in report_ids}
-    for rid, vid in conn.execute(q.heads, by_report):
+    for rid, vid in conn.execute(projection_queries(db).heads, by_report):
         heads[rid].add(vid)
 
     outcomes: list[Outcome] = []

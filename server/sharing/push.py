@@ -30,7 +30,7 @@ import orjson
 from sqlalchemy import Engine, and_, exists, insert, select, update
 
 from peacewatch.server import clock
-from peacewatch.server.alerts.webhooks import LEASE, MAX_DELAY_S, TIMEOUT_S, after_attempt, post_signed
+from peacewatch.server.alerts.webhooks import LEASE, MAX_DELAY_S, after_attempt, http_client, post_signed
 from peacewatch.server.background_loop import BackgroundLoop
 from peacewatch.server.community.protection import decrypt
 from peacewatch.server.db.engine import WRITE
@@ -141,10 +141,8 @@ def deliver_due(engine: Engine, key: bytes, *, http: httpx.Client | None = None,
     rows = _claim(engine)
     if not rows:
         return 0
-    own = http is None
-    client = http or httpx.Client(timeout=TIMEOUT_S)
     delivered = 0
-    try:
+    with http_client(http) as client:
         for row in rows:
             current = _still_due(engine, row, key)
             if current is None:
@@ -173,9 +171,6 @@ def deliver_due(engine: Engine, key: bytes, *, http: httpx.Client | None = None,
                                         for u in f["properties"].get("attachment_urls") or ()}),
                     extra={"delivery_id": row["id"], "attempt": values["attempts"], "delivered": ok,
                            "http_status": status, "error": error})
-    finally:
-        if own:
-            client.close()
     return delivered
 
 
