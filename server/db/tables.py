@@ -10,6 +10,8 @@ rebuilt from them at any time. The Alembic migrations must match this module (te
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -492,6 +494,20 @@ webhook_endpoints = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+def delivery_columns() -> list[Column[Any]]:
+    """The columns of an outbox of signed deliveries to partner systems, retried with backoff
+    (``alerts.webhooks.after_attempt`` writes them): fresh objects for each table."""
+    return [
+        Column("status", String(16), nullable=False, server_default="pending"),
+        Column("attempts", Integer, nullable=False, server_default="0"),
+        Column("next_attempt_at", UTCDateTime, nullable=False, index=True),
+        Column("last_status", Integer, nullable=True),
+        Column("last_error", Text, nullable=True),
+        Column("delivered_at", UTCDateTime, nullable=True),
+        Column("created_at", UTCDateTime, nullable=False),
+    ]
+
+
 # The outbox of webhook deliveries, written in the transaction that raised the alert, so nothing
 # is lost across a restart; one row per (endpoint, event).
 webhook_deliveries = Table(
@@ -501,13 +517,7 @@ webhook_deliveries = Table(
     Column("endpoint_id", Integer, ForeignKey("webhook_endpoints.id"), nullable=False, index=True),
     Column("event_id", BigInteger, nullable=False),
     Column("payload", JSONType, nullable=False),
-    Column("status", String(16), nullable=False, server_default="pending"),
-    Column("attempts", Integer, nullable=False, server_default="0"),
-    Column("next_attempt_at", UTCDateTime, nullable=False, index=True),
-    Column("last_status", Integer, nullable=True),
-    Column("last_error", Text, nullable=True),
-    Column("delivered_at", UTCDateTime, nullable=True),
-    Column("created_at", UTCDateTime, nullable=False),
+    *delivery_columns(),
     UniqueConstraint("endpoint_id", "event_id"),
 )
 
@@ -622,13 +632,7 @@ sharing_deliveries = Table(
     Column("cursor", BigInteger, nullable=False),
     Column("next_cursor", BigInteger, nullable=False),
     Column("payload", JSONType, nullable=False),
-    Column("status", String(16), nullable=False, server_default="pending"),
-    Column("attempts", Integer, nullable=False, server_default="0"),
-    Column("next_attempt_at", UTCDateTime, nullable=False, index=True),
-    Column("last_status", Integer, nullable=True),
-    Column("last_error", Text, nullable=True),
-    Column("delivered_at", UTCDateTime, nullable=True),
-    Column("created_at", UTCDateTime, nullable=False),
+    *delivery_columns(),
 )
 
 # Every version of every agreement's policy, never updated except to record its approval.
